@@ -1,0 +1,33 @@
+// Typed settings from wrangler vars (strings in the environment), with the seed's defaults.
+
+export function intVar(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) ? n : fallback;
+}
+
+export interface DeskConfig {
+  exchangeTimeoutMs: number;
+  retryBaseMs: number;
+  retryMaxAttempts: number;
+  priceBandPct: number;
+  maxOrderQuantity: number;
+  maxOrderNotionalCents: number;
+  /** "HH:MM" in UTC when DAY orders expire. */
+  sessionCloseUtc: string;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+}
+
+export function deskConfig(env: Env): DeskConfig {
+  return {
+    exchangeTimeoutMs: intVar(env.EXCHANGE_TIMEOUT_MS, 5000),
+    retryBaseMs: intVar(env.RETRY_BASE_MS, 1000),
+    retryMaxAttempts: intVar(env.RETRY_MAX_ATTEMPTS, 5),
+    priceBandPct: intVar(env.PRICE_BAND_PCT, 10),
+    maxOrderQuantity: intVar(env.MAX_ORDER_QUANTITY, 1_000_000),
+    maxOrderNotionalCents: intVar(env.MAX_ORDER_NOTIONAL, 50_000_000) * 100,
+    sessionCloseUtc: env.SESSION_CLOSE_UTC || "21:00",
+    rateLimitPerSecond: intVar(env.RATE_LIMIT_PER_SECOND, 50),
+    rateLimitBurst: intVar(env.RATE_LIMIT_BURST, 200),
+  };
+}

@@ -1,0 +1,110 @@
+// D1, the system of record for reporting and compliance. Written only through the traders' outboxes
+// (and the venue's instrument settings); timestamps are ISO-8601 text so plain SQL BETWEEN works on them.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const accounts = sqliteTable("accounts", {
+  traderId: text("trader_id").primaryKey(),
+  cashCents: integer("cash_cents").notNull(),
+  reservedCents: integer("reserved_cents").notNull().default(0),
+  /** Monotonic per account; an outbox re-flush never moves a row backwards. */
+  version: integer("version").notNull().default(0),
+  createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+});
+
+export const positions = sqliteTable(
+  "positions",
+  {
+    traderId: text("trader_id").notNull(),
+    symbol: text("symbol").notNull(),
+    quantity: integer("quantity").notNull(),
+    /** Total cost of the shares held, in cents; avg price = cost / quantity. */
+    costCents: integer("cost_cents").notNull(),
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.traderId, t.symbol] })],
+);
+
+export const instruments = sqliteTable("instruments", {
+  symbol: text("symbol").primaryKey(),
+  name: text("name").notNull(),
+  priceCents: integer("price_cents").notNull(),
+  tickCents: integer("tick_cents").notNull().default(1),
+  /** Shares available at each price level of the simulated book. */
+  depth: integer("depth").notNull().default(10000),
+  tradable: integer("tradable", { mode: "boolean" }).notNull().default(true),
+  /** Fault injection of the simulated venue: {timeout_first_attempts, error_rate, reject_rate, latency_ms}. */
+  faults: text("faults").notNull().default("{}"),
+  updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+});
+
+export const orders = sqliteTable(
+  "orders",
+  {
+    id: text("id").primaryKey(),
+    traderId: text("trader_id").notNull(),
+    clientOrderId: text("client_order_id"),
+    symbol: text("symbol").notNull(),
+    side: text("side").notNull(),
+    quantity: integer("quantity").notNull(),
+    orderType: text("order_type").notNull(),
+    limitPriceCents: integer("limit_price_cents"),
+    stopPriceCents: integer("stop_price_cents"),
+    timeInForce: text("time_in_force").notNull(),
+    status: text("status").notNull(),
+    filledQuantity: integer("filled_quantity").notNull().default(0),
+    filledNotionalCents: integer("filled_notional_cents").notNull().default(0),
+    avgFillPrice: real("avg_fill_price"),
+    reason: text("reason"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [
+    index("orders_trader_created").on(t.traderId, t.createdAt),
+    index("orders_status").on(t.status),
+  ],
+);
+
+export const fills = sqliteTable(
+  "fills",
+  {
+    id: text("id").primaryKey(),
+    orderId: text("order_id").notNull(),
+    traderId: text("trader_id").notNull(),
+    symbol: text("symbol").notNull(),
+    side: text("side").notNull(),
+    quantityFilled: integer("quantity_filled").notNull(),
+    priceAtFill: real("price_at_fill").notNull(),
+    priceCents: integer("price_cents").notNull(),
+    timestamp: text("timestamp").notNull(),
+  },
+  (t) => [index("fills_order").on(t.orderId)],
+);
+
+export const executionLogs = sqliteTable(
+  "execution_logs",
+  {
+    id: text("id").primaryKey(),
+    orderId: text("order_id").notNull(),
+    traderId: text("trader_id").notNull(),
+    /** Position in the trader's audit chain (1, 2, 3 ...). */
+    chainSeq: integer("chain_seq").notNull(),
+    symbol: text("symbol").notNull(),
+    side: text("side").notNull(),
+    action: text("action").notNull(),
+    status: text("status").notNull(),
+    timestamp: text("timestamp").notNull(),
+    reason: text("reason"),
+    errorCode: text("error_code"),
+    retryAttempt: integer("retry_attempt"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    index("execution_logs_timestamp").on(t.timestamp),
+    index("execution_logs_order").on(t.orderId),
+    uniqueIndex("execution_logs_trader_chain").on(t.traderId, t.chainSeq),
+  ],
+);

@@ -1,0 +1,72 @@
+// One error shape for every failure: {"error": CODE, "message": text, "details": {...}}.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { z } from "zod";
+import { ERROR_STATUS, type ErrorBody, type ErrorCode, type ErrorDetails, type Result } from "./shared/errors";
+
+export class ApiError extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly details?: ErrorDetails, readonly headers?: Record<string, string>) {
+    super(message);
+  }
+  get status() {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+/** The value of a desk call, or the ApiError its failure stands for. */
+export function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  const headers =
+    result.code === "RATE_LIMITED" && typeof result.details?.retry_after_seconds === "number"
+      ? { "Retry-After": String(result.details.retry_after_seconds) }
+      : undefined;
+  throw new ApiError(result.code, result.message, result.details, headers);
+}
+
+export function validationFailure(error: z.ZodError): ErrorBody {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const path = issue.path.length > 0 ? issue.path.join(".") : "body";
+    fields[path] ??= issue.message;
+  }
+  const summary = Object.entries(fields).map(([f, m]) => (m.startsWith(f) ? m : `${f}: ${m}`)).join("; ");
+  return { error: "VALIDATION_ERROR", message: `Invalid request: ${summary}`, details: { fields } };
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: ErrorDetails): ErrorBody {
+  return details ? { error: code, message, details } : { error: code, message };
+}
+
+export function renderError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
+  }
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /json/i.test(err.message)) {
+      return c.json(errorBody("MALFORMED_JSON", "The request body is not valid JSON; send a JSON object with Content-Type: application/json"), 400);
+    }
+    if (err.status === 413) return c.json(errorBody("PAYLOAD_TOO_LARGE", "The request body is larger than 16 KiB"), 413);
+    if (err.status === 401) return c.json(errorBody("UNAUTHORIZED", err.message || "Sign in: send Authorization: Bearer <token>"), 401);
+    return c.json(errorBody(err.status >= 500 ? "INTERNAL_ERROR" : "VALIDATION_ERROR", err.message || "Bad request"), err.status);
+  }
+  console.error("unhandled error", c.req.method, c.req.path, err.stack ?? String(err));
+  return c.json(errorBody("INTERNAL_ERROR", "Something went wrong on our side; the request was not completed. Try again."), 500);
+}
+
+/** Bodies are JSON objects of at most 16 KiB; anything else is refused before it is parsed. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export async function checkBody(c: Context, next: () => Promise<void>): Promise<void> {
+  const method = c.req.method;
+  if (method === "POST" || method === "PUT" || method === "PATCH") {
+    const length = c.req.header("Content-Length");
+    const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
+    if (length !== undefined && Number(length) > MAX_BODY_BYTES) {
+      throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than 16 KiB (${length} bytes)`);
+    }
+    if (hasBody && !/^application\/(.+\+)?json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json");
+    }
+  }
+  await next();
+}

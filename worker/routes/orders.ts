@@ -1,0 +1,106 @@
+// /api/v1/orders: submit, list, read, cancel and audit a trader's orders. Each handler validates,
+// calls the trader's desk (Durable Object) by RPC, and answers.
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import { requireRole } from "../auth";
+import { deskOf, router } from "../context";
+import { ApiError, unwrap } from "../http";
+import { auditForOrder } from "../db/audit";
+import { AuditEntry, IdempotencyKey, ListOrdersQuery, Order, OrderRequest, OrderWithFills } from "../shared/orders";
+import { authErrors, bearer, errorResponse, json, jsonBody, OrderIdParam } from "./schemas";
+
+const AuditList = z.object({ data: z.array(AuditEntry), total: z.number().int() }).meta({ id: "AuditTrail" });
+const OrderList = z.object({ data: z.array(Order), next_cursor: z.string().nullable() }).meta({ id: "OrderList" });
+
+const submit = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["orders"],
+  summary: "Submit an order",
+  security: bearer,
+  middleware: [requireRole("trader")] as const,
+  request: {
+    headers: z.object({ "idempotency-key": IdempotencyKey.optional().meta({ description: "Same key + same body returns the same order" }) }),
+    body: jsonBody(OrderRequest),
+  },
+  responses: {
+    201: json("Accepted: the order is PENDING and working; follow it on the WebSocket", Order),
+    400: errorResponse("VALIDATION_ERROR, MALFORMED_JSON, UNKNOWN_SYMBOL, SYMBOL_NOT_TRADABLE, INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION, PRICE_OUT_OF_BAND, ORDER_TOO_LARGE"),
+    ...authErrors,
+    404: errorResponse("ACCOUNT_NOT_FOUND"),
+    409: errorResponse("IDEMPOTENCY_KEY_IN_USE"),
+    413: errorResponse("PAYLOAD_TOO_LARGE"),
+    415: errorResponse("UNSUPPORTED_MEDIA_TYPE"),
+    422: errorResponse("IDEMPOTENCY_KEY_REUSED"),
+    429: errorResponse("RATE_LIMITED (see Retry-After)"),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["orders"],
+  summary: "Your orders, newest first",
+  security: bearer,
+  middleware: [requireRole("trader")] as const,
+  request: { query: ListOrdersQuery },
+  responses: { 200: json("A page of orders", OrderList), 400: errorResponse("VALIDATION_ERROR"), ...authErrors },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags: ["orders"],
+  summary: "One order with its fills",
+  security: bearer,
+  middleware: [requireRole("trader")] as const,
+  request: { params: OrderIdParam },
+  responses: { 200: json("The order", OrderWithFills), ...authErrors, 404: errorResponse("ORDER_NOT_FOUND") },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/{id}/cancel",
+  tags: ["orders"],
+  summary: "Cancel a working order",
+  security: bearer,
+  middleware: [requireRole("trader")] as const,
+  request: { params: OrderIdParam },
+  responses: {
+    200: json("Cancelled; fills that happened before stay", Order),
+    ...authErrors,
+    404: errorResponse("ORDER_NOT_FOUND"),
+    409: errorResponse("ORDER_NOT_CANCELLABLE: the order is already FILLED, CANCELLED, REJECTED or EXPIRED"),
+    503: errorResponse("VENUE_UNAVAILABLE: the venue did not confirm; nothing changed"),
+  },
+});
+
+const auditTrail = createRoute({
+  method: "get",
+  path: "/{id}/audit",
+  tags: ["orders"],
+  summary: "The order's audit trail, oldest first",
+  security: bearer,
+  middleware: [requireRole("trader", "compliance")] as const,
+  request: { params: OrderIdParam },
+  responses: { 200: json("Every action on the order", AuditList), ...authErrors, 404: errorResponse("ORDER_NOT_FOUND") },
+});
+
+export const orders = router()
+  .openapi(submit, async (c) => {
+    const { "idempotency-key": key } = c.req.valid("header");
+    const result = unwrap(await deskOf(c.env, c.var.traderId).submitOrder(c.var.traderId, c.req.valid("json"), key ?? null));
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(result.order, 201);
+  })
+  .openapi(list, async (c) => c.json(unwrap(await deskOf(c.env, c.var.traderId).listOrders(c.var.traderId, c.req.valid("query"))), 200))
+  .openapi(read, async (c) => c.json(unwrap(await deskOf(c.env, c.var.traderId).getOrder(c.var.traderId, c.req.valid("param").id)), 200))
+  .openapi(cancel, async (c) => c.json(unwrap(await deskOf(c.env, c.var.traderId).cancelOrder(c.var.traderId, c.req.valid("param").id)), 200))
+  .openapi(auditTrail, async (c) => {
+    const { id } = c.req.valid("param");
+    if (c.var.role === "trader") return c.json(unwrap(await deskOf(c.env, c.var.traderId).auditTrail(c.var.traderId, id)), 200);
+    // Compliance reads the system of record, for any trader.
+    const data = await auditForOrder(c.env.DB, id);
+    if (data.length === 0) throw new ApiError("ORDER_NOT_FOUND", `No audit rows for order ${id}`, { order_id: id });
+    return c.json({ data, total: data.length }, 200);
+  });

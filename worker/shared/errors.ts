@@ -1,0 +1,58 @@
+// Every failure answers {"error": CODE, "message": text, "details": {...}}; this is the list of codes.
+import { z } from "zod";
+
+export const ERROR_STATUS = {
+  VALIDATION_ERROR: 400,
+  MALFORMED_JSON: 400,
+  UNKNOWN_SYMBOL: 400,
+  SYMBOL_NOT_TRADABLE: 400,
+  INSUFFICIENT_FUNDS: 400,
+  INSUFFICIENT_POSITION: 400,
+  PRICE_OUT_OF_BAND: 400,
+  ORDER_TOO_LARGE: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ORDER_NOT_FOUND: 404,
+  ACCOUNT_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  ORDER_NOT_CANCELLABLE: 409,
+  ACCOUNT_EXISTS: 409,
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UPGRADE_REQUIRED: 426,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  VENUE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorDetails = Record<string, unknown>;
+
+/** An expected failure as a value: what the trader's Durable Object returns across RPC instead of throwing. */
+export interface Failure {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+  details?: ErrorDetails;
+}
+export type Result<T> = { ok: true; value: T } | Failure;
+
+export const fail = (code: ErrorCode, message: string, details?: ErrorDetails): Failure => ({
+  ok: false,
+  code,
+  message,
+  ...(details ? { details } : {}),
+});
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+export const ErrorBody = z
+  .object({
+    error: z.string().meta({ example: "INSUFFICIENT_FUNDS" }),
+    message: z.string().meta({ example: "Insufficient funds for $15,000.00 order; available: $5,000.00" }),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: "Error" });
+export type ErrorBody = z.infer<typeof ErrorBody>;

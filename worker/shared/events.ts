@@ -1,0 +1,47 @@
+// WebSocket wire messages, both directions. The page parses server messages with these schemas.
+import { z } from "zod";
+import { ORDER_STATUSES, ORDER_TYPES, SIDES } from "./orders";
+
+export const ORDER_EVENTS = [
+  "order.submitted", "order.accepted", "order.partial", "order.filled",
+  "order.cancelled", "order.rejected", "order.expired",
+] as const;
+export type OrderEventName = (typeof ORDER_EVENTS)[number];
+
+export const OrderEvent = z.object({
+  event: z.enum(ORDER_EVENTS),
+  seq: z.number().int(),
+  order_id: z.string(),
+  status: z.enum(ORDER_STATUSES),
+  symbol: z.string(),
+  side: z.enum(SIDES),
+  order_type: z.enum(ORDER_TYPES),
+  quantity: z.number().int(),
+  filled_quantity: z.number().int(),
+  avg_fill_price: z.number().nullable(),
+  /** This fill's shares and price (fill events only; null otherwise). */
+  quantity_filled: z.number().int().nullable(),
+  price_at_fill: z.number().nullable(),
+  fill_id: z.string().nullable(),
+  reason: z.string().nullable(),
+  timestamp: z.string(),
+});
+export type OrderEvent = z.infer<typeof OrderEvent>;
+
+export const ServerMessage = z.union([
+  OrderEvent,
+  z.object({ type: z.literal("connection_acknowledged"), seq: z.number().int(), trader_id: z.string() }),
+  z.object({ type: z.literal("replay_complete"), seq: z.number().int(), replayed: z.number().int() }),
+  z.object({ type: z.literal("replay_truncated"), oldest_seq: z.number().int() }),
+  z.object({ type: z.literal("pong") }),
+  z.object({ type: z.literal("error"), error: z.string(), message: z.string() }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+export const ClientMessage = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("auth"), token: z.string().min(1).max(8192) }),
+  z.object({ type: z.literal("ping") }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+export const WS_PROTOCOL = "order-updates";

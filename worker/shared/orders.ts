@@ -1,0 +1,166 @@
+// The order contract: one schema, used by the Worker to validate and by the page to check its ticket.
+// Plain zod (no cloudflare:* imports) so web/ imports this very module.
+import { z } from "zod";
+import { isWholeCents } from "./money";
+
+export const SIDES = ["BUY", "SELL"] as const;
+export const ORDER_TYPES = ["MARKET", "LIMIT", "STOP", "STOP_LIMIT"] as const;
+export const TIME_IN_FORCE = ["DAY", "GTC", "IOC", "FOK"] as const;
+export const ORDER_STATUSES = ["PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
+export const FINAL_STATUSES = ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
+export const AUDIT_ACTIONS = [
+  "SUBMITTED", "APPROVED", "EXECUTED", "RECOVERED", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED",
+] as const;
+
+export type Side = (typeof SIDES)[number];
+export type OrderType = (typeof ORDER_TYPES)[number];
+export type TimeInForce = (typeof TIME_IN_FORCE)[number];
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const SYMBOL_PATTERN = /^[A-Z0-9._]{1,12}$/;
+export const MAX_PRICE = 1_000_000;
+
+export function isFinalStatus(status: OrderStatus): boolean {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
+
+export const needsLimitPrice = (type: OrderType) => type === "LIMIT" || type === "STOP_LIMIT";
+export const needsStopPrice = (type: OrderType) => type === "STOP" || type === "STOP_LIMIT";
+
+export const Symbol = z
+  .string({ error: "symbol is required: a ticker such as AAPL" })
+  .regex(SYMBOL_PATTERN, "symbol must be 1-12 characters of A-Z, 0-9, '.' or '_' (upper case), such as AAPL")
+  .meta({ example: "AAPL" });
+
+const Price = (field: string) =>
+  z
+    .number({ error: `${field} must be a number of dollars, such as 150.05` })
+    .positive(`${field} must be greater than 0`)
+    .max(MAX_PRICE, `${field} must be at most ${MAX_PRICE}`)
+    .refine(isWholeCents, `${field} must have at most two decimals (whole cents)`);
+
+export const OrderRequest = z
+  .strictObject(
+    {
+      symbol: Symbol,
+      side: z.enum(SIDES, { error: "side must be BUY or SELL" }).default("BUY"),
+      quantity: z
+        .number({ error: "quantity must be a whole number of shares, at least 1" })
+        .int("quantity must be a whole number of shares, at least 1")
+        .min(1, "quantity must be a whole number of shares, at least 1")
+        .max(Number.MAX_SAFE_INTEGER, "quantity is too large"),
+      order_type: z.enum(ORDER_TYPES, { error: "order_type must be one of MARKET, LIMIT, STOP, STOP_LIMIT" }),
+      price: Price("price").optional().meta({ description: "Limit price in dollars; LIMIT and STOP_LIMIT only" }),
+      stop_price: Price("stop_price").optional().meta({ description: "Trigger price in dollars; STOP and STOP_LIMIT only" }),
+      time_in_force: z
+        .enum(TIME_IN_FORCE, { error: "time_in_force must be one of DAY, GTC, IOC, FOK" })
+        .default("DAY"),
+      client_order_id: z
+        .string()
+        .regex(/^[\x21-\x7e]{1,64}$/, "client_order_id must be 1-64 printable ASCII characters without spaces")
+        .optional(),
+    },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : undefined) },
+  )
+  .superRefine((order, ctx) => {
+    if (needsLimitPrice(order.order_type) && order.price === undefined)
+      ctx.addIssue({ code: "custom", path: ["price"], message: `price is required for ${order.order_type} orders` });
+    if (!needsLimitPrice(order.order_type) && order.price !== undefined)
+      ctx.addIssue({ code: "custom", path: ["price"], message: `price is only allowed on LIMIT and STOP_LIMIT orders, not ${order.order_type}` });
+    if (needsStopPrice(order.order_type) && order.stop_price === undefined)
+      ctx.addIssue({ code: "custom", path: ["stop_price"], message: `stop_price is required for ${order.order_type} orders` });
+    if (!needsStopPrice(order.order_type) && order.stop_price !== undefined)
+      ctx.addIssue({ code: "custom", path: ["stop_price"], message: `stop_price is only allowed on STOP and STOP_LIMIT orders, not ${order.order_type}` });
+  })
+  .meta({
+    id: "OrderRequest",
+    example: { symbol: "AAPL", side: "BUY", quantity: 100, order_type: "MARKET", time_in_force: "DAY" },
+  });
+export type OrderRequest = z.output<typeof OrderRequest>;
+export type OrderRequestInput = z.input<typeof OrderRequest>;
+
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,255}$/, "Idempotency-Key must be 1-255 printable ASCII characters");
+
+export const Fill = z
+  .object({
+    id: z.string(),
+    order_id: z.string(),
+    quantity_filled: z.number().int(),
+    price_at_fill: z.number(),
+    timestamp: z.string(),
+  })
+  .meta({ id: "Fill" });
+export type Fill = z.infer<typeof Fill>;
+
+export const Order = z
+  .object({
+    id: z.string().meta({ example: "ord_01JDXK4M6R3F" }),
+    trader_id: z.string(),
+    client_order_id: z.string().nullable(),
+    symbol: z.string(),
+    side: z.enum(SIDES),
+    quantity: z.number().int(),
+    order_type: z.enum(ORDER_TYPES),
+    price: z.number().nullable(),
+    stop_price: z.number().nullable(),
+    time_in_force: z.enum(TIME_IN_FORCE),
+    status: z.enum(ORDER_STATUSES),
+    filled_quantity: z.number().int(),
+    avg_fill_price: z.number().nullable(),
+    reason: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: "Order" });
+export type Order = z.infer<typeof Order>;
+
+export const OrderWithFills = Order.extend({ fills: z.array(Fill) }).meta({ id: "OrderWithFills" });
+export type OrderWithFills = z.infer<typeof OrderWithFills>;
+
+export const AuditEntry = z
+  .object({
+    id: z.string(),
+    order_id: z.string(),
+    trader_id: z.string(),
+    action: z.enum(AUDIT_ACTIONS),
+    status: z.enum(ORDER_STATUSES),
+    timestamp: z.string(),
+    reason: z.string().nullable(),
+    error_code: z.string().nullable(),
+    retry_attempt: z.number().int().nullable(),
+  })
+  .meta({ id: "AuditEntry" });
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const ListOrdersQuery = z.object({
+  status: z.enum(ORDER_STATUSES, { error: `status must be one of ${ORDER_STATUSES.join(", ")}` }).optional(),
+  symbol: Symbol.optional(),
+  limit: z.coerce
+    .number({ error: "limit must be a whole number from 1 to 500" })
+    .int("limit must be a whole number from 1 to 500")
+    .min(1, "limit must be a whole number from 1 to 500")
+    .max(500, "limit must be a whole number from 1 to 500")
+    .default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type ListOrdersQuery = z.output<typeof ListOrdersQuery>;
+
+export const Position = z.object({ symbol: z.string(), quantity: z.number().int(), avg_price: z.number() });
+export const Account = z
+  .object({
+    trader_id: z.string(),
+    cash: z.number(),
+    reserved: z.number(),
+    buying_power: z.number(),
+    positions: z.array(Position),
+  })
+  .meta({ id: "Account" });
+export type Account = z.infer<typeof Account>;
+
+export const Instrument = z
+  .object({ symbol: z.string(), name: z.string(), price: z.number(), tick_size: z.number(), tradable: z.boolean() })
+  .meta({ id: "Instrument" });
+export type Instrument = z.infer<typeof Instrument>;

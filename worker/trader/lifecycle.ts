@@ -1,0 +1,86 @@
+// The order state machine, as a pure function: given what the desk knows of an order and what the venue
+// reports, which fills are new, which audit rows to write and which events to send. Applying a report
+// twice, or an older report after a newer one, changes nothing.
+import type { AuditAction, OrderStatus } from "../shared/orders";
+import type { OrderEventName } from "../shared/events";
+import { isFinalStatus } from "../shared/orders";
+import type { VenueFill, VenueReport } from "../venue/adapter";
+
+export interface OrderProgress {
+  quantity: number;
+  status: OrderStatus;
+  filledQuantity: number;
+  /** The attempt whose send reached the venue (0 the first); shown on fill rows after a recovery. */
+  attempt: number;
+  knownFillIds: ReadonlySet<string>;
+}
+
+/** How this report came to the desk: the answer to a send, a key lookup after a failure, or a later report. */
+export type Acceptance =
+  | { kind: "first" }
+  | { kind: "retry"; attempt: number }
+  | { kind: "found"; attempt: number }
+  | { kind: "none" };
+
+export interface AuditDraft {
+  action: AuditAction;
+  status: OrderStatus;
+  reason: string | null;
+  errorCode: string | null;
+  retryAttempt: number | null;
+}
+
+export type Step =
+  | { kind: "log"; audit: AuditDraft; event: OrderEventName | null }
+  | { kind: "fill"; fill: VenueFill; status: OrderStatus; audit: AuditDraft; event: OrderEventName }
+  | { kind: "final"; status: OrderStatus; reason: string | null; audit: AuditDraft; event: OrderEventName };
+
+const FINAL_EVENT = { CANCELLED: "order.cancelled", REJECTED: "order.rejected", EXPIRED: "order.expired" } as const;
+
+export function reconcile(order: OrderProgress, report: VenueReport, how: Acceptance, finalReason?: string): Step[] {
+  if (isFinalStatus(order.status)) return [];
+  const steps: Step[] = [];
+  let status = order.status;
+  let filled = order.filledQuantity;
+  const retryAttempt = order.attempt > 0 ? order.attempt : null;
+
+  if (report.state !== "REJECTED") {
+    if (how.kind === "first") {
+      steps.push({ kind: "log", audit: audit("APPROVED", status), event: null });
+      steps.push({ kind: "log", audit: audit("EXECUTED", status), event: "order.accepted" });
+    } else if (how.kind === "retry") {
+      steps.push({ kind: "log", audit: audit("RECOVERED", status, `Venue accepted the order on retry ${how.attempt}`, null, how.attempt), event: "order.accepted" });
+    } else if (how.kind === "found") {
+      steps.push({
+        kind: "log",
+        audit: audit("RECOVERED", status, "Found at the venue by idempotency key after a failed attempt; not sent again", null, how.attempt),
+        event: "order.accepted",
+      });
+    }
+  }
+  const fillRetry = how.kind === "retry" || how.kind === "found" ? how.attempt || null : retryAttempt;
+
+  for (const fill of report.fills) {
+    if (order.knownFillIds.has(fill.id)) continue;
+    filled += fill.quantity;
+    status = filled >= order.quantity ? "FILLED" : "PARTIAL";
+    steps.push({
+      kind: "fill",
+      fill,
+      status,
+      audit: audit(status === "FILLED" ? "FILLED" : "PARTIAL", status, `${fill.quantity} @ ${(fill.priceCents / 100).toFixed(2)}`, null, fillRetry),
+      event: status === "FILLED" ? "order.filled" : "order.partial",
+    });
+  }
+
+  if (status !== "FILLED" && (report.state === "CANCELLED" || report.state === "REJECTED" || report.state === "EXPIRED")) {
+    const reason = finalReason ?? report.reason;
+    const errorCode = report.state === "REJECTED" ? "VENUE_REJECTED" : null;
+    steps.push({ kind: "final", status: report.state, reason, audit: audit(report.state, report.state, reason, errorCode, fillRetry), event: FINAL_EVENT[report.state] });
+  }
+  return steps;
+}
+
+export function audit(action: AuditAction, status: OrderStatus, reason: string | null = null, errorCode: string | null = null, retryAttempt: number | null = null): AuditDraft {
+  return { action, status, reason, errorCode, retryAttempt };
+}

@@ -1,0 +1,58 @@
+// The boundary between a trader's desk and a trading venue. The simulated venue implements it by default;
+// a real broker's adapter implements the same four calls and is chosen by the EXCHANGE var.
+import type { OrderType, Side, TimeInForce } from "../shared/orders";
+
+export interface Quote {
+  symbol: string;
+  priceCents: number;
+  tickCents: number;
+  tradable: boolean;
+}
+
+/** What the desk sends. `key` is the order's idempotency key toward the venue: one key, at most one order. */
+export interface VenueOrder {
+  key: string;
+  traderId: string;
+  orderId: string;
+  symbol: string;
+  side: Side;
+  quantity: number;
+  orderType: OrderType;
+  limitCents: number | null;
+  stopCents: number | null;
+  timeInForce: TimeInForce;
+  /** Market protection: a market (or triggered stop) order never trades through this price. */
+  protectCents: number | null;
+  /** A BUY never spends more than this (the cash reserved for it). */
+  maxCostCents: number | null;
+}
+
+export type OrderRef = Pick<VenueOrder, "key" | "orderId" | "traderId" | "symbol">;
+
+export interface VenueFill {
+  id: string;
+  quantity: number;
+  priceCents: number;
+  timestamp: string;
+}
+
+export type VenueState = "WORKING" | "FILLED" | "CANCELLED" | "REJECTED" | "EXPIRED";
+
+/** The venue's whole view of one order: every fill so far, so a report can be applied more than once. */
+export interface VenueReport {
+  key: string;
+  orderId: string;
+  state: VenueState;
+  fills: VenueFill[];
+  reason: string | null;
+}
+
+export interface ExchangeAdapter {
+  quote(symbol: string): Promise<Quote | null>;
+  /** Throws when the venue fails; the caller bounds it with EXCHANGE_TIMEOUT_MS. */
+  submit(order: VenueOrder, attempt: number): Promise<VenueReport>;
+  /** The order the venue holds under `key`, or null when it never received it. */
+  lookup(order: OrderRef): Promise<VenueReport | null>;
+  /** Ends the order at the venue; an unknown key is tombstoned so a late copy can never trade. */
+  cancel(order: OrderRef, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport>;
+}

@@ -1,0 +1,258 @@
+// VenueBook: the simulated exchange for one symbol (one Durable Object per symbol). It dedupes orders by
+// key, fills level by level, rests limit and stop orders until the price crosses them, and reports fills
+// that happen later back to the trader's desk (at least once, retried by alarm).
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import type { OrderRef, Quote, VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
+import { decideFault, Faults } from "./faults";
+import { match, type Executable, type Slice } from "./matching";
+import { readInstrument, writeInstrument, type InstrumentSettings } from "../db/instruments";
+import { intVar } from "../config";
+
+interface BookOrderRow extends Record<string, SqlStorageValue> {
+  key: string;
+  body: string;
+  state: string;
+  filled: number;
+  spent_cents: number;
+  triggered: number;
+  fills: string;
+  reason: string | null;
+}
+
+export interface InstrumentPatch {
+  name?: string;
+  priceCents?: number;
+  tickCents?: number;
+  depth?: number;
+  tradable?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const REPORT_RETRY_MS = 1000;
+
+export class VenueBook extends DurableObject<Env> {
+  private instrument: InstrumentSettings | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec(`
+        CREATE TABLE IF NOT EXISTS instrument (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL, fault_n INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS orders (key TEXT PRIMARY KEY, body TEXT NOT NULL, state TEXT NOT NULL,
+          filled INTEGER NOT NULL DEFAULT 0, spent_cents INTEGER NOT NULL DEFAULT 0, triggered INTEGER NOT NULL DEFAULT 0,
+          fills TEXT NOT NULL DEFAULT '[]', reason TEXT);
+        CREATE INDEX IF NOT EXISTS orders_working ON orders(state);
+        CREATE TABLE IF NOT EXISTS attempts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS undelivered (key TEXT PRIMARY KEY, trader_id TEXT NOT NULL);
+      `);
+      const row = ctx.storage.sql.exec<{ settings: string }>("SELECT settings FROM instrument").toArray()[0];
+      if (row) this.instrument = JSON.parse(row.settings) as InstrumentSettings;
+    });
+  }
+
+  /** The instrument this book trades, loaded from D1 the first time the book is used. */
+  private async load(symbol: string): Promise<InstrumentSettings | null> {
+    if (this.instrument) return this.instrument;
+    const settings = await readInstrument(this.env.DB, symbol);
+    if (settings && !this.instrument) this.saveInstrument(settings);
+    return this.instrument;
+  }
+
+  private saveInstrument(settings: InstrumentSettings): void {
+    this.instrument = settings;
+    this.ctx.storage.sql.exec(
+      "INSERT INTO instrument (id, settings) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings",
+      JSON.stringify(settings),
+    );
+  }
+
+  async quote(symbol: string): Promise<Quote | null> {
+    const i = await this.load(symbol);
+    return i && { symbol: i.symbol, priceCents: i.priceCents, tickCents: i.tickCents, tradable: i.tradable };
+  }
+
+  async settings(symbol: string): Promise<InstrumentSettings | null> {
+    return this.load(symbol);
+  }
+
+  async submit(order: VenueOrder, _attempt: number): Promise<VenueReport> {
+    const instrument = await this.load(order.symbol);
+    const existing = this.report(order.key);
+    if (existing) return existing; // the same key never makes a second order
+
+    const attempt = this.countAttempt(order.key);
+    const faults = instrument?.faults ?? {};
+    const decision = decideFault(faults, attempt, this.nextFaultDraw());
+    if (faults.latency_ms) await sleep(faults.latency_ms);
+    if (decision === "timeout") {
+      // The order is lost on the way: the venue never records it and never answers in time.
+      await sleep(intVar(this.env.EXCHANGE_TIMEOUT_MS, 5000) * 2 + 100);
+      throw new Error("simulated venue timeout: the order was dropped");
+    }
+    if (decision === "error") throw new Error("simulated venue error: service unavailable");
+
+    // Re-check after any await: a copy of this order may have arrived meanwhile.
+    const again = this.report(order.key);
+    if (again) return again;
+    if (!instrument) return this.record(order, "REJECTED", [], `Unknown symbol ${order.symbol} at the venue`);
+    if (!instrument.tradable) return this.record(order, "REJECTED", [], `${order.symbol} is not tradable at the venue`);
+    if (decision === "reject") return this.record(order, "REJECTED", [], "Rejected by the venue");
+
+    const exec = executable(order, 0, 0, false);
+    const outcome = match(instrument, exec);
+    const fills = this.toFills(order.key, [], outcome.slices);
+    if (outcome.kind === "rest") {
+      return this.record(order, "WORKING", fills, null, outcome.triggered);
+    }
+    return this.record(order, outcome.final, fills, outcome.reason, outcome.triggered);
+  }
+
+  async lookup(key: string): Promise<VenueReport | null> {
+    return this.report(key);
+  }
+
+  async cancel(ref: OrderRef, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport> {
+    const { key } = ref;
+    const row = this.row(key);
+    if (!row) {
+      // Tombstone: a copy of this order still on its way must never trade.
+      const tomb: VenueOrder = {
+        ...ref, side: "BUY", quantity: 0, orderType: "MARKET", limitCents: null, stopCents: null, timeInForce: "DAY",
+        protectCents: null, maxCostCents: null,
+      };
+      return this.record(tomb, final, [], reason);
+    }
+    if (row.state !== "WORKING") return toReport(row);
+    this.ctx.storage.sql.exec("UPDATE orders SET state = ?, reason = ? WHERE key = ?", final, reason, key);
+    return toReport(this.row(key)!);
+  }
+
+  /** Admin: create or change the instrument; a price move fills the resting orders it crosses. */
+  async configure(symbol: string, patch: InstrumentPatch): Promise<InstrumentSettings | null> {
+    const current = await this.load(symbol);
+    if (!current && patch.priceCents === undefined) return null;
+    const next: InstrumentSettings = {
+      symbol,
+      name: patch.name ?? current?.name ?? symbol,
+      priceCents: patch.priceCents ?? current!.priceCents,
+      tickCents: patch.tickCents ?? current?.tickCents ?? 1,
+      depth: patch.depth ?? current?.depth ?? 10_000,
+      tradable: patch.tradable ?? current?.tradable ?? true,
+      faults: current?.faults ?? {},
+    };
+    await writeInstrument(this.env.DB, next);
+    this.saveInstrument(next);
+    if (next.tradable) this.matchResting(next);
+    this.ctx.waitUntil(this.deliverReports());
+    return next;
+  }
+
+  async setFaults(symbol: string, faults: Faults): Promise<InstrumentSettings | null> {
+    const current = await this.load(symbol);
+    if (!current) return null;
+    const next = { ...current, faults };
+    await writeInstrument(this.env.DB, next);
+    this.saveInstrument(next);
+    return next;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.deliverReports();
+  }
+
+  private matchResting(book: InstrumentSettings): void {
+    const resting = this.ctx.storage.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE state = 'WORKING'").toArray();
+    for (const row of resting) {
+      const order = JSON.parse(row.body) as VenueOrder;
+      const outcome = match(book, executable(order, row.filled, row.spent_cents, row.triggered === 1));
+      if (outcome.slices.length === 0 && outcome.kind === "rest" && outcome.triggered === (row.triggered === 1)) continue;
+      const fills = this.toFills(order.key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
+      const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
+      this.write(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered);
+      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO undelivered (key, trader_id) VALUES (?, ?)", order.key, order.traderId);
+    }
+  }
+
+  /** Push the current state of every changed order to its trader's desk; re-armed by alarm until it lands. */
+  private async deliverReports(): Promise<void> {
+    const pending = this.ctx.storage.sql.exec<{ key: string; trader_id: string }>("SELECT key, trader_id FROM undelivered").toArray();
+    let failed = false;
+    for (const { key, trader_id } of pending) {
+      const report = this.report(key);
+      if (!report) continue;
+      try {
+        await this.env.TRADER.get(this.env.TRADER.idFromName(trader_id)).onExecutionReport(report);
+        this.ctx.storage.sql.exec("DELETE FROM undelivered WHERE key = ?", key);
+      } catch (err) {
+        console.warn("venue: report delivery failed, will retry", key, String(err));
+        failed = true;
+      }
+    }
+    if (failed) await this.ctx.storage.setAlarm(Date.now() + REPORT_RETRY_MS);
+  }
+
+  private countAttempt(key: string): number {
+    return this.ctx.storage.sql
+      .exec<{ n: number }>("INSERT INTO attempts (key, n) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1 RETURNING n", key)
+      .one().n;
+  }
+
+  private nextFaultDraw(): number {
+    const row = this.ctx.storage.sql.exec<{ n: number }>("UPDATE instrument SET fault_n = fault_n + 1 RETURNING fault_n - 1 AS n").toArray()[0];
+    return row?.n ?? 0;
+  }
+
+  private toFills(key: string, previous: VenueFill[], slices: Slice[]): VenueFill[] {
+    const at = new Date().toISOString();
+    return [
+      ...previous,
+      ...slices.map((s, i) => ({ id: `${key}:${previous.length + i + 1}`, quantity: s.quantity, priceCents: s.priceCents, timestamp: at })),
+    ];
+  }
+
+  private record(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered = false): VenueReport {
+    this.write(order, state, fills, reason, triggered);
+    return toReport(this.row(order.key)!);
+  }
+
+  private write(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered: boolean): void {
+    const filled = fills.reduce((n, f) => n + f.quantity, 0);
+    const spent = fills.reduce((n, f) => n + f.quantity * f.priceCents, 0);
+    this.ctx.storage.sql.exec(
+      `INSERT INTO orders (key, body, state, filled, spent_cents, triggered, fills, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET state = excluded.state, filled = excluded.filled, spent_cents = excluded.spent_cents,
+         triggered = excluded.triggered, fills = excluded.fills, reason = excluded.reason`,
+      order.key, JSON.stringify(order), state, filled, spent, triggered ? 1 : 0, JSON.stringify(fills), reason,
+    );
+  }
+
+  private row(key: string): BookOrderRow | undefined {
+    return this.ctx.storage.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE key = ?", key).toArray()[0];
+  }
+
+  private report(key: string): VenueReport | null {
+    const row = this.row(key);
+    return row ? toReport(row) : null;
+  }
+}
+
+const StoredOrder = z.object({ orderId: z.string() });
+
+function toReport(row: BookOrderRow): VenueReport {
+  return {
+    key: row.key,
+    orderId: StoredOrder.parse(JSON.parse(row.body)).orderId,
+    state: row.state as VenueState,
+    fills: JSON.parse(row.fills) as VenueFill[],
+    reason: row.reason,
+  };
+}
+
+function executable(order: VenueOrder, filled: number, spentCents: number, triggered: boolean): Executable {
+  return {
+    side: order.side, orderType: order.orderType, quantity: order.quantity, limitCents: order.limitCents,
+    stopCents: order.stopCents, protectCents: order.protectCents, maxCostCents: order.maxCostCents,
+    timeInForce: order.timeInForce, filled, spentCents, triggered,
+  };
+}

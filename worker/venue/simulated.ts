@@ -1,0 +1,22 @@
+// The default ExchangeAdapter: the simulated venue, one VenueBook Durable Object per symbol.
+import type { ExchangeAdapter } from "./adapter";
+
+export function simulatedExchange(env: Env): ExchangeAdapter {
+  const book = (symbol: string) => env.VENUE.get(env.VENUE.idFromName(symbol));
+  return {
+    quote: (symbol) => book(symbol).quote(symbol),
+    submit: (order, attempt) => book(order.symbol).submit(order, attempt),
+    lookup: (ref) => book(ref.symbol).lookup(ref.key),
+    cancel: (ref, final, reason) => book(ref.symbol).cancel(ref, final, reason),
+  };
+}
+
+/** The adapter named by the EXCHANGE var; a real broker's adapter is added here. */
+export function exchangeFor(env: Env): ExchangeAdapter {
+  switch (env.EXCHANGE ?? "simulated") {
+    case "simulated":
+      return simulatedExchange(env);
+    default:
+      throw new Error(`Unknown EXCHANGE "${env.EXCHANGE}": only "simulated" is built in`);
+  }
+}
