@@ -12,6 +12,7 @@
 //   PUT  /api/v1/admin/accounts/:trader_id        admin
 //   PUT  /api/v1/admin/instruments/:symbol[/faults] admin
 //   GET  /ws/orders/events?token&since            trader      WebSocket, subprotocol order-updates
+//   GET, POST /api/v1/dev/login                   local dev   seeded people and a token (only when DEV_LOGIN=true)
 //   anything else                                 the page (static assets, single-page fallback)
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
@@ -19,6 +20,7 @@ import { router } from "./context";
 import { ApiError, checkBody, errorBody, MAX_BODY_BYTES, renderError } from "./http";
 import { account } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
+import { devLogin } from "./routes/dev-login";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { instruments } from "./routes/instruments";
@@ -45,6 +47,7 @@ const api = app
   .route("/api/v1/account", account)
   .route("/api/v1/instruments", instruments)
   .route("/api/v1/admin", adminRoutes)
+  .route("/api/v1/dev/login", devLogin)
   .route("/ws", wsRoutes);
 
 mountDocs(app);

@@ -68,7 +68,7 @@ export function reconcile(order: OrderProgress, report: VenueReport, how: Accept
       kind: "fill",
       fill,
       status,
-      audit: audit(status === "FILLED" ? "FILLED" : "PARTIAL", status, `${fill.quantity} @ ${(fill.priceCents / 100).toFixed(2)}`, null, fillRetry),
+      audit: audit(status === "FILLED" ? "FILLED" : "PARTIAL", status, null, null, fillRetry),
       event: status === "FILLED" ? "order.filled" : "order.partial",
     });
   }
