@@ -138,6 +138,8 @@ export class TraderDesk extends DurableObject<Env> {
         this.store.enqueue({ kind: "order", row: d1Order(row, traderId) });
         return { row, events };
       });
+      // The alarm is armed before the client hears 201: if this instance dies mid-send, the alarm resumes.
+      this.scheduleWake();
       this.afterChange(events.events);
       this.ctx.waitUntil(this.sendToVenue(events.row.id));
       return ok({ order: toOrder(events.row, traderId), replayed: false });
