@@ -56,16 +56,27 @@ export function renderError(err: Error, c: Context): Response {
 /** Bodies are JSON objects of at most 16 KiB; anything else is refused before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+/** curl -d without -H sends this type (the seed's scenario 7 does): a JSON object under it is accepted. */
+const CURL_DEFAULT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
+
 export async function checkBody(c: Context, next: () => Promise<void>): Promise<void> {
   const method = c.req.method;
   if (method === "POST" || method === "PUT" || method === "PATCH") {
     const length = c.req.header("Content-Length");
-    const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
     if (length !== undefined && Number(length) > MAX_BODY_BYTES) {
       throw new ApiError("PAYLOAD_TOO_LARGE", `The request body is larger than 16 KiB (${length} bytes)`);
     }
-    if (hasBody && !/^application\/(.+\+)?json\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) {
-      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json");
+    const type = c.req.header("Content-Type") ?? "";
+    const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
+    if (hasBody && !JSON_TYPE.test(type)) {
+      const text = CURL_DEFAULT_TYPE.test(type) || type === "" ? await c.req.raw.clone().text() : null;
+      if (text === null || !text.trimStart().startsWith("{")) {
+        throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `Send the body as JSON with Content-Type: application/json (got ${type || "no Content-Type"})`);
+      }
+      const headers = new Headers(c.req.raw.headers);
+      headers.set("Content-Type", "application/json");
+      c.req.raw = new Request(c.req.raw.url, { method, headers, body: text });
     }
   }
   await next();

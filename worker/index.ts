@@ -30,7 +30,6 @@ import { wsRoutes } from "./routes/ws";
 const app = router();
 
 app.use("/api/*", secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
-app.use("/api/*", checkBody);
 app.use(
   "/api/*",
   bodyLimit({
@@ -40,6 +39,7 @@ app.use(
     },
   }),
 );
+app.use("/api/*", checkBody);
 
 const api = app
   .route("/api/v1/health", healthRoutes)

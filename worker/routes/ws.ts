@@ -51,14 +51,8 @@ function relayAfterAuth(env: Env, url: string, since: string | undefined, protoc
     if (authenticating) return;
     authenticating = true;
     clearTimeout(timer);
-    let token: string;
-    try {
-      const parsed = ClientMessage.safeParse(JSON.parse(String(event.data)));
-      if (!parsed.success || parsed.data.type !== "auth") return refuse('First message must be {"type":"auth","token":"<JWT>"}');
-      token = parsed.data.token;
-    } catch {
-      return refuse('First message must be JSON: {"type":"auth","token":"<JWT>"}');
-    }
+    const token = firstMessageToken(String(event.data));
+    if (!token) return refuse('First message must be {"type":"auth","token":"<JWT>"} (or the bare JWT)');
     try {
       const who = await verifyToken(token, env);
       if (who.role !== "trader") return refuse("Order events are for traders");
@@ -78,4 +72,16 @@ function relayAfterAuth(env: Env, url: string, since: string | undefined, protoc
   const offered = protocols.split(",").map((p) => p.trim());
   const headers = offered.includes(WS_PROTOCOL) ? { "Sec-WebSocket-Protocol": WS_PROTOCOL } : undefined;
   return new Response(null, { status: 101, webSocket: client, headers });
+}
+
+/** The token in a first message: {"type":"auth","token":...}, or a bare JWT typed at a wscat prompt. */
+function firstMessageToken(text: string): string | null {
+  const bare = text.trim();
+  if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(bare)) return bare;
+  try {
+    const parsed = ClientMessage.safeParse(JSON.parse(bare));
+    return parsed.success && parsed.data.type === "auth" ? parsed.data.token : null;
+  } catch {
+    return null;
+  }
 }
