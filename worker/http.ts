@@ -26,15 +26,19 @@ export function unwrap<T>(result: Result<T>): T {
 export function validationFailure(error: z.ZodError): ErrorBody {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
-    const path = issue.path.length > 0 ? issue.path.join(".") : "body";
-    fields[path] ??= issue.message;
+    const path = issue.path.join(".");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) fields[path ? `${path}.${key}` : key] ??= `${key} is not a field of this request`;
+      continue;
+    }
+    fields[path || "body"] ??= issue.message;
   }
   const summary = Object.entries(fields).map(([f, m]) => (m.startsWith(f) ? m : `${f}: ${m}`)).join("; ");
   return { error: "VALIDATION_ERROR", message: `Invalid request: ${summary}`, details: { fields } };
 }
 
-export function errorBody(code: ErrorCode, message: string, details?: ErrorDetails): ErrorBody {
-  return details ? { error: code, message, details } : { error: code, message };
+export function errorBody(code: ErrorCode, message: string, details: ErrorDetails = {}): ErrorBody {
+  return { error: code, message, details };
 }
 
 export function renderError(err: Error, c: Context): Response {

@@ -50,3 +50,10 @@ describe("schedules", () => {
     expect(nextSessionClose(after, "21:00")).toBe(Date.UTC(2026, 10, 27, 21, 0));
   });
 });
+
+describe("a lookup that finds a cancel's tombstone", () => {
+  it("closes the order without claiming the venue accepted it", () => {
+    const steps = reconcile({ ...fresh, attempt: 1 }, report({ state: "CANCELLED", reason: "User requested cancellation" }), { kind: "found", attempt: 1 });
+    expect(steps.map((s) => s.audit.action)).toEqual(["CANCELLED"]);
+  });
+});

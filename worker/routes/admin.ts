@@ -71,7 +71,7 @@ const putFaults = createRoute({
   security: bearer,
   middleware: [admin] as const,
   request: { params: SymbolParam, body: jsonBody(Faults) },
-  responses: { 200: json("The instrument", InstrumentState), 400: errorResponse("VALIDATION_ERROR"), ...authErrors, 404: errorResponse("UNKNOWN_SYMBOL") },
+  responses: { 200: json("The instrument", InstrumentState), 400: errorResponse("VALIDATION_ERROR"), ...authErrors, 404: errorResponse("NOT_FOUND: no such instrument") },
 });
 
 const view = (i: InstrumentSettings) => ({
@@ -101,6 +101,6 @@ export const adminRoutes = router()
   .openapi(putFaults, async (c) => {
     const { symbol } = c.req.valid("param");
     const settings = await venueOf(c.env, symbol).setFaults(symbol, c.req.valid("json"));
-    if (!settings) throw new ApiError("UNKNOWN_SYMBOL", `Unknown symbol ${symbol}`, { symbol });
+    if (!settings) throw new ApiError("NOT_FOUND", `Unknown symbol ${symbol}: create it first with PUT /api/v1/admin/instruments/${symbol}`, { symbol });
     return c.json(view(settings), 200);
   });

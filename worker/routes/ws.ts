@@ -46,12 +46,15 @@ function relayAfterAuth(env: Env, url: string, since: string | undefined, protoc
   let upstream: WebSocket | null = null;
   let authenticating = false;
 
-  server.addEventListener("message", async (event) => {
+  server.addEventListener("message", (event) => {
     if (upstream) return upstream.send(event.data);
     if (authenticating) return;
     authenticating = true;
     clearTimeout(timer);
-    const token = firstMessageToken(String(event.data));
+    void connect(String(event.data));
+  });
+  const connect = async (first: string) => {
+    const token = firstMessageToken(first);
     if (!token) return refuse('First message must be {"type":"auth","token":"<JWT>"} (or the bare JWT)');
     try {
       const who = await verifyToken(token, env);
@@ -67,7 +70,7 @@ function relayAfterAuth(env: Env, url: string, since: string | undefined, protoc
     } catch (err) {
       refuse(err instanceof ApiError ? err.message : "Token is not valid");
     }
-  });
+  };
   server.addEventListener("close", () => clearTimeout(timer));
   const offered = protocols.split(",").map((p) => p.trim());
   const headers = offered.includes(WS_PROTOCOL) ? { "Sec-WebSocket-Protocol": WS_PROTOCOL } : undefined;

@@ -52,7 +52,7 @@ export const ErrorBody = z
   .object({
     error: z.string().meta({ example: "INSUFFICIENT_FUNDS" }),
     message: z.string().meta({ example: "Insufficient funds for $15,000.00 order; available: $5,000.00" }),
-    details: z.record(z.string(), z.unknown()).optional(),
+    details: z.record(z.string(), z.unknown()),
   })
   .meta({ id: "Error" });
 export type ErrorBody = z.infer<typeof ErrorBody>;

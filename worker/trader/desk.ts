@@ -95,13 +95,15 @@ export class TraderDesk extends DurableObject<Env> {
         order_id: previous.id,
       });
     }
-    if (key && this.keysInFlight.has(key)) {
+    // Both the header key and the client_order_id identify the order while it is being created.
+    const claims = [key, request.client_order_id ? `client_order_id:${request.client_order_id}` : null].filter((k): k is string => k !== null);
+    if (claims.some((k) => this.keysInFlight.has(k))) {
       return fail("IDEMPOTENCY_KEY_IN_USE", "A request with this idempotency key is still being handled; retry in a moment");
     }
     const limited = this.takeToken();
     if (limited) return limited;
 
-    if (key) this.keysInFlight.add(key);
+    for (const k of claims) this.keysInFlight.add(k);
     try {
       if (!(await this.ensureAccount())) return noAccount(traderId);
       const quote = await this.exchange.quote(request.symbol);
@@ -144,7 +146,7 @@ export class TraderDesk extends DurableObject<Env> {
       this.ctx.waitUntil(this.sendToVenue(events.row.id));
       return ok({ order: toOrder(events.row, traderId), replayed: false });
     } finally {
-      if (key) this.keysInFlight.delete(key);
+      for (const k of claims) this.keysInFlight.delete(k);
     }
   }
 

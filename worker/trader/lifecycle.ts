@@ -44,7 +44,9 @@ export function reconcile(order: OrderProgress, report: VenueReport, how: Accept
   let filled = order.filledQuantity;
   const retryAttempt = order.attempt > 0 ? order.attempt : null;
 
-  if (report.state !== "REJECTED") {
+  // A lookup that finds a cancel's tombstone (ended, never traded) is not an acceptance.
+  const venueTookIt = report.state !== "REJECTED" && (how.kind !== "found" || report.state === "WORKING" || report.fills.length > 0);
+  if (venueTookIt) {
     if (how.kind === "first") {
       steps.push({ kind: "log", audit: audit("APPROVED", status), event: null });
       steps.push({ kind: "log", audit: audit("EXECUTED", status), event: "order.accepted" });
