@@ -9,17 +9,22 @@
 //   GET  /api/v1/orders/:id/audit                 trader, compliance
 //   GET  /api/v1/account                          trader
 //   GET  /api/v1/instruments                      signed in
+//   GET  /api/v1/compliance/executions[?format=csv] compliance  execution logs by range, CSV export
+//   GET  /api/v1/compliance/audit/verify          compliance  recompute the audit hash chain
 //   PUT  /api/v1/admin/accounts/:trader_id        admin
 //   PUT  /api/v1/admin/instruments/:symbol[/faults] admin
 //   GET  /ws/orders/events?token&since            trader      WebSocket, subprotocol order-updates
 //   GET, POST /api/v1/dev/login                   local dev   seeded people and a token (only when DEV_LOGIN=true)
 //   anything else                                 the page (static assets, single-page fallback)
+//   cron 15 0 * * *                               archive yesterday's audit rows to R2 (AUDIT_ARCHIVE)
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
+import { archiveDay, previousDay } from "./compliance/archive";
 import { router } from "./context";
 import { ApiError, checkBody, errorBody, MAX_BODY_BYTES, renderError } from "./http";
 import { account } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
+import { complianceRoutes } from "./routes/compliance";
 import { devLogin } from "./routes/dev-login";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
@@ -46,6 +51,7 @@ const api = app
   .route("/api/v1/orders", orders)
   .route("/api/v1/account", account)
   .route("/api/v1/instruments", instruments)
+  .route("/api/v1/compliance", complianceRoutes)
   .route("/api/v1/admin", adminRoutes)
   .route("/api/v1/dev/login", devLogin)
   .route("/ws", wsRoutes);
@@ -56,6 +62,15 @@ app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} 
 app.onError(renderError);
 
 export type AppType = typeof api;
-export default app;
+
+export default {
+  fetch: app.fetch,
+  /** Daily, shortly after midnight UTC: archive the previous day's audit rows to R2. */
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(archiveDay(env.DB, env.AUDIT_ARCHIVE, previousDay(controller.scheduledTime)).then(({ manifest, written }) => {
+      console.log(`audit archive ${manifest.day}: ${manifest.rows} rows ${written ? "written" : "already archived"}`);
+    }));
+  },
+} satisfies ExportedHandler<Env>;
 export { TraderDesk } from "./trader/desk";
 export { VenueBook } from "./venue/book";

@@ -2,7 +2,7 @@
 // pulling all of @types/node into a Workers project.
 declare module "node:crypto" {
   interface Hash {
-    update(data: string): Hash;
+    update(data: string | Uint8Array): Hash;
     digest(encoding: "hex"): string;
   }
   export function createHash(algorithm: "sha256"): Hash;

@@ -103,7 +103,8 @@ export const executionLogs = sqliteTable(
     hash: text("hash").notNull(),
   },
   (t) => [
-    index("execution_logs_timestamp").on(t.timestamp),
+    index("execution_logs_timestamp").on(t.timestamp, t.chainSeq, t.id),
+    index("execution_logs_trader_timestamp").on(t.traderId, t.timestamp),
     index("execution_logs_order").on(t.orderId),
     uniqueIndex("execution_logs_trader_chain").on(t.traderId, t.chainSeq),
   ],
