@@ -15,6 +15,7 @@
 //   PUT  /api/v1/admin/instruments/:symbol[/faults] admin
 //   GET  /ws/orders/events?token&since            trader      WebSocket, subprotocol order-updates
 //   GET, POST /api/v1/dev/login                   local dev   seeded people and a token (only when DEV_LOGIN=true)
+//   /api/v1/admin/drills/*                        admin       fault drills (only when CHAOS_DRILLS=true)
 //   anything else                                 the page (static assets, single-page fallback)
 //   cron 15 0 * * *                               archive yesterday's audit rows to R2 (AUDIT_ARCHIVE)
 import { bodyLimit } from "hono/body-limit";
@@ -26,6 +27,7 @@ import { account } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
 import { complianceRoutes } from "./routes/compliance";
 import { devLogin } from "./routes/dev-login";
+import { drills } from "./routes/drills";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { instruments } from "./routes/instruments";
@@ -52,6 +54,7 @@ const api = app
   .route("/api/v1/account", account)
   .route("/api/v1/instruments", instruments)
   .route("/api/v1/compliance", complianceRoutes)
+  .route("/api/v1/admin/drills", drills)
   .route("/api/v1/admin", adminRoutes)
   .route("/api/v1/dev/login", devLogin)
   .route("/ws", wsRoutes);

@@ -222,6 +222,11 @@ export class TraderDesk extends DurableObject<Env> {
     this.applyReport(report.orderId, report, { kind: "none" });
   }
 
+  /** Fault drills: reset this object now, as a crash or a redeploy would (in-flight work is lost). */
+  async restartForDrill(): Promise<void> {
+    this.ctx.abort("restarted by a fault drill");
+  }
+
   /** How many outbox records still wait for D1 (tests and operators read this). */
   async pendingOutbox(): Promise<number> {
     return this.store.outboxSize();

@@ -157,6 +157,17 @@ export class VenueBook extends DurableObject<Env> {
     return next;
   }
 
+  /** Every order key the venue holds, with what it executed: fault drills check "never twice" with this. */
+  async executions(): Promise<{ key: string; order_id: string; state: string; filled: number; fills: number }[]> {
+    return this.ctx.storage.sql
+      .exec<BookOrderRow>("SELECT * FROM orders ORDER BY key")
+      .toArray()
+      .map((row) => {
+        const report = toReport(row);
+        return { key: row.key, order_id: report.orderId, state: row.state, filled: row.filled, fills: report.fills.length };
+      });
+  }
+
   override async alarm(): Promise<void> {
     await this.deliverReports();
   }
