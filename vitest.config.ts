@@ -22,7 +22,7 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**"],
+    exclude: ["test/e2e/**", "test/web/**"],
     setupFiles: ["./test/helpers/setup.ts"],
     testTimeout: 20_000,
   },

@@ -1,0 +1,103 @@
+// The page's calls to the Worker, through Hono's typed client: paths, bodies and answers are the
+// Worker's own route types (AppType), so a changed route breaks this build, not a trader's click.
+import { hc, type ClientResponse } from "hono/client";
+import type { AppType } from "../../worker/index";
+import { ErrorBody } from "../../worker/shared/errors";
+import type { OrderRequestInput } from "../../worker/shared/orders";
+import type { Role } from "./session";
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** A failed call: the server's {error, message, details}, or NETWORK_ERROR when it could not be reached. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+type Success = 200 | 201;
+/** The JSON body of the successful responses among a route's declared responses. */
+type Body<R> = R extends ClientResponse<infer B, infer S, infer F> ? (S extends Success ? (F extends "json" ? B : never) : never) : never;
+
+async function data<R extends ClientResponse<unknown, number, string>>(call: Promise<R>): Promise<Body<R>> {
+  let res: R;
+  try {
+    res = await call;
+  } catch (err) {
+    const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+    throw new ApiFailure(0, "NETWORK_ERROR", timedOut ? "fillwire did not answer in time; check your connection and try again" : "Could not reach fillwire; check your connection and try again");
+  }
+  if (res.ok) return (await res.json()) as Body<R>;
+  const parsed = ErrorBody.safeParse(await res.json().catch(() => null));
+  if (parsed.success) throw new ApiFailure(res.status, parsed.data.error, parsed.data.message, parsed.data.details);
+  throw new ApiFailure(res.status, "HTTP_ERROR", `fillwire answered ${res.status} ${res.statusText}`.trim());
+}
+
+const init = () => ({ init: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } });
+
+/** Calls signed with `token()`; `onUnauthorized` hears of a 401 (an expired or revoked token). */
+export function createApi(token: () => string | null, onUnauthorized: () => void = () => {}) {
+  const client = hc<AppType>(location.origin, {
+    headers: (): Record<string, string> => {
+      const t = token();
+      return t ? { Authorization: `Bearer ${t}` } : {};
+    },
+  });
+  const v1 = client.api.v1;
+
+  async function call<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await promise;
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 401) onUnauthorized();
+      throw err;
+    }
+  }
+
+  return {
+    instruments: () => call(data(v1.instruments.$get({}, init()))),
+    account: () => call(data(v1.account.$get({}, init()))),
+    orders: (cursor?: string) => call(data(v1.orders.$get({ query: { limit: "100", ...(cursor ? { cursor } : {}) } }, init()))),
+    order: (id: string) => call(data(v1.orders[":id"].$get({ param: { id } }, init()))),
+    audit: (id: string) => call(data(v1.orders[":id"].audit.$get({ param: { id } }, init()))),
+    submit: (body: OrderRequestInput, idempotencyKey: string) =>
+      call(data(v1.orders.$post({ json: body, header: { "idempotency-key": idempotencyKey } }, init()))),
+    cancel: (id: string) => call(data(v1.orders[":id"].cancel.$post({ param: { id } }, init()))),
+    setPrice: (symbol: string, price: number) => call(data(v1.admin.instruments[":symbol"].$put({ param: { symbol }, json: { price } }, init()))),
+    /** The live events URL; the token and resume point are recomputed on every (re)connect. */
+    eventsUrl: (authToken: string, since: number | null): string => {
+      const url = client.ws.orders.events.$url({ query: { token: authToken, ...(since !== null ? { since: String(since) } : {}) } });
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      return url.toString();
+    },
+  };
+}
+export type Api = ReturnType<typeof createApi>;
+
+/** Local development sign-in (exists only when the Worker runs with DEV_LOGIN=true). */
+export const devLogin = {
+  /** The seeded people, or null when this deployment has no dev sign-in. */
+  async people(): Promise<{ sub: string; role: Role; cash: number | null }[] | null> {
+    const res = await hc<AppType>(location.origin).api.v1.dev.login.$get({}, init());
+    if (res.status === 404) return null;
+    if (!res.ok) throw new ApiFailure(res.status, "HTTP_ERROR", `Sign-in list unavailable (${res.status})`);
+    return (await res.json()).users;
+  },
+  async token(sub: string, role: Role): Promise<string> {
+    const res = await fetch("/api/v1/dev/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sub, role }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const body: unknown = await res.json().catch(() => null);
+    if (res.ok && typeof body === "object" && body !== null && "token" in body && typeof body.token === "string") return body.token;
+    const error = ErrorBody.safeParse(body);
+    throw new ApiFailure(res.status, error.success ? error.data.error : "HTTP_ERROR", error.success ? error.data.message : `Sign-in failed (${res.status})`);
+  },
+};

@@ -1,0 +1,193 @@
+// The blotter's state and the pure functions that change it. Three sources feed it: the REST snapshot
+// (GET /orders), single-order reads (GET /orders/:id, with fills) and the WebSocket's events. They can
+// arrive in any order and more than once, so every merge is monotonic: a status only moves forward
+// (PENDING < PARTIAL < final), filled quantity only grows, a fill is kept once by its id. Events are
+// also gated by the trader's contiguous `seq`: an old seq is a duplicate, a jump is a gap to replay.
+// No DOM here: test/web runs these functions in plain Node.
+import type { OrderEvent } from "../../worker/shared/events";
+import type { Fill, Order, OrderStatus, OrderType, Side, TimeInForce } from "../../worker/shared/orders";
+import { isFinalStatus } from "../../worker/shared/orders";
+
+export interface FillView {
+  id: string;
+  quantity: number;
+  price: number;
+  timestamp: string;
+}
+
+export interface OrderView {
+  id: string;
+  symbol: string;
+  side: Side;
+  order_type: OrderType;
+  quantity: number;
+  price: number | null;
+  stop_price: number | null;
+  /** null until the order has been read over HTTP (events do not carry it). */
+  time_in_force: TimeInForce | null;
+  status: OrderStatus;
+  filled_quantity: number;
+  avg_fill_price: number | null;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+  /** Fills, oldest first. */
+  fills: FillView[];
+  /** True once the order came from the API (prices, TIF); false when only events have been seen. */
+  detailed: boolean;
+}
+
+export interface BlotterState {
+  orders: Readonly<Record<string, OrderView>>;
+  /** Order ids, newest first. */
+  ids: readonly string[];
+  /** The seq of the last event applied; null until the first connection_acknowledged. */
+  lastSeq: number | null;
+}
+
+export const emptyBlotter: BlotterState = { orders: {}, ids: [], lastSeq: null };
+
+export type EventOutcome = "applied" | "duplicate" | "gap";
+
+/** PENDING 0, PARTIAL 1, any final status 2: the order in which a status may change on screen. */
+export function statusRank(status: OrderStatus): number {
+  if (isFinalStatus(status)) return 2;
+  return status === "PARTIAL" ? 1 : 0;
+}
+
+/** The later of two statuses; the first final status seen stays (final means final). */
+export function laterStatus(current: OrderStatus, incoming: OrderStatus): OrderStatus {
+  return statusRank(incoming) > statusRank(current) ? incoming : current;
+}
+
+/** What to do with the server's connection_acknowledged{seq}. */
+export function acknowledge(state: BlotterState, serverSeq: number): { state: BlotterState; fresh: boolean } {
+  // First connection: start from the server's latest seq; the caller loads a snapshot after this point.
+  if (state.lastSeq === null) return { state: { ...state, lastSeq: serverSeq }, fresh: true };
+  // The server's log is behind us (a wiped local database): our view cannot be resumed, start over.
+  if (serverSeq < state.lastSeq) return { state: { ...emptyBlotter, lastSeq: serverSeq }, fresh: true };
+  return { state, fresh: false };
+}
+
+/** Apply one live or replayed event. Old seqs are ignored; a jump in seq is reported and not applied. */
+export function applyEvent(state: BlotterState, event: OrderEvent): { state: BlotterState; outcome: EventOutcome } {
+  if (state.lastSeq !== null) {
+    if (event.seq <= state.lastSeq) return { state, outcome: "duplicate" };
+    if (event.seq > state.lastSeq + 1) return { state, outcome: "gap" };
+  }
+  const current = state.orders[event.order_id];
+  const fill: FillView | null =
+    event.fill_id !== null && event.quantity_filled !== null && event.price_at_fill !== null
+      ? { id: event.fill_id, quantity: event.quantity_filled, price: event.price_at_fill, timestamp: event.timestamp }
+      : null;
+  const incoming: OrderView = {
+    id: event.order_id,
+    symbol: event.symbol,
+    side: event.side,
+    order_type: event.order_type,
+    quantity: event.quantity,
+    price: current?.price ?? null,
+    stop_price: current?.stop_price ?? null,
+    time_in_force: current?.time_in_force ?? null,
+    status: event.status,
+    filled_quantity: event.filled_quantity,
+    avg_fill_price: event.avg_fill_price,
+    reason: event.reason,
+    created_at: current?.created_at ?? event.timestamp,
+    updated_at: event.timestamp,
+    fills: fill ? [fill] : [],
+    detailed: false,
+  };
+  return { state: { ...upsert(state, incoming), lastSeq: event.seq }, outcome: "applied" };
+}
+
+/** Merge orders read over HTTP (the list, or one order with its fills). */
+export function mergeOrders(state: BlotterState, orders: readonly (Order & { fills?: Fill[] })[]): BlotterState {
+  let next = state;
+  for (const order of orders) {
+    next = upsert(next, {
+      id: order.id,
+      symbol: order.symbol,
+      side: order.side,
+      order_type: order.order_type,
+      quantity: order.quantity,
+      price: order.price,
+      stop_price: order.stop_price,
+      time_in_force: order.time_in_force,
+      status: order.status,
+      filled_quantity: order.filled_quantity,
+      avg_fill_price: order.avg_fill_price,
+      reason: order.reason,
+      created_at: order.created_at,
+      updated_at: order.updated_at,
+      fills: (order.fills ?? []).map((f) => ({ id: f.id, quantity: f.quantity_filled, price: f.price_at_fill, timestamp: f.timestamp })),
+      detailed: true,
+    });
+  }
+  return next;
+}
+
+/** Combine what we knew of an order with newer or older news of it, never moving backwards. */
+export function mergeOrder(current: OrderView | undefined, incoming: OrderView): OrderView {
+  if (!current) return { ...incoming, fills: sortFills(dedupeFills(incoming.fills)) };
+  const moreFilled = incoming.filled_quantity > current.filled_quantity;
+  const status = laterStatus(current.status, incoming.status);
+  const statusFrom = status === incoming.status && status !== current.status ? incoming : current;
+  return {
+    ...current,
+    price: current.price ?? incoming.price,
+    stop_price: current.stop_price ?? incoming.stop_price,
+    time_in_force: current.time_in_force ?? incoming.time_in_force,
+    status,
+    filled_quantity: Math.max(current.filled_quantity, incoming.filled_quantity),
+    avg_fill_price: moreFilled ? incoming.avg_fill_price : (current.avg_fill_price ?? incoming.avg_fill_price),
+    reason: statusFrom.reason ?? current.reason ?? incoming.reason,
+    // The earliest creation time we know of; events only approximate it.
+    created_at: incoming.detailed && !current.detailed ? incoming.created_at : current.created_at,
+    updated_at: incoming.updated_at > current.updated_at ? incoming.updated_at : current.updated_at,
+    fills: sortFills(dedupeFills([...current.fills, ...incoming.fills])),
+    detailed: current.detailed || incoming.detailed,
+  };
+}
+
+/** Orders newest first: by creation time, then id (ids are time-ordered too). */
+export function newestFirst(a: OrderView, b: OrderView): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** The status as the blotter shows it: "PARTIAL (50/100)". */
+export function statusLabel(order: Pick<OrderView, "status" | "filled_quantity" | "quantity">): string {
+  return `${order.status} (${order.filled_quantity}/${order.quantity})`;
+}
+
+export const isWorking = (order: Pick<OrderView, "status">) => !isFinalStatus(order.status);
+
+/** Orders whose price, stop or time in force only an HTTP read can tell. */
+export function ordersNeedingDetail(state: BlotterState): string[] {
+  return state.ids.filter((id) => !state.orders[id]?.detailed);
+}
+
+function upsert(state: BlotterState, incoming: OrderView): BlotterState {
+  const current = state.orders[incoming.id];
+  const merged = mergeOrder(current, incoming);
+  const orders = { ...state.orders, [incoming.id]: merged };
+  const ids = current && current.created_at === merged.created_at ? state.ids : insertSorted(state.ids.filter((id) => id !== incoming.id), merged, orders);
+  return { ...state, orders, ids };
+}
+
+function insertSorted(ids: readonly string[], order: OrderView, orders: Record<string, OrderView>): string[] {
+  const at = ids.findIndex((id) => newestFirst(order, orders[id]!) < 0);
+  return at === -1 ? [...ids, order.id] : [...ids.slice(0, at), order.id, ...ids.slice(at)];
+}
+
+function dedupeFills(fills: FillView[]): FillView[] {
+  const seen = new Map<string, FillView>();
+  for (const fill of fills) if (!seen.has(fill.id)) seen.set(fill.id, fill);
+  return [...seen.values()];
+}
+
+/** Oldest first; the venue numbers an order's fills (":1", ":2", ... ":10"), so ties compare numerically. */
+function sortFills(fills: FillView[]): FillView[] {
+  return fills.sort((a, b) => (a.timestamp !== b.timestamp ? (a.timestamp < b.timestamp ? -1 : 1) : a.id.localeCompare(b.id, "en", { numeric: true })));
+}

@@ -1,0 +1,169 @@
+// The trader's orders, newest first, live: status with filled/total, average price, each fill, a
+// Cancel button while the order works and the audit trail behind "Audit".
+import { useState } from "react";
+import { isWorking, statusLabel, type OrderView } from "../blotter";
+import { clock, fullTime, price, quantity } from "../format";
+import type { DeskState, DeskStore } from "../store";
+
+type Filter = "all" | "working" | "done";
+const FILTERS: { value: Filter; label: string }[] = [
+  { value: "all", label: "All" },
+  { value: "working", label: "Working" },
+  { value: "done", label: "Done" },
+];
+const SHOWN_FILLS = 3;
+
+export function Blotter({ state, store, onAudit }: { state: DeskState; store: DeskStore; onAudit: (orderId: string) => void }) {
+  const [filter, setFilter] = useState<Filter>("all");
+  const { blotter, orders } = state;
+  const rows = blotter.ids
+    .map((id) => blotter.orders[id]!)
+    .filter((o) => filter === "all" || (filter === "working" ? isWorking(o) : !isWorking(o)));
+  const working = blotter.ids.filter((id) => isWorking(blotter.orders[id]!)).length;
+
+  return (
+    <section className="panel blotter" aria-labelledby="blotter-title">
+      <div className="panel-head">
+        <h2 id="blotter-title">
+          Orders <span className="count">{blotter.ids.length > 0 ? `${working} working · ${blotter.ids.length} shown` : ""}</span>
+        </h2>
+        <div className="filters" role="group" aria-label="Show orders">
+          {FILTERS.map((f) => (
+            <button key={f.value} type="button" className="chip" aria-pressed={filter === f.value} onClick={() => setFilter(f.value)}>
+              {f.label}
+            </button>
+          ))}
+        </div>
+      </div>
+
+      {orders.status === "loading" && blotter.ids.length === 0 && <p className="loading" data-testid="orders-loading">Loading your orders…</p>}
+      {orders.status === "error" && blotter.ids.length === 0 && (
+        <div className="banner banner-warn">
+          {orders.error}{" "}
+          <button type="button" className="btn btn-link" onClick={() => store.retrySnapshot()}>
+            Try again
+          </button>
+        </div>
+      )}
+      {orders.status === "ready" && blotter.ids.length === 0 && (
+        <p className="empty" data-testid="orders-empty">
+          No orders yet. Place one with the ticket; it appears here and updates live.
+        </p>
+      )}
+      {blotter.ids.length > 0 && rows.length === 0 && <p className="empty">No {filter} orders.</p>}
+
+      {rows.length > 0 && (
+        <table className="orders" data-testid="blotter">
+          <caption className="visually-hidden">Your orders, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Order</th>
+              <th scope="col">Type</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">Avg price</th>
+              <th scope="col">Fills</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((order) => (
+              <OrderRow key={order.id} order={order} onCancel={() => store.cancel(order.id)} onAudit={() => onAudit(order.id)} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      {orders.nextCursor && (
+        <button type="button" className="btn btn-ghost more" disabled={orders.loadingMore} onClick={() => void store.loadMore()}>
+          {orders.loadingMore ? "Loading…" : "Load older orders"}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function OrderRow({ order, onCancel, onAudit }: { order: OrderView; onCancel: () => Promise<void>; onAudit: () => void }) {
+  const [cancelling, setCancelling] = useState(false);
+  const working = isWorking(order);
+  const name = `${order.side} ${quantity(order.quantity)} ${order.symbol}`;
+  const limits = [order.stop_price !== null ? `stop ${price(order.stop_price)}` : null, order.price !== null ? `limit ${price(order.price)}` : null].filter(Boolean);
+  const shown = order.fills.slice(-SHOWN_FILLS);
+
+  return (
+    <tr data-order-id={order.id} data-status={order.status} className={working ? "working" : "done"}>
+      <td data-label="Time">
+        <div className="cell">
+          <time dateTime={order.created_at} title={fullTime(order.created_at)}>
+            {clock(order.created_at)}
+          </time>
+        </div>
+      </td>
+      <td data-label="Order">
+        <div className="cell">
+          <span className={`side-tag side-${order.side.toLowerCase()}`}>{order.side}</span> <strong>{quantity(order.quantity)}</strong>{" "}
+          <strong className="symbol">{order.symbol}</strong>
+          <span className="order-id" title={order.id}>
+            {order.id}
+          </span>
+        </div>
+      </td>
+      <td data-label="Type">
+        <div className="cell">
+          {order.order_type.replace("_", " ")}
+          {limits.length > 0 && <span className="sub">{limits.join(" · ")}</span>}
+          {order.time_in_force && <span className="sub">{order.time_in_force}</span>}
+        </div>
+      </td>
+      <td data-label="Status">
+        <div className="cell">
+          <span key={order.status} className={`badge badge-${order.status.toLowerCase()}`} data-testid="status">
+            {statusLabel(order)}
+          </span>
+          {order.reason && !working && <span className="sub reason">{order.reason}</span>}
+        </div>
+      </td>
+      <td data-label="Avg price" className="num">
+        <div className="cell" data-testid="avg-price">
+          {price(order.avg_fill_price)}
+        </div>
+      </td>
+      <td data-label="Fills">
+        <div className="cell">
+          {order.fills.length === 0 ? (
+            <span className="muted">{order.filled_quantity > 0 ? `${quantity(order.filled_quantity)} filled` : "—"}</span>
+          ) : (
+            <ul className="fills" data-testid="fills">
+              {order.fills.length > shown.length && <li className="muted">+{order.fills.length - shown.length} earlier</li>}
+              {shown.map((f) => (
+                <li key={f.id} data-fill-id={f.id}>
+                  {quantity(f.quantity)} @ {price(f.price)} <time dateTime={f.timestamp}>{clock(f.timestamp)}</time>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </td>
+      <td className="actions">
+        {working && (
+          <button
+            type="button"
+            className="btn btn-danger btn-small"
+            disabled={cancelling}
+            aria-label={`Cancel ${name}`}
+            onClick={() => {
+              setCancelling(true);
+              void onCancel().finally(() => setCancelling(false));
+            }}
+          >
+            {cancelling ? "Cancelling…" : "Cancel"}
+          </button>
+        )}
+        <button type="button" className="btn btn-ghost btn-small" aria-label={`Audit trail of ${name}`} onClick={onAudit}>
+          Audit
+        </button>
+      </td>
+    </tr>
+  );
+}
