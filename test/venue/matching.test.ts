@@ -65,3 +65,20 @@ describe("matching an order", () => {
     expect(outcome).toMatchObject({ kind: "done", final: "CANCELLED", slices: [{ quantity: 10 }, { quantity: 10 }, { quantity: 10 }] });
   });
 });
+
+describe("fault injection", () => {
+  it("is reproducible from its seed and close to the asked rates", async () => {
+    const { decideFault } = await import("../../worker/venue/faults");
+    const faults = { timeout_rate: 0.3, error_rate: 0.05, seed: 42 };
+    const run = () => Array.from({ length: 2000 }, (_, n) => decideFault(faults, 1, n));
+    const first = run();
+    expect(run()).toEqual(first);
+    const share = (kind: string) => first.filter((d) => d === kind).length / first.length;
+    expect(share("timeout")).toBeGreaterThan(0.25);
+    expect(share("timeout")).toBeLessThan(0.35);
+    expect(share("error")).toBeGreaterThan(0.02);
+    expect(share("error")).toBeLessThan(0.08);
+    expect(decideFault({ timeout_first_attempts: 1 }, 1, 0)).toBe("timeout");
+    expect(decideFault({ timeout_first_attempts: 1 }, 2, 1)).toBe("pass");
+  });
+});

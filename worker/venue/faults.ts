@@ -5,12 +5,18 @@ import { z } from "zod";
 export const Faults = z
   .strictObject({
     timeout_first_attempts: z.number().int().min(0).max(100).optional(),
+    timeout_rate: z.number().min(0).max(1).optional(),
     error_rate: z.number().min(0).max(1).optional(),
     reject_rate: z.number().min(0).max(1).optional(),
     latency_ms: z.number().int().min(0).max(60_000).optional(),
     seed: z.number().int().optional(),
   })
-  .meta({ id: "Faults", example: { timeout_first_attempts: 1, error_rate: 0.05, latency_ms: 20 } });
+  .meta({
+    id: "Faults",
+    description:
+      "timeout_first_attempts: the first N attempts of every order are dropped (the desk times out); timeout_rate, error_rate, reject_rate: fractions of attempts dropped, failed with an error, or rejected (seeded, reproducible); latency_ms: added before the venue answers",
+    example: { timeout_rate: 0.3, error_rate: 0.05, latency_ms: 20 },
+  });
 export type Faults = z.infer<typeof Faults>;
 
 /** mulberry32: a small, fast, seedable generator; `draw(seed, n)` is the n-th number of the stream. */
@@ -27,7 +33,8 @@ export type FaultDecision = "timeout" | "error" | "reject" | "pass";
 export function decideFault(faults: Faults, attempt: number, n: number): FaultDecision {
   if (attempt <= (faults.timeout_first_attempts ?? 0)) return "timeout";
   const seed = faults.seed ?? 0x5eed;
-  if ((faults.error_rate ?? 0) > 0 && draw(seed, 2 * n) < (faults.error_rate ?? 0)) return "error";
-  if ((faults.reject_rate ?? 0) > 0 && draw(seed, 2 * n + 1) < (faults.reject_rate ?? 0)) return "reject";
+  if ((faults.timeout_rate ?? 0) > 0 && draw(seed, 3 * n) < (faults.timeout_rate ?? 0)) return "timeout";
+  if ((faults.error_rate ?? 0) > 0 && draw(seed, 3 * n + 1) < (faults.error_rate ?? 0)) return "error";
+  if ((faults.reject_rate ?? 0) > 0 && draw(seed, 3 * n + 2) < (faults.reject_rate ?? 0)) return "reject";
   return "pass";
 }
