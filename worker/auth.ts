@@ -29,8 +29,10 @@ export async function verifyToken(token: string, env: Env): Promise<Identity> {
     throw new ApiError("UNAUTHORIZED", tokenProblem(err));
   }
   const role = payload.role ?? "trader";
-  if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 128) {
-    throw new ApiError("UNAUTHORIZED", "Token has no usable sub (trader id) claim");
+  // Printable ASCII without spaces: the id travels in headers and names a Durable Object, so it must
+  // survive both unchanged (an IdP's "auth0|123" does).
+  if (typeof payload.sub !== "string" || !/^[\x21-\x7e]{1,128}$/.test(payload.sub)) {
+    throw new ApiError("UNAUTHORIZED", "Token has no usable sub (trader id) claim: 1-128 printable characters, no spaces");
   }
   if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
     throw new ApiError("UNAUTHORIZED", `Token role must be one of ${ROLES.join(", ")}`);

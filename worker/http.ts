@@ -24,7 +24,8 @@ export function unwrap<T>(result: Result<T>): T {
 }
 
 export function validationFailure(error: z.ZodError): ErrorBody {
-  const fields: Record<string, string> = {};
+  // No prototype: a field named __proto__ or constructor is reported like any other.
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const issue of error.issues) {
     const path = issue.path.join(".");
     if (issue.code === "unrecognized_keys") {

@@ -28,7 +28,7 @@ import { adminRoutes } from "./routes/admin";
 import { complianceRoutes } from "./routes/compliance";
 import { devLogin } from "./routes/dev-login";
 import { drills } from "./routes/drills";
-import { mountDocs } from "./routes/docs";
+import { DOCS_CSP, mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { instruments } from "./routes/instruments";
 import { orders } from "./routes/orders";
@@ -36,7 +36,20 @@ import { wsRoutes } from "./routes/ws";
 
 const app = router();
 
-app.use("/api/*", secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
+// The docs page's own CSP, set after (outside) secureHeaders so it is the one that stands.
+app.use("/api/docs", async (c, next) => {
+  await next();
+  c.res.headers.set("Content-Security-Policy", DOCS_CSP);
+});
+// API answers are data, never documents: nothing may load from them or frame them.
+app.use(
+  "/api/*",
+  secureHeaders({
+    crossOriginResourcePolicy: "same-origin",
+    xFrameOptions: "DENY",
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  }),
+);
 app.use(
   "/api/*",
   bodyLimit({

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { requireRole } from "../auth";
 import { deskOf, router, venueOf } from "../context";
 import { ApiError, unwrap } from "../http";
-import { toCents, toDollars, isWholeCents } from "../shared/money";
+import { isPositiveCents, isWholeCents, toCents, toDollars } from "../shared/money";
 import { Account, Symbol } from "../shared/orders";
 import { Faults } from "../venue/faults";
 import type { InstrumentSettings } from "../db/instruments";
@@ -12,12 +12,14 @@ import { authErrors, bearer, errorResponse, json, jsonBody } from "./schemas";
 
 const Dollars = (field: string) =>
   z.number({ error: `${field} must be a number of dollars` }).refine(isWholeCents, `${field} must have at most two decimals`);
+const PositiveDollars = (field: string, max: number) =>
+  Dollars(field).pipe(z.number().max(max, `${field} must be at most ${max}`).refine(isPositiveCents, `${field} must be at least 0.01`));
 
 const AccountBody = z
   .strictObject({
     cash: Dollars("cash").pipe(z.number().min(0, "cash must be 0 or more").max(1e12, "cash is too large")),
     positions: z
-      .array(z.strictObject({ symbol: Symbol, quantity: z.number().int().min(1).max(1e9), avg_price: Dollars("avg_price").pipe(z.number().positive()) }))
+      .array(z.strictObject({ symbol: Symbol, quantity: z.number().int().min(1).max(1e9), avg_price: PositiveDollars("avg_price", 1_000_000) }))
       .max(500)
       .default([]),
   })
@@ -26,8 +28,8 @@ const AccountBody = z
 const InstrumentBody = z
   .strictObject({
     name: z.string().min(1).max(100).optional(),
-    price: Dollars("price").pipe(z.number().positive().max(1_000_000)).optional(),
-    tick_size: Dollars("tick_size").pipe(z.number().positive().max(1000)).optional(),
+    price: PositiveDollars("price", 1_000_000).optional(),
+    tick_size: PositiveDollars("tick_size", 1000).optional(),
     depth: z.number().int().min(1).max(1e9).optional(),
     tradable: z.boolean().optional(),
   })

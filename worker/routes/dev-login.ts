@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { SignJWT } from "jose";
 import { z } from "zod";
 import { ROLES, type AppEnv } from "../context";
-import { ApiError, validationFailure } from "../http";
+import { ApiError, errorBody, validationFailure } from "../http";
 import { database } from "../db/client";
 import { accounts } from "../db/schema";
 import { toDollars } from "../shared/money";
@@ -14,7 +14,7 @@ const TOKEN_TTL_S = 8 * 3600;
 
 export const devLogin = new Hono<AppEnv>()
   .use(async (c, next) => {
-    if (c.env.DEV_LOGIN !== "true") return c.json({ error: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}; see /api/docs` }, 404);
+    if (c.env.DEV_LOGIN !== "true") return c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}; see /api/docs`), 404);
     await next();
   })
   .get("/", async (c) => {

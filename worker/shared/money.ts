@@ -22,3 +22,9 @@ export function formatUsd(cents: number): string {
 export function isWholeCents(dollars: number): boolean {
   return toCents(dollars) !== undefined;
 }
+
+/** A price or amount of at least one cent, in whole cents (1e-9 is not a price, though it is positive). */
+export function isPositiveCents(dollars: number): boolean {
+  const cents = toCents(dollars);
+  return cents !== undefined && cents >= 1;
+}

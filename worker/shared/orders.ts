@@ -1,7 +1,7 @@
 // The order contract: one schema, used by the Worker to validate and by the page to check its ticket.
 // Plain zod (no cloudflare:* imports) so web/ imports this very module.
 import { z } from "zod";
-import { isWholeCents } from "./money";
+import { isPositiveCents, isWholeCents } from "./money";
 
 export const SIDES = ["BUY", "SELL"] as const;
 export const ORDER_TYPES = ["MARKET", "LIMIT", "STOP", "STOP_LIMIT"] as const;
@@ -36,9 +36,10 @@ export const Symbol = z
 const Price = (field: string) =>
   z
     .number({ error: `${field} must be a number of dollars, such as 150.05` })
-    .positive(`${field} must be greater than 0`)
+    .positive(`${field} must be at least 0.01`)
     .max(MAX_PRICE, `${field} must be at most ${MAX_PRICE}`)
-    .refine(isWholeCents, `${field} must have at most two decimals (whole cents)`);
+    .refine(isWholeCents, `${field} must have at most two decimals (whole cents)`)
+    .refine(isPositiveCents, `${field} must be at least 0.01`);
 
 export const OrderRequest = z
   .strictObject(
