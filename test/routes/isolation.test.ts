@@ -2,7 +2,7 @@
 // id does, lists never mix traders, and a trader's WebSocket never carries another trader's events.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { asTrader, auditOf, call, getOrder, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
+import { asTrader, auditOf, call, eventually, getOrder, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
 import { sign } from "../helpers/auth";
 import { connectEvents, isEvent, listen, upgrade, type EventSocket } from "../helpers/ws";
 import type { Order } from "../../worker/shared/orders";
@@ -115,8 +115,12 @@ describe("another trader's order answers like an unknown id", () => {
     const bobList = await json<{ data: Order[] }>(await call("/api/v1/orders", { token: bob.token }));
     expect(bobList.data.map((o) => o.id)).not.toContain(order.id);
     // The system of record files the order under alice alone.
-    const rows = await env.DB.prepare("SELECT DISTINCT trader_id FROM execution_logs WHERE order_id = ?").bind(order.id).all<{ trader_id: string }>();
-    expect(rows.results.map((r) => r.trader_id)).toEqual(["alice"]);
+    // (D1 is written by the desk's outbox a moment after the change: wait for the flush.)
+    const rows = await eventually(
+      async () => (await env.DB.prepare("SELECT DISTINCT trader_id FROM execution_logs WHERE order_id = ?").bind(order.id).all<{ trader_id: string }>()).results,
+      (r) => r.length > 0,
+    );
+    expect(rows.map((r) => r.trader_id)).toEqual(["alice"]);
   });
 });
 

@@ -8,7 +8,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { adminToken, call, json, newInstrument, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
+import { adminToken, call, eventually, json, newInstrument, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
 import { sign } from "../helpers/auth";
 import { closeAll, connect, upgrade, type TestSocket } from "../helpers/socket";
 import type { Order } from "../../worker/shared/orders";
@@ -38,6 +38,9 @@ async function expectError(res: Response, status: number, code: string): Promise
 
 /** The trader's book and money, read with its own valid token and straight from D1. */
 async function stateOf(trader: Trader): Promise<unknown> {
+  // D1 is written by the desk's outbox a moment after each change: compare only settled states.
+  const desk = env.TRADER.get(env.TRADER.idFromName(trader.id));
+  await eventually(() => desk.pendingOutbox(), (n) => n === 0);
   return {
     orders: ((await json<{ data: Order[] }>(await call("/api/v1/orders?limit=500", { token: trader.token }))).data).map((o) => [o.id, o.status]),
     account: await json(await call("/api/v1/account", { token: trader.token })),

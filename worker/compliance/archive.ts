@@ -2,7 +2,7 @@
 // each trader's last chain position and hash), written once under a dated key and never overwritten.
 // With an R2 bucket lock on the prefix in production, the objects cannot be deleted or replaced either.
 import { createHash } from "node:crypto";
-import { csvHeader, csvLine } from "./csv";
+import { CSV_COLUMNS, CsvReader, csvHeader, csvLine } from "./csv";
 import { reportPages } from "./report";
 import { lastChainLink } from "../db/executions";
 
@@ -31,6 +31,13 @@ export async function archiveDay(db: D1Database, bucket: R2Bucket, day: string, 
   const keys = archiveKeys(day);
   const existing = await bucket.get(keys.manifest);
   if (existing) return { manifest: await existing.json<ArchiveManifest>(), written: false };
+  const stored = await bucket.get(keys.csv);
+  if (stored) {
+    // A run stopped between the CSV and its manifest: describe the CSV that is stored (never rewrite it).
+    const manifest = { ...(await describeCsv(stored.body)), day, csv_key: keys.csv, created_at: new Date(now).toISOString() };
+    await bucket.put(keys.manifest, JSON.stringify(manifest, null, 2), { httpMetadata: { contentType: "application/json" } });
+    return { manifest, written: true };
+  }
 
   const filter = { from: `${day}T00:00:00.000Z`, to: `${day}T23:59:59.999Z` };
   const hash = createHash("sha256");
@@ -38,7 +45,7 @@ export async function archiveDay(db: D1Database, bucket: R2Bucket, day: string, 
   let rows = 0;
   let bytes = 0;
   const encoder = new TextEncoder();
-  const upload = (await bucket.head(keys.csv)) ? null : await bucket.createMultipartUpload(keys.csv, { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
+  const upload = await bucket.createMultipartUpload(keys.csv, { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
   const parts: R2UploadedPart[] = [];
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -46,7 +53,6 @@ export async function archiveDay(db: D1Database, bucket: R2Bucket, day: string, 
   const emit = async (chunk: Uint8Array, final: boolean) => {
     hash.update(chunk);
     bytes += chunk.byteLength;
-    if (!upload) return;
     pending.push(chunk);
     pendingBytes += chunk.byteLength;
     while (pendingBytes >= PART_BYTES || (final && pendingBytes > 0)) {
@@ -66,9 +72,9 @@ export async function archiveDay(db: D1Database, bucket: R2Bucket, day: string, 
       await emit(encoder.encode(page.map(csvLine).join("")), false);
     }
     await emit(new Uint8Array(0), true);
-    if (upload) await upload.complete(parts);
+    await upload.complete(parts);
   } catch (err) {
-    await upload?.abort();
+    await upload.abort();
     throw err;
   }
 
@@ -95,4 +101,30 @@ function concat(chunks: Uint8Array[], size: number): { head: Uint8Array; rest: U
     if (take < chunk.byteLength) rest.push(chunk.subarray(take));
   }
   return { head, rest };
+}
+
+/** Hash, size, row count and each trader's last chain link, read from a stored CSV (one pass, streamed). */
+async function describeCsv(body: ReadableStream<Uint8Array>): Promise<Pick<ArchiveManifest, "rows" | "bytes" | "csv_sha256" | "traders">> {
+  const hash = createHash("sha256");
+  const decoder = new TextDecoder();
+  const reader = new CsvReader();
+  const at = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
+  const traders: ArchiveManifest["traders"] = {};
+  let bytes = 0;
+  let records = 0;
+  const take = (rows: string[][]) => {
+    for (const r of rows) {
+      if (records++ === 0) continue; // the header
+      const trader = (r[at("trader_id")] ?? "").replace(/^'/, "");
+      const seq = Number(r[at("chain_seq")]);
+      if ((traders[trader]?.last_chain_seq ?? 0) < seq) traders[trader] = { last_chain_seq: seq, last_hash: r[at("hash")] ?? "" };
+    }
+  };
+  for await (const chunk of body) {
+    hash.update(chunk);
+    bytes += chunk.byteLength;
+    take(reader.push(decoder.decode(chunk, { stream: true })));
+  }
+  take(reader.push(decoder.decode()));
+  return { rows: Math.max(0, records - 1), bytes, csv_sha256: hash.digest("hex"), traders };
 }

@@ -5,6 +5,7 @@ import type { ExecutionRow } from "../shared/compliance";
 /** The seed's columns first (its \COPY statement), then the rest of each row. */
 export const CSV_COLUMNS = [
   "trader_id", "order_id", "action", "timestamp", "reason", "symbol", "side", "status", "error_code", "retry_attempt", "id",
+  "chain_seq", "hash",
 ] as const satisfies readonly (keyof ExecutionRow)[];
 
 /**
@@ -46,4 +47,47 @@ export function csvStream(pages: AsyncIterator<ExecutionRow[]>): ReadableStream<
     },
     { highWaterMark: 1 },
   );
+}
+
+/** Reads CSV text chunk by chunk (RFC 4180: quoted fields may hold commas, quotes and line breaks). */
+export class CsvReader {
+  private field = "";
+  private record: string[] = [];
+  private quoted = false;
+  private quoteSeen = false;
+
+  /** The records completed by this chunk. */
+  push(chunk: string): string[][] {
+    const done: string[][] = [];
+    for (const ch of chunk) {
+      if (this.quoted) {
+        if (ch === '"') {
+          this.quoted = false;
+          this.quoteSeen = true;
+        } else this.field += ch;
+        continue;
+      }
+      if (ch === '"') {
+        if (this.quoteSeen) this.field += '"'; // a doubled quote inside a quoted field
+        this.quoted = true;
+        this.quoteSeen = false;
+      } else if (ch === ",") {
+        this.endField();
+      } else if (ch === "\n") {
+        this.endField();
+        done.push(this.record);
+        this.record = [];
+      } else if (ch !== "\r") {
+        this.field += ch;
+        this.quoteSeen = false;
+      }
+    }
+    return done;
+  }
+
+  private endField(): void {
+    this.record.push(this.field);
+    this.field = "";
+    this.quoteSeen = false;
+  }
 }

@@ -37,6 +37,8 @@ const toExecution = (r: LogRow): ExecutionRow => ({
   reason: r.reason,
   error_code: r.errorCode,
   retry_attempt: r.retryAttempt,
+  chain_seq: r.chainSeq,
+  hash: r.hash,
 });
 
 function conditions(f: ExecutionFilter): SQL[] {

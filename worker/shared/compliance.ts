@@ -61,6 +61,9 @@ export const ExecutionRow = z
     reason: z.string().nullable(),
     error_code: z.string().nullable(),
     retry_attempt: z.number().int().nullable(),
+    /** The row's place in its trader's audit hash chain, and its hash (see docs/compliance.md). */
+    chain_seq: z.number().int(),
+    hash: z.string(),
   })
   .meta({ id: "ExecutionRow" });
 export type ExecutionRow = z.infer<typeof ExecutionRow>;

@@ -6,6 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { deskConfig, type DeskConfig } from "../config";
 import { newId } from "../ids";
 import { loadAccount } from "../db/accounts";
+import { database, type Database } from "../db/client";
 import { fail, ok, type Failure, type Result } from "../shared/errors";
 import { ClientMessage, WS_PROTOCOL, type OrderEvent, type OrderEventName, type ServerMessage } from "../shared/events";
 import { isFinalStatus, type Account, type AuditEntry, type ListOrdersQuery, type Order, type OrderRequest, type OrderWithFills } from "../shared/orders";
@@ -23,6 +24,9 @@ import { decodeCursor, encodeCursor } from "./cursor";
 /** How long past the venue timeout the alarm waits before it takes over a send that never concluded. */
 const SEND_GRACE_MS = 1000;
 const OUTBOX_RETRY_MAX_MS = 30_000;
+/** Changes within this window share one D1 batch. */
+const FLUSH_DELAY_MS = 25;
+const OUTBOX_BACKSTOP_MS = 5_000;
 const REPLAY_LIMIT = 10_000;
 /** Messages a socket may send per 10 s before it is closed as a flood. */
 const SOCKET_MESSAGE_BUDGET = 100;
@@ -44,6 +48,7 @@ export class TraderDesk extends DurableObject<Env> {
   private readonly store: DeskStore;
   private readonly config: DeskConfig;
   private readonly exchange: ExchangeAdapter;
+  private readonly db: Database;
   private traderId = "";
   /** Orders whose venue send is running in this instance; the alarm leaves them alone. */
   private readonly sending = new Set<string>();
@@ -51,6 +56,9 @@ export class TraderDesk extends DurableObject<Env> {
   private readonly keysInFlight = new Set<string>();
   private hydrating: Promise<unknown> | null = null;
   private flushing: Promise<void> | null = null;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The alarm time this instance last armed (null: unknown, e.g. after a restart). */
+  private alarmAt: number | null = null;
   private flushAgain = false;
   private outboxFailures = 0;
   private bucket = { tokens: 0, at: 0 };
@@ -59,6 +67,7 @@ export class TraderDesk extends DurableObject<Env> {
     super(ctx, env);
     this.config = deskConfig(env);
     this.exchange = exchangeFor(env);
+    this.db = database(env.DB);
     this.store = new DeskStore(ctx.storage.sql, "");
     this.bucket.tokens = this.config.rateLimitBurst;
     ctx.blockConcurrencyWhile(async () => {
@@ -67,6 +76,16 @@ export class TraderDesk extends DurableObject<Env> {
       this.store.traderId = this.traderId;
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  /** One storage transaction; on failure the store's in-memory caches are dropped with it. */
+  private atomically<T>(work: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(work);
+    } catch (err) {
+      this.store.forget();
+      throw err;
+    }
   }
 
   /** The Worker names the trader on every call; the first call pins this desk to it. */
@@ -118,7 +137,7 @@ export class TraderDesk extends DurableObject<Env> {
 
       const nowMs = this.now();
       const at = new Date(nowMs).toISOString();
-      const events = this.ctx.storage.transactionSync(() => {
+      const events = this.atomically(() => {
         const row = this.store.insertOrder({
           id: newId("ord", nowMs), idem_key: key, fingerprint, client_order_id: request.client_order_id ?? null,
           symbol: request.symbol, side: request.side, quantity: request.quantity, order_type: request.order_type,
@@ -204,7 +223,7 @@ export class TraderDesk extends DurableObject<Env> {
     }
     if (this.store.account()) return fail("ACCOUNT_EXISTS", `An account for ${traderId} already exists`, { trader_id: traderId });
     const at = new Date(this.now()).toISOString();
-    this.ctx.storage.transactionSync(() => {
+    this.atomically(() => {
       this.store.createAccount(cashCents, at);
       this.store.enqueue({ kind: "account", row: d1Account(this.store.account()!, at) });
       for (const p of positions) {
@@ -265,7 +284,7 @@ export class TraderDesk extends DurableObject<Env> {
   private attemptFailed(orderId: string, attempt: number, err: unknown): void {
     const nowMs = this.now();
     const timedOut = err instanceof VenueTimeout;
-    const events = this.ctx.storage.transactionSync(() => {
+    const events = this.atomically(() => {
       const order = this.store.order(orderId);
       if (!order || isFinalStatus(order.status) || order.venue_stage === "ACKED") return [];
       const what = timedOut ? `Venue did not answer within ${this.config.exchangeTimeoutMs} ms` : `Venue error: ${errorText(err)}`;
@@ -309,7 +328,7 @@ export class TraderDesk extends DurableObject<Env> {
   /** Apply a venue report: new fills move cash and positions, each step is audited and sent to sockets. */
   private applyReport(orderId: string, report: VenueReport, how: Acceptance): void {
     const nowMs = this.now();
-    const events = this.ctx.storage.transactionSync(() => {
+    const events = this.atomically(() => {
       let order = this.store.order(orderId);
       if (!order) return [];
       const steps = reconcile(
@@ -412,6 +431,7 @@ export class TraderDesk extends DurableObject<Env> {
   // ---------------------------------------------------------------- alarm: retries, expiries, outbox
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     if (!this.traderId) return;
     const nowMs = this.now();
     const work: Promise<void>[] = [];
@@ -425,16 +445,34 @@ export class TraderDesk extends DurableObject<Env> {
     this.scheduleWake();
   }
 
-  /** Re-arm the alarm for the earliest pending work; the schedule itself lives in storage. */
+  /**
+   * Arm the alarm for the earliest pending work; the schedule itself lives in storage. Records waiting
+   * in the outbox count as work (a backstop in case this instance goes away before its flush runs).
+   * An alarm already armed at or before that time is left alone: when it fires, it re-arms.
+   */
   private scheduleWake(): void {
     const retryAt = Number(this.store.meta("outbox_retry_at") || 0) || null;
-    const candidates = [this.store.nextWakeAt(), retryAt].filter((t): t is number => t !== null);
-    if (candidates.length > 0) void this.ctx.storage.setAlarm(Math.min(...candidates));
+    const backstop = this.store.outboxSize() > 0 ? this.now() + OUTBOX_BACKSTOP_MS : null;
+    const candidates = [this.store.nextWakeAt(), retryAt ?? backstop].filter((t): t is number => t !== null);
+    if (candidates.length === 0) return;
+    const at = Math.min(...candidates);
+    if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt > this.now()) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
+  /** Send the events now; flush the outbox a moment later, so that a burst of changes is one D1 batch. */
   private afterChange(events: OrderEvent[]): void {
     this.broadcast(events);
-    this.ctx.waitUntil(this.flush());
+    if (this.flushTimer !== null) return;
+    this.ctx.waitUntil(
+      new Promise<void>((resolve) => {
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = null;
+          void this.flush().finally(resolve);
+        }, FLUSH_DELAY_MS);
+      }),
+    );
   }
 
   /** Flush the outbox to D1; concurrent callers share one run, and a failure schedules a retry by alarm. */
@@ -447,7 +485,7 @@ export class TraderDesk extends DurableObject<Env> {
       try {
         do {
           this.flushAgain = false;
-          await flushOutbox(this.store, this.env.DB);
+          await flushOutbox(this.store, this.db);
         } while (this.flushAgain);
         this.outboxFailures = 0;
         if (this.store.meta("outbox_retry_at")) this.store.setMeta("outbox_retry_at", "");
@@ -472,7 +510,7 @@ export class TraderDesk extends DurableObject<Env> {
     this.hydrating ??= loadAccount(this.env.DB, this.traderId)
       .then((remote) => {
         if (!remote || this.store.account()) return;
-        this.ctx.storage.transactionSync(() => {
+        this.atomically(() => {
           this.store.createAccount(remote.cashCents, remote.createdAt, remote.version);
           for (const p of remote.positions) this.store.adjustPosition(p.symbol, p.quantity, p.costCents, 0);
         });

@@ -3,7 +3,7 @@
 // upserts only move a row forward by version), so a flush retried after a failure never duplicates.
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { database, type Database } from "../db/client";
+import type { Database } from "../db/client";
 import { accounts, executionLogs, fills, orders, positions } from "../db/schema";
 import type { DeskStore } from "./store";
 
@@ -53,8 +53,7 @@ function statement(db: Database, r: OutboxRecord): BatchItem<"sqlite"> {
 }
 
 /** Flush everything queued, batch by batch. Throws when D1 fails; what was not flushed stays queued. */
-export async function flushOutbox(store: DeskStore, d1: D1Database): Promise<number> {
-  const db = database(d1);
+export async function flushOutbox(store: DeskStore, db: Database): Promise<number> {
   let flushed = 0;
   for (;;) {
     const batch = store.outboxBatch(FLUSH_BATCH);

@@ -87,7 +87,17 @@ export interface AuditRow extends Record<string, SqlStorageValue> {
 export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status">;
 
 export class DeskStore {
+  /** The audit chain's head and the latest event seq, read once and then kept in step with each append. */
+  private head: { seq: number; hash: string } | null = null;
+  private eventSeq: number | null = null;
+
   constructor(private readonly sql: SqlStorage, public traderId: string) {}
+
+  /** Drop what is cached in memory (after a transaction that rolled back). */
+  forget(): void {
+    this.head = null;
+    this.eventSeq = null;
+  }
 
   migrate(): void {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
@@ -244,13 +254,16 @@ export class DeskStore {
   // ---- audit chain
 
   appendAudit(order: Pick<OrderRow, "id" | "symbol" | "side">, draft: AuditDraft, timestamp: string, newId: () => string): AuditRow {
-    const head = this.sql.exec<{ chain_seq: number; hash: string }>("SELECT chain_seq, hash FROM audit ORDER BY chain_seq DESC LIMIT 1").toArray()[0];
+    if (this.head === null) {
+      const row = this.sql.exec<{ chain_seq: number; hash: string }>("SELECT chain_seq, hash FROM audit ORDER BY chain_seq DESC LIMIT 1").toArray()[0];
+      this.head = { seq: row?.chain_seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
+    }
     const fields: ChainFields = {
-      traderId: this.traderId, chainSeq: (head?.chain_seq ?? 0) + 1, id: newId(), orderId: order.id, symbol: order.symbol,
+      traderId: this.traderId, chainSeq: this.head.seq + 1, id: newId(), orderId: order.id, symbol: order.symbol,
       side: order.side, action: draft.action, status: draft.status, timestamp, reason: draft.reason,
       errorCode: draft.errorCode, retryAttempt: draft.retryAttempt,
     };
-    const prevHash = head?.hash ?? GENESIS_HASH;
+    const prevHash = this.head.hash;
     const row: AuditRow = {
       chain_seq: fields.chainSeq, id: fields.id, order_id: fields.orderId, symbol: fields.symbol, side: fields.side,
       action: fields.action, status: fields.status, timestamp, reason: fields.reason, error_code: fields.errorCode,
@@ -262,6 +275,7 @@ export class DeskStore {
       row.chain_seq, row.id, row.order_id, row.symbol, row.side, row.action, row.status, row.timestamp, row.reason,
       row.error_code, row.retry_attempt, row.prev_hash, row.hash,
     );
+    this.head = { seq: row.chain_seq, hash: row.hash };
     return row;
   }
 
@@ -272,12 +286,14 @@ export class DeskStore {
   // ---- events
 
   latestSeq(): number {
-    return this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
+    this.eventSeq ??= this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
+    return this.eventSeq;
   }
 
   appendEvent(build: (seq: number) => OrderEvent, nowMs: number): OrderEvent {
     const event = build(this.latestSeq() + 1);
     this.sql.exec("INSERT INTO events (seq, at, payload) VALUES (?, ?, ?)", event.seq, nowMs, JSON.stringify(event));
+    this.eventSeq = event.seq;
     if (event.seq % 500 === 0) {
       this.sql.exec("DELETE FROM events WHERE seq <= ? AND at < ?", event.seq - EVENTS_KEPT, nowMs - EVENTS_KEPT_MS);
     }
