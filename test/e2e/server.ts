@@ -14,6 +14,8 @@ const env = { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}
 
 export interface DeskServer {
   url: string;
+  /** The local D1's --persist-to directory, for `wrangler d1 execute --local --persist-to` against this desk. */
+  persistTo: string;
   /** The last lines wrangler printed, for failure messages. */
   log(): string;
   stop(): Promise<void>;
@@ -32,9 +34,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function wrangler(args: string[]): Promise<void> {
+/** Runs a wrangler command in the project; resolves with what it printed on stdout. */
+export async function wrangler(args: string[]): Promise<string> {
   try {
-    await run("wrangler", args, { cwd: ROOT, env, timeout: 120_000 });
+    return (await run("wrangler", args, { cwd: ROOT, env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 })).stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`wrangler ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
@@ -61,6 +64,7 @@ export async function startDeskServer(): Promise<DeskServer> {
   const url = `http://127.0.0.1:${port}`;
   const server: DeskServer = {
     url,
+    persistTo: persist,
     log: () => output,
     stop: async () => {
       stopGroup(child);

@@ -1,10 +1,10 @@
-// Who sees what: signed out, the sign-in screen; a trader, the desk; compliance, the audit lookup;
+// Who sees what: signed out, the sign-in screen; a trader, the desk; compliance, the execution report;
 // an admin, the venue's prices. A token that expires signs the person out with a note saying so.
 import { useCallback, useEffect, useState } from "react";
 import { clearSession, loadSession, saveSession, type Session } from "./session";
 import { SignIn } from "./components/SignIn";
 import { TraderDesk } from "./components/TraderDesk";
-import { AuditLookup } from "./components/AuditLookup";
+import { CompliancePage } from "./components/CompliancePage";
 import { VenueAdmin } from "./components/VenueAdmin";
 import { Header } from "./components/Header";
 
@@ -36,8 +36,8 @@ export function App() {
   return (
     <div className="app">
       <Header session={session} onSignOut={() => signOut()} />
-      <main className="single" id="main">
-        {session.role === "compliance" ? <AuditLookup session={session} onExpired={expired} /> : <VenueAdmin session={session} onExpired={expired} />}
+      <main className={session.role === "compliance" ? "single single-wide" : "single"} id="main">
+        {session.role === "compliance" ? <CompliancePage session={session} onExpired={expired} /> : <VenueAdmin session={session} onExpired={expired} />}
       </main>
     </div>
   );

@@ -4,9 +4,14 @@ import { hc, type ClientResponse } from "hono/client";
 import type { AppType } from "../../worker/index";
 import { ErrorBody } from "../../worker/shared/errors";
 import type { OrderRequestInput } from "../../worker/shared/orders";
+import type { reportQuery } from "./compliance";
 import type { Role } from "./session";
 
 const REQUEST_TIMEOUT_MS = 15_000;
+/** A month of a busy desk as CSV takes a while to stream; it still must not hang forever. */
+const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+/** Rows per page of the compliance report on screen (the CSV holds the whole range). */
+export const REPORT_PAGE_ROWS = 50;
 
 /** A failed call: the server's {error, message, details}, or NETWORK_ERROR when it could not be reached. */
 export class ApiFailure extends Error {
@@ -38,7 +43,22 @@ async function data<R extends ClientResponse<unknown, number, string>>(call: Pro
   throw new ApiFailure(res.status, "HTTP_ERROR", `fillwire answered ${res.status} ${res.statusText}`.trim());
 }
 
-const init = () => ({ init: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } });
+/** A file answer (the CSV report): its bytes and the Content-Disposition the server set. */
+async function file(call: Promise<ClientResponse<unknown, number, string>>): Promise<{ blob: Blob; contentDisposition: string | null }> {
+  let res: ClientResponse<unknown, number, string>;
+  try {
+    res = await call;
+    if (res.ok) return { blob: await res.blob(), contentDisposition: res.headers.get("Content-Disposition") };
+  } catch (err) {
+    const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+    throw new ApiFailure(0, "NETWORK_ERROR", timedOut ? "The download took too long and was stopped; try a shorter range" : "The download was interrupted; check your connection and try again");
+  }
+  const parsed = ErrorBody.safeParse(await res.json().catch(() => null));
+  if (parsed.success) throw new ApiFailure(res.status, parsed.data.error, parsed.data.message, parsed.data.details);
+  throw new ApiFailure(res.status, "HTTP_ERROR", `fillwire answered ${res.status} ${res.statusText}`.trim());
+}
+
+const init = (timeoutMs = REQUEST_TIMEOUT_MS) => ({ init: { signal: AbortSignal.timeout(timeoutMs) } });
 
 /** Calls signed with `token()`; `onUnauthorized` hears of a 401 (an expired or revoked token). */
 export function createApi(token: () => string | null, onUnauthorized: () => void = () => {}) {
@@ -68,6 +88,17 @@ export function createApi(token: () => string | null, onUnauthorized: () => void
     submit: (body: OrderRequestInput, idempotencyKey: string) =>
       call(data(v1.orders.$post({ json: body, header: { "idempotency-key": idempotencyKey } }, init()))),
     cancel: (id: string) => call(data(v1.orders[":id"].cancel.$post({ param: { id } }, init()))),
+    /** One page of the execution report, newest first. */
+    executions: async (query: ReturnType<typeof reportQuery>, cursor?: string) => {
+      const page = await call(data(v1.compliance.executions.$get({ query: { ...query, limit: String(REPORT_PAGE_ROWS), ...(cursor ? { cursor } : {}) } }, init())));
+      // The route's 200 is JSON or CSV (format=csv); this call asked for JSON.
+      if (typeof page !== "object" || page === null || !("next_cursor" in page)) throw new ApiFailure(0, "HTTP_ERROR", "fillwire answered the report in an unexpected format");
+      return page;
+    },
+    /** The whole report as CSV, fetched with the Authorization header (never a token in a URL). */
+    executionsCsv: (query: ReturnType<typeof reportQuery>) => call(file(v1.compliance.executions.$get({ query: { ...query, format: "csv" } }, init(DOWNLOAD_TIMEOUT_MS)))),
+    /** Recompute the audit hash chain of one trader, or of every trader. */
+    verifyAudit: (traderId?: string) => call(data(v1.compliance.audit.verify.$get({ query: traderId ? { trader_id: traderId } : {} }, init()))),
     setPrice: (symbol: string, price: number) => call(data(v1.admin.instruments[":symbol"].$put({ param: { symbol }, json: { price } }, init()))),
     /** The live events URL; the token and resume point are recomputed on every (re)connect. */
     eventsUrl: (authToken: string, since: number | null): string => {

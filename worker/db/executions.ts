@@ -3,6 +3,7 @@ import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from "drizzle
 import { database } from "./client";
 import { executionLogs } from "./schema";
 import type { ExecutionRow } from "../shared/compliance";
+import type { AuditEntry } from "../shared/orders";
 
 export interface ExecutionFilter {
   from?: string;
@@ -138,4 +139,13 @@ export async function lastChainLink(d1: D1Database, traderId: string, from: stri
     .limit(1)
     .get();
   return { last_chain_seq: row?.seq ?? 0, last_hash: row?.hash ?? "" };
+}
+
+/** One order's trail as the system of record holds it, oldest first (compliance reads any trader's). */
+export async function auditForOrder(d1: D1Database, orderId: string): Promise<AuditEntry[]> {
+  const rows = await database(d1).select().from(executionLogs).where(eq(executionLogs.orderId, orderId)).orderBy(asc(executionLogs.chainSeq)).all();
+  return rows.map((r) => {
+    const { symbol: _symbol, side: _side, chain_seq: _seq, hash: _hash, ...entry } = toExecution(r);
+    return entry;
+  });
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { requireRole } from "../auth";
 import { deskOf, router } from "../context";
 import { ApiError, unwrap } from "../http";
-import { auditForOrder } from "../db/audit";
+import { auditForOrder } from "../db/executions";
 import { AuditEntry, IdempotencyKey, ListOrdersQuery, Order, OrderRequest, OrderWithFills } from "../shared/orders";
 import { authErrors, bearer, errorResponse, json, jsonBody, OrderIdParam } from "./schemas";
 

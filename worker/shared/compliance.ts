@@ -1,6 +1,6 @@
 // The compliance contract: query parameters and rows of the execution report, shared with the page.
 import { z } from "zod";
-import { AUDIT_ACTIONS, ORDER_STATUSES, SIDES, Symbol } from "./orders";
+import { AUDIT_ACTIONS, AuditEntry, pageLimit, SIDES, Symbol } from "./orders";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -36,35 +36,20 @@ export const ExecutionsQuery = z
     order_id: z.string().min(1).max(64).optional(),
     symbol: Symbol.optional(),
     action: z.enum(AUDIT_ACTIONS, { error: `action must be one of ${AUDIT_ACTIONS.join(", ")}` }).optional(),
-    limit: z.coerce
-      .number({ error: "limit must be a whole number from 1 to 1000" })
-      .int("limit must be a whole number from 1 to 1000")
-      .min(1, "limit must be a whole number from 1 to 1000")
-      .max(1000, "limit must be a whole number from 1 to 1000")
-      .default(100),
+    limit: pageLimit(1000, 100),
     cursor: z.string().max(300).optional(),
     format: z.enum(["json", "csv"], { error: "format must be json or csv" }).default("json"),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ["to"], message: "to must not be before from" });
 export type ExecutionsQuery = z.output<typeof ExecutionsQuery>;
 
-export const ExecutionRow = z
-  .object({
-    id: z.string(),
-    trader_id: z.string(),
-    order_id: z.string(),
-    symbol: z.string(),
-    side: z.enum(SIDES),
-    action: z.enum(AUDIT_ACTIONS),
-    status: z.enum(ORDER_STATUSES),
-    timestamp: z.string(),
-    reason: z.string().nullable(),
-    error_code: z.string().nullable(),
-    retry_attempt: z.number().int().nullable(),
-    /** The row's place in its trader's audit hash chain, and its hash (see docs/compliance.md). */
-    chain_seq: z.number().int(),
-    hash: z.string(),
-  })
+export const ExecutionRow = AuditEntry.extend({
+  symbol: z.string(),
+  side: z.enum(SIDES),
+  /** The row's place in its trader's audit hash chain, and its hash (see docs/compliance.md). */
+  chain_seq: z.number().int(),
+  hash: z.string(),
+})
   .meta({ id: "ExecutionRow" });
 export type ExecutionRow = z.infer<typeof ExecutionRow>;
 

@@ -1,0 +1,89 @@
+// The HTTP calls the compliance browser tests make around the page: tokens from the local dev sign-in,
+// a fresh trader's account, a few orders, and the execution report as the API reports it.
+import { expect } from "vitest";
+import type { ExecutionRow } from "../../worker/shared/compliance";
+import type { OrderWithFills } from "../../worker/shared/orders";
+
+export type Role = "trader" | "compliance" | "admin";
+
+export async function devToken(baseUrl: string, sub: string, role: Role): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/v1/dev/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sub, role }) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** Polls until `done(value)`; usable in hooks too (expect.poll is only for tests). */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(value).slice(0, 500)}`);
+    await new Promise((ok) => setTimeout(ok, 150));
+  }
+}
+
+const auth = (token: string) => ({ Authorization: `Bearer ${token}`, "Content-Type": "application/json" });
+
+/** A trader of its own (no test leans on another's leftovers), opened by the admin with `cash` dollars. */
+export async function openTrader(baseUrl: string, cash = 1_000_000): Promise<{ traderId: string; token: string }> {
+  const traderId = `trader-${crypto.randomUUID().slice(0, 8)}`;
+  const admin = await devToken(baseUrl, "admin", "admin");
+  const res = await fetch(`${baseUrl}/api/v1/admin/accounts/${traderId}`, { method: "PUT", headers: auth(admin), body: JSON.stringify({ cash }) });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return { traderId, token: await devToken(baseUrl, traderId, "trader") };
+}
+
+async function order(baseUrl: string, token: string, id: string): Promise<OrderWithFills> {
+  return (await (await fetch(`${baseUrl}/api/v1/orders/${id}`, { headers: auth(token) })).json()) as OrderWithFills;
+}
+
+async function submit(baseUrl: string, token: string, body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/v1/orders`, { method: "POST", headers: { ...auth(token), "Idempotency-Key": crypto.randomUUID() }, body: JSON.stringify(body) });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/**
+ * The seed's two flows for one trader: a MARKET buy of 10 AAPL that fills (SUBMITTED, APPROVED,
+ * EXECUTED, FILLED) and a LIMIT buy at 140 that rests and is cancelled (SUBMITTED, APPROVED, EXECUTED,
+ * CANCELLED): 8 audit rows.
+ */
+export async function tradeTwoOrders(baseUrl: string, token: string): Promise<{ filled: string; cancelled: string; auditRows: number }> {
+  const filled = await submit(baseUrl, token, { symbol: "AAPL", side: "BUY", quantity: 10, order_type: "MARKET" });
+  await until(async () => (await order(baseUrl, token, filled)).status, (s) => s === "FILLED", `order ${filled} FILLED`);
+  const cancelled = await submit(baseUrl, token, { symbol: "AAPL", side: "BUY", quantity: 10, order_type: "LIMIT", price: 140, time_in_force: "GTC" });
+  const res = await fetch(`${baseUrl}/api/v1/orders/${cancelled}/cancel`, { method: "POST", headers: auth(token) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return { filled, cancelled, auditRows: 8 };
+}
+
+/** A MARKET buy that fills: 4 audit rows. */
+export async function buyAndFill(baseUrl: string, token: string, symbol = "AAPL", quantity = 1): Promise<string> {
+  const id = await submit(baseUrl, token, { symbol, side: "BUY", quantity, order_type: "MARKET" });
+  await until(async () => (await order(baseUrl, token, id)).status, (s) => s === "FILLED", `order ${id} FILLED`);
+  return id;
+}
+
+/** Every row of the execution report for a query, all pages, newest first (as the API reports them). */
+export async function reportRows(baseUrl: string, token: string, query: Record<string, string>): Promise<ExecutionRow[]> {
+  const rows: ExecutionRow[] = [];
+  let cursor: string | null = null;
+  do {
+    const params = new URLSearchParams({ ...query, limit: "1000", ...(cursor ? { cursor } : {}) });
+    const res = await fetch(`${baseUrl}/api/v1/compliance/executions?${params}`, { headers: auth(token) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const page = (await res.json()) as { data: ExecutionRow[]; next_cursor: string | null };
+    rows.push(...page.data);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return rows;
+}
+
+/** The desk writes D1 through its outbox, a moment after it answers: wait until the report holds `count` rows. */
+export async function awaitReportRows(baseUrl: string, token: string, query: Record<string, string>, count: number): Promise<ExecutionRow[]> {
+  return until(() => reportRows(baseUrl, token, query), (rows) => rows.length >= count, `${count} report rows for ${JSON.stringify(query)}`);
+}
+
+/** YYYY-MM-DD of a UTC instant. */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
