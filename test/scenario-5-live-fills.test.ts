@@ -19,8 +19,8 @@ describe("seed scenario 5: fills arrive live on the WebSocket", () => {
     expect(events.map((e) => e.event)).toEqual(["order.submitted", "order.accepted", "order.partial", "order.filled"]);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(events[0]).toMatchObject({ order_id: id, status: "PENDING", symbol: "TEST_PARTIAL", side: "BUY", quantity: 100, filled_quantity: 0 });
-    expect(events[2]).toMatchObject({ status: "PARTIAL", quantity_filled: 50, price_at_fill: 150, filled_quantity: 50 });
-    expect(events[3]).toMatchObject({ status: "FILLED", quantity_filled: 50, price_at_fill: 150.05, filled_quantity: 100 });
+    expect(events[2]).toMatchObject({ status: "PARTIAL", quantity_filled: 50, price_at_fill: 150, price: 150, filled_quantity: 50 });
+    expect(events[3]).toMatchObject({ status: "FILLED", quantity_filled: 50, price_at_fill: 150.05, price: 150.05, filled_quantity: 100 });
     for (const e of events) expect(new Date(e.timestamp).toISOString()).toBe(e.timestamp);
     // The socket stayed connected through the fills.
     expect(socket.closed).toBeNull();

@@ -11,7 +11,7 @@ const at = (ms: number) => new Date(T0 + ms).toISOString();
 function event(seq: number, over: Partial<OrderEvent> = {}): OrderEvent {
   return {
     event: "order.submitted", seq, order_id: "ord_A", status: "PENDING", symbol: "TEST_PARTIAL", side: "BUY", order_type: "MARKET",
-    quantity: 100, filled_quantity: 0, avg_fill_price: null, quantity_filled: null, price_at_fill: null, fill_id: null, reason: null,
+    quantity: 100, filled_quantity: 0, avg_fill_price: null, quantity_filled: null, price_at_fill: null, price: null, fill_id: null, reason: null,
     timestamp: at(seq), ...over,
   };
 }

@@ -22,6 +22,8 @@ export const OrderEvent = z.object({
   /** This fill's shares and price (fill events only; null otherwise). */
   quantity_filled: z.number().int().nullable(),
   price_at_fill: z.number().nullable(),
+  /** The seed's shorthand: this fill's price on fill events, else the order's limit price (or null). */
+  price: z.number().nullable(),
   fill_id: z.string().nullable(),
   reason: z.string().nullable(),
   timestamp: z.string(),

@@ -421,6 +421,7 @@ export class TraderDesk extends DurableObject<Env> {
           quantity: order.quantity, filled_quantity: order.filled_quantity,
           avg_fill_price: order.filled_quantity > 0 ? Math.round((order.filled_notional_cents / order.filled_quantity) * 100) / 10_000 : null,
           quantity_filled: fill?.fill ?? null, price_at_fill: fill ? fill.price / 100 : null, fill_id: fill?.id ?? null,
+          price: fill ? fill.price / 100 : order.limit_cents === null ? null : order.limit_cents / 100,
           reason: draft.reason, timestamp: at,
         }),
         nowMs,
