@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { OrderRef, Quote, VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
-import { decideFault, Faults } from "./faults";
+import { decideFault, Faults, hasFaults } from "./faults";
 import { match, type Executable, type Slice } from "./matching";
 import { readInstrument, writeInstrument, type InstrumentSettings } from "../db/instruments";
 import { intVar } from "../config";
@@ -81,9 +81,9 @@ export class VenueBook extends DurableObject<Env> {
     const existing = this.report(order.key);
     if (existing) return existing; // the same key never makes a second order
 
-    const attempt = this.countAttempt(order.key);
     const faults = instrument?.faults ?? {};
-    const decision = decideFault(faults, attempt, this.nextFaultDraw());
+    // Attempts and the fault stream are only counted (two writes) when some fault is switched on.
+    const decision = hasFaults(faults) ? decideFault(faults, this.countAttempt(order.key), this.nextFaultDraw()) : "pass";
     if (faults.latency_ms) await sleep(faults.latency_ms);
     if (decision === "timeout") {
       // The order is lost on the way: the venue never records it and never answers in time.

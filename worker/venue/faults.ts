@@ -38,3 +38,8 @@ export function decideFault(faults: Faults, attempt: number, n: number): FaultDe
   if ((faults.reject_rate ?? 0) > 0 && draw(seed, 3 * n + 2) < (faults.reject_rate ?? 0)) return "reject";
   return "pass";
 }
+
+/** True when any fault would ever fire (latency alone needs no bookkeeping). */
+export function hasFaults(faults: Faults): boolean {
+  return (faults.timeout_first_attempts ?? 0) > 0 || (faults.timeout_rate ?? 0) > 0 || (faults.error_rate ?? 0) > 0 || (faults.reject_rate ?? 0) > 0;
+}
