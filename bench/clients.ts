@@ -16,6 +16,9 @@ export interface Arrival {
   at: number;
   /** Arrival wall-clock time minus the event's own `timestamp` (same machine, same clock). */
   gapMs: number;
+  /** Shares and id of this fill (fill events), else null. */
+  quantityFilled: number | null;
+  fillId: string | null;
 }
 
 interface WireEvent {
@@ -24,6 +27,8 @@ interface WireEvent {
   order_id: string;
   status: string;
   timestamp: string;
+  quantity_filled: number | null;
+  fill_id: string | null;
 }
 
 type Frame = { kind: "ack"; seq: number } | { kind: "event"; event: WireEvent } | { kind: "other" };
@@ -40,7 +45,11 @@ function parseFrame(text: string): Frame | null {
   const v = value as Record<string, unknown>;
   if (v.type === "connection_acknowledged" && typeof v.seq === "number") return { kind: "ack", seq: v.seq };
   if (typeof v.event === "string" && typeof v.seq === "number" && typeof v.order_id === "string" && typeof v.status === "string" && typeof v.timestamp === "string") {
-    return { kind: "event", event: { event: v.event, seq: v.seq, order_id: v.order_id, status: v.status, timestamp: v.timestamp } };
+    const fill = {
+      quantity_filled: typeof v.quantity_filled === "number" ? v.quantity_filled : null,
+      fill_id: typeof v.fill_id === "string" ? v.fill_id : null,
+    };
+    return { kind: "event", event: { event: v.event, seq: v.seq, order_id: v.order_id, status: v.status, timestamp: v.timestamp, ...fill } };
   }
   return typeof v.type === "string" ? { kind: "other" } : null;
 }
@@ -70,9 +79,17 @@ export class EventSocket {
     this.track = track;
   }
 
-  /** Opens a socket and resolves once the server's acknowledgement (with the latest seq) arrived. */
-  static connect(baseUrl: string, token: string, options: { track: boolean; timeoutMs?: number }): Promise<EventSocket> {
-    const url = `${baseUrl.replace(/^http/, "ws")}/ws/orders/events?token=${encodeURIComponent(token)}`;
+  /**
+   * Opens a socket and resolves once the server's acknowledgement (with the latest seq) arrived. `since`
+   * asks for the replay of every later event; `onDrop` hears a close the bench did not ask for.
+   */
+  static connect(
+    baseUrl: string,
+    token: string,
+    options: { track: boolean; timeoutMs?: number; since?: number; onDrop?: (code: number) => void },
+  ): Promise<EventSocket> {
+    const since = options.since === undefined ? "" : `&since=${options.since}`;
+    const url = `${baseUrl.replace(/^http/, "ws")}/ws/orders/events?token=${encodeURIComponent(token)}${since}`;
     const ws = new WebSocket(url, WS_PROTOCOL);
     const socket = new EventSocket(ws, options.track);
     return new Promise((ok, fail) => {
@@ -98,7 +115,10 @@ export class EventSocket {
         fail(new Error("WebSocket error before the acknowledgement"));
       });
       ws.addEventListener("close", (e) => {
-        if (!socket.closing) socket.droppedWith = e.code;
+        if (!socket.closing) {
+          socket.droppedWith = e.code;
+          if (acknowledged) options.onDrop?.(e.code);
+        }
         if (!acknowledged) {
           clearTimeout(timer);
           fail(new Error(`WebSocket closed (${e.code}) before the acknowledgement`));
@@ -111,7 +131,8 @@ export class EventSocket {
     const at = performance.now();
     const arrival: Arrival = {
       seq: e.seq, event: e.event, orderId: e.order_id, status: e.status, at,
-      gapMs: performance.timeOrigin + at - Date.parse(e.timestamp),
+      gapMs: performance.timeOrigin + at - Date.parse(e.timestamp), quantityFilled: e.quantity_filled,
+      fillId: e.fill_id,
     };
     this.arrivals.push(arrival);
     if (!this.track) return;

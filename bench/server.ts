@@ -20,6 +20,9 @@ export interface DeskServer {
   owned: boolean;
   /** Vars given to `wrangler dev --var` (empty for --url). */
   vars: Record<string, string>;
+  /** The local state directory (`--persist-to`) and the project copy it serves, while it runs; null for --url. */
+  persistDir: string | null;
+  appDir: string | null;
   /** The workerd processes serving `url` (empty when they cannot be found, e.g. another machine). */
   workerdPids(): number[];
   log(): string;
@@ -39,9 +42,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function wrangler(cwd: string, args: string[]): Promise<void> {
+/** Runs a wrangler command in `cwd` and returns what it printed on stdout. */
+export async function wrangler(cwd: string, args: string[]): Promise<string> {
   try {
-    await run("wrangler", args, { cwd, env: ENV, timeout: 120_000 });
+    return (await run("wrangler", args, { cwd, env: ENV, timeout: 120_000, maxBuffer: 512 * 1024 * 1024 })).stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`wrangler ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
@@ -98,6 +102,8 @@ export async function startServer(vars: Record<string, string>, observability: b
     url,
     owned: true,
     vars,
+    persistDir: persist,
+    appDir: app,
     workerdPids: () => (child.pid === undefined ? [] : descendants(child.pid).filter((pid) => commOf(pid) === "workerd")),
     log: () => output,
     stop: async () => {
@@ -124,6 +130,8 @@ export async function existingServer(url: string): Promise<DeskServer> {
     url: url.replace(/\/$/, ""),
     owned: false,
     vars: {},
+    persistDir: null,
+    appDir: null,
     workerdPids: () => servingWorkerd(port),
     log: () => "",
     stop: async () => undefined,

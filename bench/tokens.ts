@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { SignJWT } from "jose";
 import { ROOT } from "./server.ts";
 
-export type Role = "trader" | "admin";
+export type Role = "trader" | "admin" | "compliance";
 
 function jwtSecret(): string {
   if (process.env.JWT_SECRET) return process.env.JWT_SECRET;

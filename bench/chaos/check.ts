@@ -1,0 +1,59 @@
+// What every invariant of the drill is made of: the evidence it reads, a small tally that keeps counts and
+// the first violations, and names shared by the checks.
+import type { FinalState } from "./collect.ts";
+import type { D1Snapshot } from "./d1.ts";
+import type { FaultFigures } from "./faults.ts";
+import type { SubmitRecord } from "./load.ts";
+import type { InstrumentSpec } from "./scenario.ts";
+import type { SettleFigures } from "./settle.ts";
+
+export interface Invariant {
+  id: string;
+  title: string;
+  ok: boolean;
+  counts: Record<string, number>;
+  /** The first violations (at most 20 kept), and how many there were in all. */
+  failures: string[];
+  failureCount: number;
+}
+
+export interface DrillEvidence {
+  instruments: readonly InstrumentSpec[];
+  state: FinalState;
+  d1: D1Snapshot | null;
+  d1Error: string | null;
+  submits: readonly SubmitRecord[];
+  settle: SettleFigures;
+  faults: FaultFigures;
+}
+
+export class Check {
+  readonly counts: Record<string, number> = {};
+  readonly failures: string[] = [];
+  failureCount = 0;
+  readonly id: string;
+  readonly title: string;
+  constructor(id: string, title: string) {
+    this.id = id;
+    this.title = title;
+  }
+  add(key: string, n = 1): void {
+    this.counts[key] = (this.counts[key] ?? 0) + n;
+  }
+  fail(message: string): void {
+    this.failureCount++;
+    if (this.failures.length < 20) this.failures.push(message);
+  }
+  expect(ok: boolean, message: () => string): void {
+    if (!ok) this.fail(message());
+  }
+  done(): Invariant {
+    return { id: this.id, title: this.title, ok: this.failureCount === 0, counts: this.counts, failures: this.failures, failureCount: this.failureCount };
+  }
+}
+
+export const FILL_EVENTS: ReadonlySet<string> = new Set(["order.partial", "order.filled"]);
+export const FINAL_EVENT: Record<string, string> = { FILLED: "order.filled", CANCELLED: "order.cancelled", REJECTED: "order.rejected", EXPIRED: "order.expired" };
+export const TERMINAL_ACTIONS: ReadonlySet<string> = new Set(["FILLED", "CANCELLED", "REJECTED", "EXPIRED"]);
+export const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
+export const allOrders = (s: FinalState) => s.traders.flatMap((t) => t.orders.map((o) => ({ trader: t, order: o })));

@@ -1,0 +1,235 @@
+// One chaos drill, start to finish: a desk under `wrangler dev` (its own fresh local state, unless --url),
+// accounts and private instruments, sockets open for every trader, the order flow with faults injected
+// along it, then settle, collect and check. `npm run chaos` and test/e2e/chaos.test.ts both call runChaos.
+import { inBatches, HttpClient } from "../http.ts";
+import { existingServer, startServer, type DeskServer } from "../server.ts";
+import { summarize, tally, type Summary } from "../stats.ts";
+import { sign } from "../tokens.ts";
+import { Api } from "./api.ts";
+import { collect } from "./collect.ts";
+import { readD1, type D1Snapshot } from "./d1.ts";
+import { faultPlan, FaultSchedule, type FaultFigures } from "./faults.ts";
+import { checkAll, type Invariant } from "./invariants.ts";
+import { Load, type DrillTrader, type PriceMove } from "./load.ts";
+import { DEPTH, drillInstruments, planOrders, START_CASH_CENTS, START_SHARES } from "./scenario.ts";
+import { settle, type SettleFigures } from "./settle.ts";
+import { EventStream } from "./streams.ts";
+
+/**
+ * Short venue timings so that a timeout, its retries and a lookup by key fit in a second or two, and the
+ * per-trader order limit lifted (50/s would otherwise turn bursts into 429s): passed as `wrangler dev --var`.
+ */
+export const CHAOS_VARS: Readonly<Record<string, string>> = {
+  EXCHANGE_TIMEOUT_MS: "400",
+  RETRY_BASE_MS: "100",
+  RETRY_MAX_ATTEMPTS: "5",
+  RATE_LIMIT_PER_SECOND: "1000000",
+  RATE_LIMIT_BURST: "1000000",
+};
+
+export interface ChaosOptions {
+  traders: number;
+  orders: number;
+  seed: number;
+  /** Orders per second over all traders. */
+  rate: number;
+  d1OutageS: number;
+  /** A running server (127.0.0.1) instead of a fresh one; `persistTo` is then its --persist-to, for the D1 check. */
+  url?: string;
+  persistTo?: string;
+  log(line: string): void;
+  /** Hears how to stop the server this run started (for a SIGINT handler). */
+  onServer?(stop: () => Promise<void>): void;
+}
+
+export interface LoadFigures {
+  submitted: number;
+  acknowledged: number;
+  /** Per kind of order: the answers to its submits, and the statuses its orders ended in. */
+  byKind: Record<string, Record<string, number>>;
+  outcomes: Record<string, Record<string, number>>;
+  submitMs: Summary;
+  cancels: Record<string, number>;
+  priceMoves: PriceMove[];
+  priceMoveErrors: string[];
+  durationS: number;
+  ordersPerSecond: number;
+}
+
+export interface ChaosResult {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  ok: boolean;
+  settings: {
+    url: string;
+    ownServer: boolean;
+    vars: Record<string, string>;
+    traders: number;
+    orders: number;
+    seed: number;
+    rate: number;
+    sockets: number;
+    instruments: { symbol: string; price: number; depth: number }[];
+    startingCash: number;
+    startingShares: number;
+  };
+  notes: string[];
+  load: LoadFigures;
+  faults: FaultFigures;
+  /** Sends to the instruments with injected faults, as the desks' audit trails tell them. */
+  venueSends: { sends: number; timedOut: number; errored: number; timeoutRate: number; errorRate: number };
+  settle: SettleFigures & { d1CatchUpMs: number; d1CaughtUp: boolean };
+  d1: { read: boolean; error: string | null; orders: number; fills: number; auditRows: number };
+  invariants: Invariant[];
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const startedAt = new Date();
+  const notes: string[] = [];
+  let server: DeskServer;
+  if (o.url) {
+    server = await existingServer(o.url);
+    notes.push(`Ran against ${o.url}: its own vars apply (the drill expects EXCHANGE_TIMEOUT_MS 400, RETRY_BASE_MS 100, CHAOS_DRILLS=true).`);
+  } else {
+    o.log(`starting wrangler dev with --var ${Object.entries(CHAOS_VARS).map(([k, v]) => `${k}:${v}`).join(" ")} (rate limit lifted)`);
+    server = await startServer({ ...CHAOS_VARS }, false);
+    o.onServer?.(() => server.stop());
+    notes.push(`Own wrangler dev with ${Object.entries(CHAOS_VARS).map(([k, v]) => `${k}=${v}`).join(", ")} (--var): short venue timings, per-trader rate limit lifted.`);
+  }
+  const http = new HttpClient(server.url);
+  const api = new Api(http);
+  const traders: DrillTrader[] = [];
+  try {
+    const tokens = { admin: await sign("chaos-admin", "admin"), compliance: await sign("chaos-officer", "compliance") };
+    const runId = `chaos${startedAt.getTime().toString(36)}`;
+    const instruments = drillInstruments(`CX${runId.slice(-5).toUpperCase()}`);
+    o.log(`run ${runId}: ${o.traders} traders, ${o.orders} orders, seed ${o.seed}, ${o.rate} orders/s on ${server.url}`);
+
+    for (const i of instruments) {
+      await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}`, tokens.admin, { price: i.priceCents / 100, tick_size: 0.01, depth: DEPTH, tradable: true }, 200);
+      await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}/faults`, tokens.admin, {}, 200);
+    }
+    const positions = instruments.map((i) => ({ symbol: i.symbol, quantity: START_SHARES, avg_price: i.priceCents / 100 }));
+    const ids = Array.from({ length: o.traders }, (_, i) => `${runId}-${i}`);
+    traders.push(
+      ...(await inBatches(ids, 8, async (id) => {
+        await api.adminWrite("PUT", `/api/v1/admin/accounts/${id}`, tokens.admin, { cash: START_CASH_CENTS / 100, positions }, 201);
+        return { id, token: await sign(id, "trader"), streams: [] as EventStream[] };
+      })),
+    );
+    // One stream per trader, and a second one for every fourth trader: each socket must get every event.
+    await inBatches(traders, 8, async (t, i) => {
+      for (let k = 0; k < (i % 4 === 0 ? 2 : 1); k++) {
+        const stream = new EventStream(server.url, t.token, t.id);
+        await stream.open();
+        t.streams.push(stream);
+      }
+    });
+    const sockets = traders.reduce((n, t) => n + t.streams.length, 0);
+    o.log(`${traders.length} accounts opened, ${sockets} sockets open`);
+
+    const plan = planOrders(instruments, o.traders, o.orders, o.seed);
+    const exchangeTimeoutMs = Number(server.vars.EXCHANGE_TIMEOUT_MS ?? CHAOS_VARS.EXCHANGE_TIMEOUT_MS);
+    let faults: FaultSchedule | null = null;
+    let reported = 0;
+    const load = new Load(api, tokens.admin, traders, plan, {
+      instruments, rate: o.rate, seed: o.seed, runId,
+      onProgress: (done, total) => {
+        faults?.onProgress(done, total);
+        if (Math.floor((done / total) * 10) > reported) {
+          reported = Math.floor((done / total) * 10);
+          o.log(`${done}/${total} orders sent`);
+        }
+      },
+    });
+    faults = new FaultSchedule(api, tokens, traders, load, faultPlan(o.traders, o.seed, exchangeTimeoutMs, o.d1OutageS), o.log);
+    await faults.arm(instruments);
+    const loadStart = performance.now();
+    await load.run();
+    const durationS = (performance.now() - loadStart) / 1000;
+    await faults.finish();
+    o.log(`order flow done in ${durationS.toFixed(1)} s; waiting for the desks to go quiet`);
+
+    const settled = await settle(api, traders, o.log);
+    o.log("collecting the final state");
+    let mark = performance.now();
+    const state = await collect(api, server.url, tokens, traders, settled.orders, instruments.map((i) => i.symbol));
+    o.log(`collected in ${((performance.now() - mark) / 1000).toFixed(1)} s (D1 caught up after ${(state.d1CatchUpMs / 1000).toFixed(1)} s); reading D1`);
+    mark = performance.now();
+    for (const t of traders) for (const s of t.streams) s.close();
+
+    let d1: D1Snapshot | null = null;
+    let d1Error: string | null = null;
+    const persistDir = server.persistDir ?? o.persistTo ?? null;
+    if (persistDir) {
+      try {
+        d1 = await readD1(persistDir, server.appDir, `${runId}-`);
+      } catch (err) {
+        d1Error = err instanceof Error ? err.message.slice(0, 2000) : String(err);
+      }
+    } else {
+      d1Error = "no --persist-to for this --url server: D1 cannot be read directly";
+    }
+    o.log(`D1 read in ${((performance.now() - mark) / 1000).toFixed(1)} s; checking`);
+
+    const invariants = checkAll({ instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, faults: faults.figures });
+    const acked = load.submits.filter((s) => s.orderId !== null);
+    const byKind: Record<string, Record<string, number>> = {};
+    for (const s of load.submits) {
+      const k = (byKind[s.kind] ??= {});
+      const label = s.orderId ? "201" : (s.code ?? String(s.status));
+      k[label] = (k[label] ?? 0) + 1;
+    }
+    const kindOf = new Map(acked.map((s) => [s.orderId!, s.kind]));
+    const outcomes: Record<string, Record<string, number>> = {};
+    for (const t of state.traders) {
+      for (const order of t.orders) {
+        const k = (outcomes[kindOf.get(order.id) ?? "unacknowledged"] ??= {});
+        const label = order.status === "CANCELLED" && order.filled_quantity > 0 ? "CANCELLED after fills" : order.status;
+        k[label] = (k[label] ?? 0) + 1;
+      }
+    }
+    const exercised = invariants.find((i) => i.id === "faults-exercised")!.counts;
+    const sends = exercised["sends to the faulty instruments"] ?? 0;
+    const venueSends = {
+      sends, timedOut: exercised["of which timed out"] ?? 0, errored: exercised["of which errored"] ?? 0,
+      timeoutRate: sends ? Math.round(((exercised["of which timed out"] ?? 0) / sends) * 1000) / 1000 : 0,
+      errorRate: sends ? Math.round(((exercised["of which errored"] ?? 0) / sends) * 1000) / 1000 : 0,
+    };
+    const injected = faults.figures.plan.venue.timeout_rate ?? 0;
+    if (venueSends.timeoutRate > injected + 0.1) {
+      notes.push(
+        `${Math.round(venueSends.timeoutRate * 100)}% of sends to the faulty instruments timed out against ${Math.round(injected * 100)}% injected: ` +
+          "the desk was overloaded (answers slower than EXCHANGE_TIMEOUT_MS), so more orders than planned ran out of retries. Lower --rate.",
+      );
+    }
+    return {
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      ok: invariants.every((i) => i.ok),
+      settings: {
+        url: server.url, ownServer: server.owned, vars: server.vars, traders: o.traders, orders: o.orders, seed: o.seed, rate: o.rate, sockets,
+        instruments: instruments.map((i) => ({ symbol: i.symbol, price: i.priceCents / 100, depth: DEPTH })),
+        startingCash: START_CASH_CENTS / 100, startingShares: START_SHARES,
+      },
+      notes,
+      load: {
+        submitted: load.submits.length, acknowledged: acked.length, byKind, outcomes, submitMs: summarize(load.submits.map((s) => s.ms)),
+        cancels: tally(load.cancels.map((c) => (c.status === 200 ? "200" : (c.code ?? String(c.status))))),
+        priceMoves: load.moves, priceMoveErrors: load.moveErrors,
+        durationS: Math.round(durationS * 10) / 10, ordersPerSecond: Math.round((load.submits.length / durationS) * 10) / 10,
+      },
+      faults: faults.figures,
+      venueSends,
+      settle: { ...settled.figures, d1CatchUpMs: state.d1CatchUpMs, d1CaughtUp: state.d1CaughtUp },
+      d1: { read: d1 !== null, error: d1Error, orders: d1?.orders.length ?? 0, fills: d1?.fills.length ?? 0, auditRows: d1?.logs.length ?? 0 },
+      invariants,
+    };
+  } finally {
+    for (const t of traders) for (const s of t.streams) s.close();
+    http.close();
+    await server.stop();
+  }
+}

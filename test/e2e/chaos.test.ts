@@ -1,0 +1,28 @@
+// The chaos drill of `npm run chaos` (bench/chaos) at a small size: 8 traders send 150 orders of every type
+// to their own `wrangler dev` while the venue times out 30% of attempts and errors 5%, one instrument
+// answers later than the desk's timeout, D1 refuses writes for 3 s, desks restart mid-retry and sockets
+// drop. Every invariant of the full drill must hold.
+import { beforeAll, describe, expect, it } from "vitest";
+import { runChaos, type ChaosResult } from "../../bench/chaos/drill.ts";
+import { INVARIANT_IDS } from "../../bench/chaos/invariants.ts";
+import { renderReport } from "../../bench/chaos/report.ts";
+
+describe("the chaos drill, small: 8 traders, 150 orders", () => {
+  let result: ChaosResult;
+
+  beforeAll(async () => {
+    result = await runChaos({ traders: 8, orders: 150, seed: 7, rate: 12, d1OutageS: 3, log: () => undefined });
+    if (!result.ok) console.error(renderReport(result));
+  }, 170_000);
+
+  it("acknowledged every order it sent and checked every invariant", () => {
+    expect(result.load.acknowledged).toBeGreaterThan(140);
+    expect(result.invariants.map((i) => i.id)).toEqual([...INVARIANT_IDS]);
+  });
+
+  it.each(INVARIANT_IDS)("%s holds", (id) => {
+    const invariant = result.invariants.find((i) => i.id === id)!;
+    expect(invariant.failures, invariant.title).toEqual([]);
+    expect(invariant.ok).toBe(true);
+  });
+});
