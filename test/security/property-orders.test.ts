@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, eventually, json, newInstrument, newTrader, type Trader } from "../helpers/api";
 import type { Order } from "../../worker/shared/orders";
+import { errorOf } from "../helpers/errors";
 
 const RUNS = 200;
 const TIMEOUT = 60_000;
@@ -44,31 +45,6 @@ const INJECTION = [...SQL_INJECTION, ...CSV_INJECTION];
 
 // ---------------------------------------------------------------- helpers
 
-interface ErrorBody {
-  error: string;
-  message: string;
-  details: Record<string, unknown>;
-}
-
-/** Asserts the response is a 4xx in the SPEC's error shape (JSON) and returns the body. */
-async function errorOf(res: Response, context: string): Promise<ErrorBody> {
-  const text = await res.text();
-  const where = `${context} -> ${res.status} ${text.slice(0, 300)}`;
-  expect(res.status, where).toBeGreaterThanOrEqual(400);
-  expect(res.status, where).toBeLessThan(500);
-  expect(res.headers.get("Content-Type") ?? "", where).toMatch(/^application\/json/);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`not JSON: ${where}`);
-  }
-  const shaped = body as Partial<ErrorBody>;
-  expect(typeof shaped.error === "string" && shaped.error.length > 0, where).toBe(true);
-  expect(typeof shaped.message === "string" && shaped.message.length > 0, where).toBe(true);
-  expect(typeof shaped.details === "object" && shaped.details !== null && !Array.isArray(shaped.details), where).toBe(true);
-  return body as ErrorBody;
-}
 
 /** A VALIDATION_ERROR (400) whose details.fields names `field`. */
 async function expectFieldError(res: Response, field: string, context: string): Promise<void> {
