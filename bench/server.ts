@@ -11,7 +11,8 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, "..");
 const BIN = join(ROOT, "node_modules", ".bin");
-const ENV = { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+/** The environment wrangler runs in: Node 22 and wrangler from node_modules first, no telemetry. */
+export const ENV = { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
 const CLOCK_TICKS_PER_S = 100; // getconf CLK_TCK on Linux
 
 export interface DeskServer {
@@ -138,7 +139,7 @@ export async function existingServer(url: string): Promise<DeskServer> {
   };
 }
 
-function stopGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): void {
+export function stopGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): void {
   if (child.pid === undefined || child.exitCode !== null) return;
   try {
     process.kill(-child.pid, signal); // wrangler and the workerd it started: the group this bench created
@@ -147,7 +148,7 @@ function stopGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): voi
   }
 }
 
-async function waitForHealth(url: string, child: ChildProcess | null, timeoutMs = 90_000): Promise<void> {
+export async function waitForHealth(url: string, child: ChildProcess | null, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);

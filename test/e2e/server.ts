@@ -1,16 +1,11 @@
 // A private fillwire for the browser tests: `wrangler dev` on a free port with its own local D1
 // (migrated and seeded in a temporary --persist-to directory), stopped and removed afterwards.
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+// Process plumbing is shared with the bench (bench/server.ts), which starts wrangler dev the same way.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "node_modules", ".bin");
-const env = { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+import { join } from "node:path";
+import { ENV as env, freePort, ROOT, stopGroup, waitForHealth, wrangler as wranglerIn } from "../../bench/server.ts";
 
 export interface DeskServer {
   url: string;
@@ -21,28 +16,8 @@ export interface DeskServer {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
-}
-
 /** Runs a wrangler command in the project; resolves with what it printed on stdout. */
-export async function wrangler(args: string[]): Promise<string> {
-  try {
-    return (await run("wrangler", args, { cwd: ROOT, env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 })).stdout;
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`wrangler ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
-  }
-}
+export const wrangler = (args: string[]): Promise<string> => wranglerIn(ROOT, args);
 
 export async function startDeskServer(): Promise<DeskServer> {
   const persist = mkdtempSync(join(tmpdir(), "fillwire-e2e-"));
@@ -80,28 +55,4 @@ export async function startDeskServer(): Promise<DeskServer> {
     throw new Error(`${(err as Error).message}\n--- wrangler dev said:\n${output}`);
   }
   return server;
-}
-
-function stopGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, signal); // wrangler and the workerd it started
-  } catch {
-    // already gone
-  }
-}
-
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((ok) => setTimeout(ok, 250));
-  }
-  throw new Error(`wrangler dev did not answer ${url}/api/v1/health within ${timeoutMs / 1000} s`);
 }
