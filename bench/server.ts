@@ -24,6 +24,8 @@ export interface DeskServer {
   /** The local state directory (`--persist-to`) and the project copy it serves, while it runs; null for --url. */
   persistDir: string | null;
   appDir: string | null;
+  /** wrangler's inspector port (Chrome DevTools Protocol) for the Worker, or null for --url. */
+  inspectorPort: number | null;
   /** The workerd processes serving `url` (empty when they cannot be found, e.g. another machine). */
   workerdPids(): number[];
   log(): string;
@@ -105,6 +107,7 @@ export async function startServer(vars: Record<string, string>, observability: b
     vars,
     persistDir: persist,
     appDir: app,
+    inspectorPort: inspector,
     workerdPids: () => (child.pid === undefined ? [] : descendants(child.pid).filter((pid) => commOf(pid) === "workerd")),
     log: () => output,
     stop: async () => {
@@ -133,6 +136,7 @@ export async function existingServer(url: string): Promise<DeskServer> {
     vars: {},
     persistDir: null,
     appDir: null,
+    inspectorPort: null,
     workerdPids: () => servingWorkerd(port),
     log: () => "",
     stop: async () => undefined,

@@ -25,7 +25,7 @@ describe("the outbox when D1 fails", () => {
     expect(await count("orders", trader.id)).toBe(0);
     expect(await count("execution_logs", trader.id)).toBe(0);
     const queued = await runInDurableObject(desk, (_instance, state) =>
-      state.storage.sql.exec<{ record: string }>("SELECT record FROM outbox ORDER BY id").toArray().map((r) => r.record),
+      state.storage.sql.exec<{ kind: string; row_key: string | null; record: string }>("SELECT kind, row_key, record FROM outbox ORDER BY id").toArray(),
     );
 
     await env.DB.exec("DROP TRIGGER outage");
@@ -41,7 +41,7 @@ describe("the outbox when D1 fails", () => {
 
     // Replay the very records that were queued during the outage: idempotent writes leave D1 as it is.
     await runInDurableObject(desk, (_instance, state) => {
-      for (const record of queued) state.storage.sql.exec("INSERT INTO outbox (record) VALUES (?)", record);
+      for (const r of queued) state.storage.sql.exec("INSERT INTO outbox (kind, row_key, record) VALUES (?, ?, ?)", r.kind, r.row_key, r.record);
       return state.storage.setAlarm(Date.now());
     });
     await runDurableObjectAlarm(desk);

@@ -6,7 +6,6 @@ import { DurableObject } from "cloudflare:workers";
 import { deskConfig, type DeskConfig } from "../config";
 import { newId } from "../ids";
 import { loadAccount } from "../db/accounts";
-import { database, type Database } from "../db/client";
 import { fail, ok, type Failure, type Result } from "../shared/errors";
 import { ClientMessage, WS_PROTOCOL, type OrderEvent, type OrderEventName, type ServerMessage } from "../shared/events";
 import { isFinalStatus, type Account, type AuditEntry, type ListOrdersQuery, type Order, type OrderRequest, type OrderWithFills } from "../shared/orders";
@@ -48,7 +47,6 @@ export class TraderDesk extends DurableObject<Env> {
   private readonly store: DeskStore;
   private readonly config: DeskConfig;
   private readonly exchange: ExchangeAdapter;
-  private readonly db: Database;
   private traderId = "";
   /** Orders whose venue send is running in this instance; the alarm leaves them alone. */
   private readonly sending = new Set<string>();
@@ -67,7 +65,6 @@ export class TraderDesk extends DurableObject<Env> {
     super(ctx, env);
     this.config = deskConfig(env);
     this.exchange = exchangeFor(env);
-    this.db = database(env.DB);
     this.store = new DeskStore(ctx.storage.sql, "");
     this.bucket.tokens = this.config.rateLimitBurst;
     ctx.blockConcurrencyWhile(async () => {
@@ -149,14 +146,14 @@ export class TraderDesk extends DurableObject<Env> {
           expires_at: request.time_in_force === "DAY" ? nextSessionClose(nowMs, this.config.sessionCloseUtc) : null,
         });
         const acct = this.store.adjustAccount(0, approval.reservedCents);
-        this.store.enqueue({ kind: "account", row: d1Account(acct, at) });
+        this.store.enqueue("account", d1Account(acct, at));
         if (approval.reservedQuantity > 0) {
           const pos = this.store.adjustPosition(request.symbol, 0, 0, approval.reservedQuantity);
-          this.store.enqueue({ kind: "position", row: d1Position(pos, traderId) });
+          this.store.enqueue("position", d1Position(pos, traderId));
         }
         const events: OrderEvent[] = [];
         this.record(row, audit("SUBMITTED", "PENDING"), "order.submitted", nowMs, events);
-        this.store.enqueue({ kind: "order", row: d1Order(row, traderId) });
+        this.store.enqueue("order", d1Order(row, traderId));
         return { row, events };
       });
       // The alarm is armed before the client hears 201: if this instance dies mid-send, the alarm resumes.
@@ -225,10 +222,10 @@ export class TraderDesk extends DurableObject<Env> {
     const at = new Date(this.now()).toISOString();
     this.atomically(() => {
       this.store.createAccount(cashCents, at);
-      this.store.enqueue({ kind: "account", row: d1Account(this.store.account()!, at) });
+      this.store.enqueue("account", d1Account(this.store.account()!, at));
       for (const p of positions) {
         const row = this.store.adjustPosition(p.symbol, p.quantity, p.costCents, 0);
-        this.store.enqueue({ kind: "position", row: d1Position(row, traderId) });
+        this.store.enqueue("position", d1Position(row, traderId));
       }
     });
     await this.flush();
@@ -296,7 +293,7 @@ export class TraderDesk extends DurableObject<Env> {
       const events: OrderEvent[] = [];
       this.record(order, audit("EXECUTED", order.status, reason, timedOut ? "TIMEOUT" : "VENUE_ERROR", attempt), null, nowMs, events);
       const row = this.store.updateOrder(orderId, { attempt: next, next_attempt_at: nowMs + (canRetry(attempt, this.config.retryMaxAttempts) ? delay : 0), updated_at: iso(nowMs) });
-      this.store.enqueue({ kind: "order", row: d1Order(row, this.traderId) });
+      this.store.enqueue("order", d1Order(row, this.traderId));
       return events;
     });
     this.afterChange(events);
@@ -348,7 +345,7 @@ export class TraderDesk extends DurableObject<Env> {
           updated_at: iso(nowMs),
         });
       }
-      if (steps.length > 0 || acked) this.store.enqueue({ kind: "order", row: d1Order(order, this.traderId) });
+      if (steps.length > 0 || acked) this.store.enqueue("order", d1Order(order, this.traderId));
       return events;
     });
     this.afterChange(events);
@@ -381,7 +378,7 @@ export class TraderDesk extends DurableObject<Env> {
         ...patch, status: step.status, filled_quantity: order.filled_quantity + fill.quantity,
         filled_notional_cents: order.filled_notional_cents + value, updated_at: at,
       });
-      this.store.enqueue({ kind: "fill", row: d1Fill({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp }, order, this.traderId) });
+      this.store.enqueue("fill", d1Fill({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp }, order, this.traderId));
       this.record(order, step.audit, step.event, nowMs, events, { fill: fill.quantity, price: fill.priceCents, id: fill.id });
       if (step.status === "FILLED") order = this.release(order, at);
       return order;
@@ -401,18 +398,18 @@ export class TraderDesk extends DurableObject<Env> {
   }
 
   private enqueueAccount(row: ReturnType<DeskStore["adjustAccount"]>, at: string): void {
-    this.store.enqueue({ kind: "account", row: d1Account(row, at) });
+    this.store.enqueue("account", d1Account(row, at));
   }
 
   private enqueuePosition(row: ReturnType<DeskStore["adjustPosition"]>): void {
-    this.store.enqueue({ kind: "position", row: d1Position(row, this.traderId) });
+    this.store.enqueue("position", d1Position(row, this.traderId));
   }
 
   /** One audit row (outbox included) and, when the step has one, its event. */
   private record(order: OrderRow, draft: AuditDraft, event: OrderEventName | null, nowMs: number, events: OrderEvent[], fill?: { fill: number; price: number; id: string }): void {
     const at = iso(nowMs);
     const row = this.store.appendAudit(order, draft, at, () => newId("log", nowMs));
-    this.store.enqueue({ kind: "log", row: d1Log(row, this.traderId) });
+    this.store.enqueue("log", d1Log(row, this.traderId));
     if (!event) return;
     events.push(
       this.store.appendEvent(
@@ -486,7 +483,7 @@ export class TraderDesk extends DurableObject<Env> {
       try {
         do {
           this.flushAgain = false;
-          await flushOutbox(this.store, this.db);
+          await flushOutbox(this.store, this.env.DB);
         } while (this.flushAgain);
         this.outboxFailures = 0;
         if (this.store.meta("outbox_retry_at")) this.store.setMeta("outbox_retry_at", "");

@@ -1,65 +1,115 @@
 // The outbox: every change the desk makes is queued here in the same storage transaction as the change
 // itself, then flushed to D1 in one batch. Writes are idempotent (inserts ignore rows already there,
 // upserts only move a row forward by version), so a flush retried after a failure never duplicates.
-import { sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Database } from "../db/client";
+//
+// A flush sends one statement per table, whatever the number of rows: the queued rows travel as one JSON
+// array parameter and SQLite unpacks it with json_each. The statements are built once from the drizzle
+// schema (column names, conflict targets), so the schema stays the one source of truth, and a flush does
+// no SQL building and no JSON parsing of its own (measured: the per-row drizzle statements cost ~2.8 ms of
+// Worker CPU per order, a quarter of the whole order path).
+import { getTableColumns, getTableName } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accounts, executionLogs, fills, orders, positions } from "../db/schema";
 import type { DeskStore } from "./store";
 
-export type OutboxRecord =
-  | { kind: "order"; row: typeof orders.$inferInsert & { version: number } }
-  | { kind: "fill"; row: typeof fills.$inferInsert }
-  | { kind: "log"; row: typeof executionLogs.$inferInsert }
-  | { kind: "account"; row: typeof accounts.$inferInsert & { version: number } }
-  | { kind: "position"; row: typeof positions.$inferInsert & { version: number } };
+/** A D1 row as the outbox carries it: every column, named by its schema key, nothing left to a default. */
+type Full<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 
-/** Records flushed per D1 batch. */
-export const FLUSH_BATCH = 100;
+export interface OutboxRows {
+  account: Full<typeof accounts.$inferInsert>;
+  position: Full<typeof positions.$inferInsert>;
+  order: Full<typeof orders.$inferInsert>;
+  fill: Full<typeof fills.$inferInsert>;
+  log: Full<typeof executionLogs.$inferInsert>;
+}
+export type OutboxKind = keyof OutboxRows;
 
-/** Later snapshots of the same row supersede earlier ones within a batch. */
-function latestSnapshots(records: OutboxRecord[]): OutboxRecord[] {
+/** Queued rows as the store keeps them: `rowKey` names the D1 row a snapshot replaces (null: insert-only). */
+export interface QueuedRecord {
+  id: number;
+  kind: OutboxKind;
+  rowKey: string | null;
+  /** The row as JSON text. */
+  record: string;
+}
+
+/** Records flushed per D1 batch (one JSON parameter per table: D1 allows 2 MB per value, a row is < 1 kB). */
+export const FLUSH_BATCH = 500;
+
+interface Target {
+  table: SQLiteTable;
+  /** Schema keys of the conflict target. */
+  keys: string[];
+  /** Snapshots replace the row when their version is newer; otherwise rows are insert-only. */
+  versioned: boolean;
+}
+
+/** Parents first: an order's account and position, the order, then its fills and audit rows. */
+const TARGETS: Record<OutboxKind, Target> = {
+  account: { table: accounts, keys: ["traderId"], versioned: true },
+  position: { table: positions, keys: ["traderId", "symbol"], versioned: true },
+  order: { table: orders, keys: ["id"], versioned: true },
+  fill: { table: fills, keys: ["id"], versioned: false },
+  log: { table: executionLogs, keys: ["id"], versioned: false },
+};
+const KINDS = Object.keys(TARGETS) as OutboxKind[];
+
+/** Which D1 row a snapshot replaces (null for insert-only rows): later snapshots of it supersede earlier ones. */
+export function snapshotKey<K extends OutboxKind>(kind: K, row: OutboxRows[K]): string | null {
+  const target = TARGETS[kind];
+  if (!target.versioned) return null;
+  return target.keys.map((k) => String(row[k as keyof OutboxRows[K]])).join("\u0000");
+}
+
+/** INSERT ... SELECT FROM json_each(?1): one statement writes every queued row of a table. */
+function flushStatement(target: Target): string {
+  const table = getTableName(target.table);
+  const columns = Object.entries(getTableColumns(target.table)).map(([key, column]) => ({ key, name: column.name }));
+  const nameOf = (key: string) => `"${columns.find((c) => c.key === key)!.name}"`;
+  const names = columns.map((c) => `"${c.name}"`).join(", ");
+  const values = columns.map((c) => `value ->> '$.${c.key}'`).join(", ");
+  const conflict = target.keys.map(nameOf).join(", ");
+  const action = target.versioned
+    ? `DO UPDATE SET ${columns.filter((c) => !target.keys.includes(c.key)).map((c) => `"${c.name}" = excluded."${c.name}"`).join(", ")} ` +
+      `WHERE "${table}"."version" < excluded."version"`
+    : "DO NOTHING";
+  // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join in the SELECT.
+  return `INSERT INTO "${table}" (${names}) SELECT ${values} FROM json_each(?1) WHERE true ON CONFLICT (${conflict}) ${action}`;
+}
+
+const STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, flushStatement(TARGETS[kind])])) as Record<OutboxKind, string>;
+
+/** Rows per table as JSON arrays, in queue order; of several snapshots of one row only the latest is kept. */
+export function groupForFlush(batch: readonly QueuedRecord[]): Map<OutboxKind, string> {
   const seen = new Set<string>();
-  const kept: OutboxRecord[] = [];
-  for (let i = records.length - 1; i >= 0; i--) {
-    const r = records[i]!;
-    const key =
-      r.kind === "order" ? `o:${r.row.id}` : r.kind === "account" ? `a:${r.row.traderId}` : r.kind === "position" ? `p:${r.row.symbol}` : null;
-    if (key !== null) {
+  const rows = new Map<OutboxKind, string[]>();
+  for (let i = batch.length - 1; i >= 0; i--) {
+    const r = batch[i]!;
+    if (r.rowKey !== null) {
+      const key = `${r.kind}:${r.rowKey}`;
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    kept.push(r);
+    let list = rows.get(r.kind);
+    if (!list) rows.set(r.kind, (list = []));
+    list.push(r.record);
   }
-  return kept.reverse();
-}
-
-function statement(db: Database, r: OutboxRecord): BatchItem<"sqlite"> {
-  switch (r.kind) {
-    case "order":
-      return db.insert(orders).values(r.row).onConflictDoUpdate({ target: orders.id, set: r.row, setWhere: sql`${orders.version} < excluded.version` });
-    case "account":
-      return db.insert(accounts).values(r.row).onConflictDoUpdate({ target: accounts.traderId, set: r.row, setWhere: sql`${accounts.version} < excluded.version` });
-    case "position":
-      return db
-        .insert(positions)
-        .values(r.row)
-        .onConflictDoUpdate({ target: [positions.traderId, positions.symbol], set: r.row, setWhere: sql`${positions.version} < excluded.version` });
-    case "fill":
-      return db.insert(fills).values(r.row).onConflictDoNothing();
-    case "log":
-      return db.insert(executionLogs).values(r.row).onConflictDoNothing();
+  const grouped = new Map<OutboxKind, string>();
+  for (const kind of KINDS) {
+    const list = rows.get(kind);
+    if (list) grouped.set(kind, `[${list.reverse().join(",")}]`);
   }
+  return grouped;
 }
 
 /** Flush everything queued, batch by batch. Throws when D1 fails; what was not flushed stays queued. */
-export async function flushOutbox(store: DeskStore, db: Database): Promise<number> {
+export async function flushOutbox(store: DeskStore, d1: D1Database): Promise<number> {
   let flushed = 0;
   for (;;) {
     const batch = store.outboxBatch(FLUSH_BATCH);
     if (batch.length === 0) return flushed;
-    const [first, ...rest] = latestSnapshots(batch.map((b) => b.record)).map((r) => statement(db, r));
-    await db.batch([first!, ...rest]);
+    const statements = [...groupForFlush(batch)].map(([kind, rows]) => d1.prepare(STATEMENTS[kind]).bind(rows));
+    await d1.batch(statements);
     store.dropOutbox(batch[batch.length - 1]!.id);
     flushed += batch.length;
   }

@@ -5,9 +5,9 @@ import { chainHash, GENESIS_HASH, type ChainFields } from "../audit/chain";
 import type { AuditDraft } from "./lifecycle";
 import type { OrderEventName, OrderEvent } from "../shared/events";
 import type { OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
-import type { OutboxRecord } from "./outbox";
+import { snapshotKey, type OutboxKind, type OutboxRows, type QueuedRecord } from "./outbox";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** Events kept for replay: at least the last 10,000, or all of the last 7 days. */
 const EVENTS_KEPT = 10_000;
 const EVENTS_KEPT_MS = 7 * 24 * 3600 * 1000;
@@ -103,6 +103,20 @@ export class DeskStore {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     const version = Number(this.meta("schema_version") ?? 0);
     if (version >= SCHEMA_VERSION) return;
+    if (version < 1) this.createTables();
+    if (version < 2) {
+      // v2: the outbox keeps each record's kind and row key beside the row, so a flush needs no parsing.
+      this.sql.exec(`
+        ALTER TABLE outbox ADD COLUMN kind TEXT;
+        ALTER TABLE outbox ADD COLUMN row_key TEXT;
+        UPDATE outbox SET kind = record ->> '$.kind', record = json_extract(record, '$.row') WHERE kind IS NULL;
+      `);
+    }
+    this.setMeta("schema_version", String(SCHEMA_VERSION));
+  }
+
+  /** Schema v1. */
+  private createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1), trader_id TEXT NOT NULL,
         cash_cents INTEGER NOT NULL, reserved_cents INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
@@ -130,7 +144,6 @@ export class DeskStore {
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, payload TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
     `);
-    this.setMeta("schema_version", String(SCHEMA_VERSION));
   }
 
   meta(key: string): string | undefined {
@@ -310,15 +323,16 @@ export class DeskStore {
 
   // ---- outbox
 
-  enqueue(record: OutboxRecord): void {
-    this.sql.exec("INSERT INTO outbox (record) VALUES (?)", JSON.stringify(record));
+  enqueue<K extends OutboxKind>(kind: K, row: OutboxRows[K]): void {
+    this.sql.exec("INSERT INTO outbox (kind, row_key, record) VALUES (?, ?, ?)", kind, snapshotKey(kind, row), JSON.stringify(row));
   }
 
-  outboxBatch(limit: number): { id: number; record: OutboxRecord }[] {
+  outboxBatch(limit: number): QueuedRecord[] {
     return this.sql
-      .exec<{ id: number; record: string }>("SELECT id, record FROM outbox ORDER BY id LIMIT ?", limit)
-      .toArray()
-      .map((r) => ({ id: r.id, record: JSON.parse(r.record) as OutboxRecord }));
+      .exec<{ id: number; kind: OutboxKind; rowKey: string | null; record: string }>(
+        "SELECT id, kind, row_key AS rowKey, record FROM outbox ORDER BY id LIMIT ?", limit,
+      )
+      .toArray();
   }
 
   outboxSize(): number {

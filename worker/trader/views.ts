@@ -2,7 +2,7 @@
 import type { AuditEntry, Account, Fill, Order, OrderWithFills } from "../shared/orders";
 import { toDollars } from "../shared/money";
 import type { AccountRow, AuditRow, FillRow, OrderRow, PositionRow } from "./store";
-import type { accounts, executionLogs, fills, orders, positions } from "../db/schema";
+import type { OutboxRows } from "./outbox";
 
 const dollarsOrNull = (cents: number | null) => (cents === null ? null : toDollars(cents));
 /** Average prices keep four decimals: 50 @ 150.00 and 50 @ 150.05 average 150.025. */
@@ -65,7 +65,7 @@ export function toAccount(row: AccountRow, held: PositionRow[]): Account {
 
 // ---- the same rows as D1 writes them (outbox records)
 
-export function d1Order(row: OrderRow, traderId: string): typeof orders.$inferInsert & { version: number } {
+export function d1Order(row: OrderRow, traderId: string): OutboxRows["order"] {
   return {
     id: row.id, traderId, clientOrderId: row.client_order_id, symbol: row.symbol, side: row.side, quantity: row.quantity,
     orderType: row.order_type, limitPriceCents: row.limit_cents, stopPriceCents: row.stop_cents, timeInForce: row.tif,
@@ -75,14 +75,14 @@ export function d1Order(row: OrderRow, traderId: string): typeof orders.$inferIn
   };
 }
 
-export function d1Fill(row: FillRow, order: OrderRow, traderId: string): typeof fills.$inferInsert {
+export function d1Fill(row: FillRow, order: OrderRow, traderId: string): OutboxRows["fill"] {
   return {
     id: row.id, orderId: row.order_id, traderId, symbol: order.symbol, side: order.side, quantityFilled: row.quantity,
     priceAtFill: toDollars(row.price_cents), priceCents: row.price_cents, timestamp: row.timestamp,
   };
 }
 
-export function d1Log(row: AuditRow, traderId: string): typeof executionLogs.$inferInsert {
+export function d1Log(row: AuditRow, traderId: string): OutboxRows["log"] {
   return {
     id: row.id, orderId: row.order_id, traderId, chainSeq: row.chain_seq, symbol: row.symbol, side: row.side,
     action: row.action, status: row.status, timestamp: row.timestamp, reason: row.reason, errorCode: row.error_code,
@@ -90,10 +90,10 @@ export function d1Log(row: AuditRow, traderId: string): typeof executionLogs.$in
   };
 }
 
-export function d1Account(row: AccountRow, now: string): typeof accounts.$inferInsert & { version: number } {
+export function d1Account(row: AccountRow, now: string): OutboxRows["account"] {
   return { traderId: row.trader_id, cashCents: row.cash_cents, reservedCents: row.reserved_cents, version: row.version, createdAt: row.created_at, updatedAt: now };
 }
 
-export function d1Position(row: PositionRow, traderId: string): typeof positions.$inferInsert & { version: number } {
+export function d1Position(row: PositionRow, traderId: string): OutboxRows["position"] {
   return { traderId, symbol: row.symbol, quantity: row.quantity, costCents: row.cost_cents, version: row.version };
 }

@@ -1,0 +1,162 @@
+// npm run bench:profile [-- --concurrency 4] [--seconds 10]
+// Where the Worker's CPU goes on the order path: starts its own `wrangler dev` (as the bench does), runs a
+// closed loop of market orders (each worker its own trader, waiting for order.filled on its socket), and
+// records a V8 CPU profile of the Worker isolate (the Worker and its Durable Objects) through wrangler's
+// inspector. Prints self time by source file and the top functions, and the workerd CPU per order from
+// /proc (which also counts what the profile cannot see: the runtime's own work, SQLite, local D1).
+// Writes bench/results/profile-<timestamp>.cpuprofile, which Chrome DevTools opens.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { FINAL_EVENTS, openTraders } from "./clients.ts";
+import { orderIdOf } from "./flow.ts";
+import { HttpClient, inBatches } from "./http.ts";
+import { closedLoop, cpuMeter } from "./loops.ts";
+import { cpuSecondsOf, ROOT, startServer } from "./server.ts";
+import { BENCH_SYMBOLS, putInstruments } from "./setup.ts";
+import { round, summarize } from "./stats.ts";
+import { sign } from "./tokens.ts";
+
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: "string", default: "4" },
+    seconds: { type: "string", default: "10" },
+    top: { type: "string", default: "30" },
+  },
+});
+const concurrency = Number(values.concurrency);
+const seconds = Number(values.seconds);
+const top = Number(values.top);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
+async function devtools(port: number) {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
+  const target = targets.find((t) => t.webSocketDebuggerUrl);
+  if (!target) throw new Error(`no inspectable target on port ${port}`);
+  // The inspector proxy only admits local origins; Node's WebSocket takes headers as an undici extension.
+  const ws = new WebSocket(target.webSocketDebuggerUrl, { headers: { Origin: "http://127.0.0.1" } } as unknown as string[]);
+  await new Promise((ok, fail) => {
+    ws.addEventListener("open", ok, { once: true });
+    ws.addEventListener("error", fail, { once: true });
+  });
+  let next = 1;
+  const waiting = new Map<number, (result: unknown) => void>();
+  ws.addEventListener("message", (e) => {
+    const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: { message: string } };
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.error ? new Error(msg.error.message) : msg.result);
+  });
+  const call = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> =>
+    new Promise((ok, fail) => {
+      const id = next++;
+      waiting.set(id, (r) => (r instanceof Error ? fail(r) : ok(r as T)));
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { call, close: () => ws.close() };
+}
+
+function selfTimes(profile: CpuProfile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const byFile = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of self) {
+    const f = byId.get(id)!.callFrame;
+    const file = f.url ? f.url.replace(/^.*?\/(node_modules\/|worker\/|\.wrangler\/)/, "$1") : `(${f.functionName || "native"})`;
+    const fn = `${f.functionName || "(anonymous)"}  ${file}:${f.lineNumber + 1}`;
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    total += us;
+  }
+  // Inclusive time: a function's own samples plus its callees', counted once per stack (recursion).
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of self) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)!.callFrame;
+      const name = f.functionName || "(anonymous)";
+      if (name === "(root)" || seen.has(name)) continue;
+      seen.add(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+    }
+  }
+  const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
+  return { total, files: sorted(byFile), functions: sorted(byFunction), inclusive: sorted(inclusive) };
+}
+
+const server = await startServer({ RATE_LIMIT_PER_SECOND: "1000000", RATE_LIMIT_BURST: "1000000" }, false);
+try {
+  const http = new HttpClient(server.url);
+  const admin = await sign("bench-admin", "admin");
+  await putInstruments(http, admin);
+  const traders = await openTraders(http, admin, `profile${Date.now().toString(36)}`, concurrency, BENCH_SYMBOLS);
+  await inBatches(traders, 16, (t) => t.addSocket(server.url));
+  const loop = (ms: number) =>
+    closedLoop(concurrency, ms, async (w) => {
+      const trader = traders[w]!;
+      const t0 = performance.now();
+      const res = await http.send("POST", "/api/v1/orders", { token: trader.token, body: { symbol: trader.symbol, side: "BUY", quantity: 1, order_type: "MARKET" } });
+      const id = res.status === 201 ? orderIdOf(res.text) : null;
+      if (!id) return null;
+      const end = await trader.primary.waitFor(id, FINAL_EVENTS, 10_000);
+      trader.primary.forget(id);
+      return end?.event === "order.filled" ? end.at - t0 : null;
+    });
+  await loop(3_000); // warm up: JIT, desks and books loaded
+
+  const inspector = await devtools(server.inspectorPort!);
+  await inspector.call("Profiler.enable");
+  await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
+  await inspector.call("Profiler.start");
+  const cpu = cpuMeter(server.workerdPids);
+  const pids = server.workerdPids();
+  const before = pids.map(cpuSecondsOf);
+  const out = await loop(seconds * 1000);
+  const used = cpu();
+  const perProcess = pids.map((pid, i) => `pid ${pid} ${round((((cpuSecondsOf(pid) ?? 0) - (before[i] ?? 0)) * 1000) / Math.max(1, out.completed))} ms/order`);
+  const { profile } = await inspector.call<{ profile: CpuProfile }>("Profiler.stop");
+  inspector.close();
+  http.close();
+  for (const t of traders) t.closeSockets();
+
+  const dir = join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `profile-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+
+  const { total, files, functions, inclusive } = selfTimes(profile);
+  const NOT_JS = new Set(["(idle)", "(program)"]);
+  const notJs = (f: string) => NOT_JS.has(f.split("  ")[0]!);
+  const idle = functions.filter(([f]) => notJs(f)).reduce((a, [, us]) => a + us, 0);
+  const busy = total - idle;
+  const lat = summarize(out.latencies);
+  console.log(`${out.completed} orders in ${seconds} s at concurrency ${concurrency}: ${round(out.perSecond)} orders/s, submit→filled p50 ${lat.p50} ms p99 ${lat.p99} ms, ${out.failed} failed`);
+  console.log(`CPU cores used: bench ${used.bench}, workerd ${used.workerd} (${perProcess.join(", ")})`);
+  console.log(`Worker isolate busy (JS and the runtime calls it makes): ${round(busy / 1000 / out.completed)} ms per order (${round((busy / total) * 100)}% of the profiled wall time)`);
+  const pct = (us: number) => `${round((us / busy) * 100)}%`.padStart(6);
+  console.log("\nself time by file:");
+  for (const [f, us] of files.filter(([f]) => !NOT_JS.has(f.slice(1, -1))).slice(0, top)) console.log(`${pct(us)}  ${round(us / 1000 / out.completed)} ms/order  ${f}`);
+  console.log("\nself time by function:");
+  for (const [f, us] of functions.filter(([f]) => !notJs(f)).slice(0, top)) console.log(`${pct(us)}  ${f}`);
+  console.log("\ntotal (inclusive) time by function name:");
+  for (const [f, us] of inclusive.filter(([f]) => !NOT_JS.has(f)).slice(0, top * 2)) console.log(`${pct(us)}  ${round(us / 1000 / out.completed)} ms/order  ${f}`);
+  console.log(`\nprofile: ${file}`);
+} finally {
+  await server.stop();
+}

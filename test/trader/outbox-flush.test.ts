@@ -1,0 +1,92 @@
+// The outbox writes one statement per table (rows as a JSON array unpacked by json_each): a burst of
+// orders lands in D1 column for column as the desk holds it, only the latest snapshot of a row counts,
+// and records queued by an older desk schema still arrive after the desk migrates.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, eventually, json, newTrader, submit, untilStatus } from "../helpers/api";
+import { groupForFlush, type QueuedRecord } from "../../worker/trader/outbox";
+import type { DeskStore } from "../../worker/trader/store";
+import type { Account, Order } from "../../worker/shared/orders";
+
+const deskOf = (traderId: string) => env.TRADER.get(env.TRADER.idFromName(traderId));
+const drained = (traderId: string) => eventually(() => deskOf(traderId).pendingOutbox(), (n) => n === 0);
+
+describe("the outbox flush", () => {
+  it("writes a burst of orders to D1 exactly as the desk holds them", async () => {
+    const trader = await newTrader(1_000_000);
+    const sides = Array.from({ length: 30 }, (_, i) => (i % 3 === 2 ? "SELL" : "BUY"));
+    // Buy first so the sells (165 shares in all) have shares to sell.
+    const first = await json<Order>(await submit(trader, { symbol: "AAPL", quantity: 200, order_type: "MARKET" }));
+    await untilStatus(trader, first.id, "FILLED");
+    const ids = await Promise.all(
+      sides.map(async (side, i) => {
+        const res = await submit(trader, { symbol: "AAPL", side, quantity: i + 1, order_type: "MARKET" });
+        expect(res.status).toBe(201);
+        return (await json<Order>(res)).id;
+      }),
+    );
+    for (const id of ids) await untilStatus(trader, id, "FILLED");
+    await drained(trader.id);
+
+    const desk = await json<{ data: Order[] }>(await call("/api/v1/orders?limit=100", { token: trader.token }));
+    const { results: d1Orders } = await env.DB.prepare(
+      "SELECT id, client_order_id, symbol, side, quantity, order_type, limit_price_cents, stop_price_cents, time_in_force, status, filled_quantity, avg_fill_price, reason, created_at, updated_at FROM orders WHERE trader_id = ? ORDER BY id",
+    ).bind(trader.id).all();
+    expect(d1Orders).toEqual(
+      [...desk.data].sort((a, b) => a.id.localeCompare(b.id)).map((o) => ({
+        id: o.id, client_order_id: o.client_order_id, symbol: o.symbol, side: o.side, quantity: o.quantity, order_type: o.order_type,
+        limit_price_cents: null, stop_price_cents: null, time_in_force: o.time_in_force, status: o.status, filled_quantity: o.filled_quantity,
+        avg_fill_price: o.avg_fill_price, reason: o.reason, created_at: o.created_at, updated_at: o.updated_at,
+      })),
+    );
+    const counts = await env.DB.prepare(
+      "SELECT (SELECT COUNT(*) FROM fills WHERE trader_id = ?1) AS fills, (SELECT SUM(quantity_filled) FROM fills WHERE trader_id = ?1) AS shares, (SELECT COUNT(*) FROM execution_logs WHERE trader_id = ?1) AS logs",
+    ).bind(trader.id).first();
+    expect(counts).toEqual({ fills: 31, shares: 200 + sides.reduce((n, _, i) => n + i + 1, 0), logs: 31 * 4 });
+
+    const account = await json<Account>(await call("/api/v1/account", { token: trader.token }));
+    const d1Account = await env.DB.prepare("SELECT cash_cents, reserved_cents FROM accounts WHERE trader_id = ?").bind(trader.id).first();
+    expect(d1Account).toEqual({ cash_cents: Math.round(account.cash * 100), reserved_cents: 0 });
+    const d1Position = await env.DB.prepare("SELECT quantity FROM positions WHERE trader_id = ? AND symbol = 'AAPL'").bind(trader.id).first();
+    expect(d1Position).toEqual({ quantity: account.positions.find((p) => p.symbol === "AAPL")!.quantity });
+  });
+
+  it("keeps only the latest snapshot of a row, and every insert-only row, in queue order", () => {
+    const q = (id: number, kind: QueuedRecord["kind"], rowKey: string | null, record: string): QueuedRecord => ({ id, kind, rowKey, record });
+    const grouped = groupForFlush([
+      q(1, "order", "o1", '{"v":1}'),
+      q(2, "log", null, '{"l":1}'),
+      q(3, "account", "a", '{"a":1}'),
+      q(4, "order", "o2", '{"v":"o2"}'),
+      q(5, "order", "o1", '{"v":2}'),
+      q(6, "log", null, '{"l":2}'),
+      q(7, "account", "a", '{"a":2}'),
+    ]);
+    expect([...grouped]).toEqual([
+      ["account", '[{"a":2}]'],
+      ["order", '[{"v":"o2"},{"v":2}]'],
+      ["log", '[{"l":1},{"l":2}]'],
+    ]);
+  });
+
+  it("delivers records queued under the desk's schema v1 after the desk migrates", async () => {
+    const trader = await newTrader(1_000);
+    await drained(trader.id);
+    const desk = deskOf(trader.id);
+    const now = new Date().toISOString();
+    await runInDurableObject(desk, (instance, state) => {
+      // Put the outbox back the way schema v1 had it, with one record in v1's format.
+      state.storage.sql.exec("ALTER TABLE outbox DROP COLUMN row_key");
+      state.storage.sql.exec("ALTER TABLE outbox DROP COLUMN kind");
+      const row = { traderId: trader.id, cashCents: 123_456, reservedCents: 0, version: 99, createdAt: now, updatedAt: now };
+      state.storage.sql.exec("INSERT INTO outbox (record) VALUES (?)", JSON.stringify({ kind: "account", row }));
+      state.storage.sql.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+      (instance as unknown as { store: DeskStore }).store.migrate();
+      return state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(desk);
+    await drained(trader.id);
+    expect(await env.DB.prepare("SELECT cash_cents, version FROM accounts WHERE trader_id = ?").bind(trader.id).first()).toEqual({ cash_cents: 123_456, version: 99 });
+  });
+});
