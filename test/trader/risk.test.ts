@@ -4,7 +4,7 @@ import { checkRisk } from "../../worker/trader/risk";
 import { OrderRequest } from "../../worker/shared/orders";
 
 const config = { priceBandPct: 10, maxOrderQuantity: 1_000_000, maxOrderNotionalCents: 5_000_000_000 };
-const aapl = { symbol: "AAPL", priceCents: 15_000, tickCents: 1, tradable: true };
+const aapl = { symbol: "AAPL", priceCents: 15_000, tickCents: 1, tradable: true, version: 1 };
 const cash = (dollars: number) => ({ cashCents: dollars * 100, reservedCents: 0, heldQuantity: 0, reservedQuantity: 0 });
 const req = (o: Record<string, unknown>) => OrderRequest.parse({ symbol: "AAPL", quantity: 100, order_type: "MARKET", ...o });
 

@@ -12,6 +12,8 @@ export interface InstrumentSettings {
   depth: number;
   tradable: boolean;
   faults: Faults;
+  /** The venue's change counter (quotes carry it); D1 does not keep it. */
+  version?: number;
 }
 
 type InstrumentRow = typeof instruments.$inferSelect;

@@ -9,7 +9,7 @@ import { loadAccount } from "../db/accounts";
 import { fail, ok, type Failure, type Result } from "../shared/errors";
 import { ClientMessage, WS_PROTOCOL, type OrderEvent, type OrderEventName, type ServerMessage } from "../shared/events";
 import { isFinalStatus, type Account, type AuditEntry, type ListOrdersQuery, type Order, type OrderRequest, type OrderWithFills } from "../shared/orders";
-import type { ExchangeAdapter, OrderRef, VenueOrder, VenueReport } from "../venue/adapter";
+import type { ExchangeAdapter, OrderRef, Quote, VenueOrder, VenueReport } from "../venue/adapter";
 import { exchangeFor } from "../venue/simulated";
 import { audit, reconcile, type Acceptance, type AuditDraft, type Step } from "./lifecycle";
 import { flushOutbox } from "./outbox";
@@ -26,6 +26,11 @@ const OUTBOX_RETRY_MAX_MS = 30_000;
 /** Changes within this window share one D1 batch. */
 const FLUSH_DELAY_MS = 25;
 const OUTBOX_BACKSTOP_MS = 5_000;
+/**
+ * How long a quote is reused without asking the venue. The venue pushes every price change to the desks
+ * that hold its quote (onQuote), so this only bounds how stale a quote can get if such a push is lost.
+ */
+const QUOTE_TTL_MS = 10_000;
 const REPLAY_LIMIT = 10_000;
 /** Messages a socket may send per 10 s before it is closed as a flood. */
 const SOCKET_MESSAGE_BUDGET = 100;
@@ -60,12 +65,14 @@ export class TraderDesk extends DurableObject<Env> {
   private flushAgain = false;
   private outboxFailures = 0;
   private bucket = { tokens: 0, at: 0 };
+  /** Quotes by symbol, kept while fresh and replaced by the venue's pushes. */
+  private readonly quotes = new Map<string, { quote: Quote; at: number }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = deskConfig(env);
     this.exchange = exchangeFor(env);
-    this.store = new DeskStore(ctx.storage.sql, "");
+    this.store = new DeskStore(ctx.storage.sql, "", (work) => ctx.storage.transactionSync(work));
     this.bucket.tokens = this.config.rateLimitBurst;
     ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
@@ -75,14 +82,9 @@ export class TraderDesk extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
-  /** One storage transaction; on failure the store's in-memory caches are dropped with it. */
+  /** One storage transaction (outbox records included); on failure the store's caches are dropped with it. */
   private atomically<T>(work: () => T): T {
-    try {
-      return this.ctx.storage.transactionSync(work);
-    } catch (err) {
-      this.store.forget();
-      throw err;
-    }
+    return this.store.atomically(work);
   }
 
   /** The Worker names the trader on every call; the first call pins this desk to it. */
@@ -122,7 +124,7 @@ export class TraderDesk extends DurableObject<Env> {
     for (const k of claims) this.keysInFlight.add(k);
     try {
       if (!(await this.ensureAccount())) return noAccount(traderId);
-      const quote = await this.exchange.quote(request.symbol);
+      const quote = await this.quoteFor(request.symbol);
       // Balances are read after the await: another order may have reserved cash meanwhile.
       const account = this.store.account()!;
       const held = this.store.position(request.symbol);
@@ -151,7 +153,7 @@ export class TraderDesk extends DurableObject<Env> {
           const pos = this.store.adjustPosition(request.symbol, 0, 0, approval.reservedQuantity);
           this.store.enqueue("position", d1Position(pos, traderId));
         }
-        const events: OrderEvent[] = [];
+        const events: string[] = [];
         this.record(row, audit("SUBMITTED", "PENDING"), "order.submitted", nowMs, events);
         this.store.enqueue("order", d1Order(row, traderId));
         return { row, events };
@@ -159,7 +161,7 @@ export class TraderDesk extends DurableObject<Env> {
       // The alarm is armed before the client hears 201: if this instance dies mid-send, the alarm resumes.
       this.scheduleWake();
       this.afterChange(events.events);
-      this.ctx.waitUntil(this.sendToVenue(events.row.id));
+      this.ctx.waitUntil(this.sendToVenue(events.row.id, events.row));
       return ok({ order: toOrder(events.row, traderId), replayed: false });
     } finally {
       for (const k of claims) this.keysInFlight.delete(k);
@@ -238,6 +240,11 @@ export class TraderDesk extends DurableObject<Env> {
     this.applyReport(report.orderId, report, { kind: "none" });
   }
 
+  /** The venue pushes a changed quote here (to every desk that holds one for the symbol). */
+  async onQuote(quote: Quote): Promise<void> {
+    this.keepQuote(quote);
+  }
+
   /** Fault drills: reset this object now, as a crash or a redeploy would (in-flight work is lost). */
   async restartForDrill(): Promise<void> {
     this.ctx.abort("restarted by a fault drill");
@@ -250,22 +257,27 @@ export class TraderDesk extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- venue work
 
-  /** Send an order to the venue (or, after a failed attempt, first look for it there by key). */
-  private async sendToVenue(orderId: string): Promise<void> {
+  /**
+   * Send an order to the venue (or, after a failed attempt, first look for it there by key). `inserted` is
+   * the row submitOrder just wrote (stage SENT, backstop armed): its first send needs no lookup.
+   */
+  private async sendToVenue(orderId: string, inserted?: OrderRow): Promise<void> {
     if (this.sending.has(orderId)) return;
     this.sending.add(orderId);
     try {
-      const order = this.store.order(orderId);
+      const order = inserted ?? this.store.order(orderId);
       if (!order || isFinalStatus(order.status) || order.venue_stage === "ACKED") return;
       const attempt = order.attempt;
       if (attempt > this.config.retryMaxAttempts) return await this.giveUp(order);
-      if (order.venue_stage === "SENT") {
-        // A previous attempt may have reached the venue even though no answer came back.
-        const found = await this.withTimeout(this.exchange.lookup(orderRef(order, this.traderId))).catch((err: unknown) => err);
-        if (found instanceof Error) return this.attemptFailed(orderId, attempt, found);
-        if (found) return this.applyReport(orderId, found as VenueReport, { kind: "found", attempt });
+      if (!inserted) {
+        if (order.venue_stage === "SENT") {
+          // A previous attempt may have reached the venue even though no answer came back.
+          const found = await this.withTimeout(this.exchange.lookup(orderRef(order, this.traderId))).catch((err: unknown) => err);
+          if (found instanceof Error) return this.attemptFailed(orderId, attempt, found);
+          if (found) return this.applyReport(orderId, found as VenueReport, { kind: "found", attempt });
+        }
+        this.store.updateOrder(orderId, { venue_stage: "SENT", next_attempt_at: this.now() + this.config.exchangeTimeoutMs + SEND_GRACE_MS });
       }
-      this.store.updateOrder(orderId, { venue_stage: "SENT", next_attempt_at: this.now() + this.config.exchangeTimeoutMs + SEND_GRACE_MS });
       try {
         const report = await this.withTimeout(this.exchange.submit(venueOrder(order, this.traderId), attempt));
         this.applyReport(orderId, report, attempt === 0 ? { kind: "first" } : { kind: "retry", attempt });
@@ -290,7 +302,7 @@ export class TraderDesk extends DurableObject<Env> {
       const reason = canRetry(attempt, this.config.retryMaxAttempts)
         ? `${what}; retry ${next} of ${this.config.retryMaxAttempts} in ${delay} ms`
         : `${what}; no retries left`;
-      const events: OrderEvent[] = [];
+      const events: string[] = [];
       this.record(order, audit("EXECUTED", order.status, reason, timedOut ? "TIMEOUT" : "VENUE_ERROR", attempt), null, nowMs, events);
       const row = this.store.updateOrder(orderId, { attempt: next, next_attempt_at: nowMs + (canRetry(attempt, this.config.retryMaxAttempts) ? delay : 0), updated_at: iso(nowMs) });
       this.store.enqueue("order", d1Order(row, this.traderId));
@@ -329,11 +341,14 @@ export class TraderDesk extends DurableObject<Env> {
       let order = this.store.order(orderId);
       if (!order) return [];
       const steps = reconcile(
-        { quantity: order.quantity, status: order.status, filledQuantity: order.filled_quantity, attempt: order.attempt, knownFillIds: this.store.fillIds(orderId) },
+        {
+          quantity: order.quantity, status: order.status, filledQuantity: order.filled_quantity, attempt: order.attempt,
+          knownFillIds: order.filled_quantity > 0 ? this.store.fillIds(orderId) : new Set<string>(),
+        },
         report,
         how,
       );
-      const events: OrderEvent[] = [];
+      const events: string[] = [];
       for (const step of steps) order = this.applyStep(order, step, nowMs, events);
       const settled = isFinalStatus(order.status);
       const acked = how.kind !== "none" && report.state !== "REJECTED";
@@ -351,7 +366,7 @@ export class TraderDesk extends DurableObject<Env> {
     this.afterChange(events);
   }
 
-  private applyStep(order: OrderRow, step: Step, nowMs: number, events: OrderEvent[]): OrderRow {
+  private applyStep(order: OrderRow, step: Step, nowMs: number, events: string[]): OrderRow {
     const at = iso(nowMs);
     if (step.kind === "log") {
       this.record(order, step.audit, step.event, nowMs, events);
@@ -406,7 +421,7 @@ export class TraderDesk extends DurableObject<Env> {
   }
 
   /** One audit row (outbox included) and, when the step has one, its event. */
-  private record(order: OrderRow, draft: AuditDraft, event: OrderEventName | null, nowMs: number, events: OrderEvent[], fill?: { fill: number; price: number; id: string }): void {
+  private record(order: OrderRow, draft: AuditDraft, event: OrderEventName | null, nowMs: number, events: string[], fill?: { fill: number; price: number; id: string }): void {
     const at = iso(nowMs);
     const row = this.store.appendAudit(order, draft, at, () => newId("log", nowMs));
     this.store.enqueue("log", d1Log(row, this.traderId));
@@ -449,18 +464,15 @@ export class TraderDesk extends DurableObject<Env> {
    * An alarm already armed at or before that time is left alone: when it fires, it re-arms.
    */
   private scheduleWake(): void {
-    const retryAt = Number(this.store.meta("outbox_retry_at") || 0) || null;
-    const backstop = this.store.outboxSize() > 0 ? this.now() + OUTBOX_BACKSTOP_MS : null;
-    const candidates = [this.store.nextWakeAt(), retryAt ?? backstop].filter((t): t is number => t !== null);
-    if (candidates.length === 0) return;
-    const at = Math.min(...candidates);
+    const at = this.store.nextWakeAt(this.now() + OUTBOX_BACKSTOP_MS);
+    if (at === null) return;
     if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt > this.now()) return;
     this.alarmAt = at;
     void this.ctx.storage.setAlarm(at);
   }
 
   /** Send the events now; flush the outbox a moment later, so that a burst of changes is one D1 batch. */
-  private afterChange(events: OrderEvent[]): void {
+  private afterChange(events: string[]): void {
     this.broadcast(events);
     if (this.flushTimer !== null) return;
     this.ctx.waitUntil(
@@ -520,6 +532,21 @@ export class TraderDesk extends DurableObject<Env> {
     return this.store.account() !== undefined;
   }
 
+  private async quoteFor(symbol: string): Promise<Quote | null> {
+    const held = this.quotes.get(symbol);
+    if (held && this.now() - held.at < QUOTE_TTL_MS) return held.quote;
+    const quote = await this.exchange.quote(symbol, this.traderId);
+    if (quote) this.keepQuote(quote);
+    // A push that arrived while this call was on its way is newer than its answer.
+    return this.quotes.get(symbol)?.quote ?? quote;
+  }
+
+  private keepQuote(quote: Quote): void {
+    const held = this.quotes.get(quote.symbol);
+    if (held && held.quote.version > quote.version) return;
+    this.quotes.set(quote.symbol, { quote, at: this.now() });
+  }
+
   private takeToken(): Failure | null {
     const nowMs = this.now();
     const { rateLimitPerSecond: rate, rateLimitBurst: burst } = this.config;
@@ -571,9 +598,8 @@ export class TraderDesk extends DurableObject<Env> {
     send(ws, { type: "replay_complete", seq: latest, replayed: payloads.length });
   }
 
-  private broadcast(events: OrderEvent[]): void {
-    if (events.length === 0) return;
-    const payloads = events.map((e) => JSON.stringify(e));
+  private broadcast(payloads: string[]): void {
+    if (payloads.length === 0) return;
     for (const ws of this.ctx.getWebSockets()) {
       try {
         for (const p of payloads) ws.send(p);

@@ -91,12 +91,45 @@ export class DeskStore {
   private head: { seq: number; hash: string } | null = null;
   private eventSeq: number | null = null;
 
-  constructor(private readonly sql: SqlStorage, public traderId: string) {}
+  /** The account row (null: none yet; undefined: not read since the last rollback). */
+  private accountRow: AccountRow | null | undefined = undefined;
+  /** Outbox records of the transaction under way, written in one statement when it commits. */
+  private queued: [kind: OutboxKind, rowKey: string | null, record: string][] = [];
+  private inTransaction = false;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    public traderId: string,
+    private readonly transactionSync: <T>(work: () => T) => T,
+  ) {}
+
+  /**
+   * One storage transaction: everything `work` writes, its outbox records included, lands together or not
+   * at all. On failure the in-memory caches are dropped with it.
+   */
+  atomically<T>(work: () => T): T {
+    if (this.inTransaction) return work();
+    this.inTransaction = true;
+    try {
+      return this.transactionSync(() => {
+        const result = work();
+        this.writeQueued();
+        return result;
+      });
+    } catch (err) {
+      this.forget();
+      throw err;
+    } finally {
+      this.inTransaction = false;
+    }
+  }
 
   /** Drop what is cached in memory (after a transaction that rolled back). */
   forget(): void {
     this.head = null;
     this.eventSeq = null;
+    this.accountRow = undefined;
+    this.queued = [];
   }
 
   migrate(): void {
@@ -157,21 +190,30 @@ export class DeskStore {
   // ---- account and positions
 
   account(): AccountRow | undefined {
-    return this.sql.exec<AccountRow>("SELECT trader_id, cash_cents, reserved_cents, version, created_at FROM account").toArray()[0];
+    if (this.accountRow === undefined) {
+      this.accountRow = this.sql.exec<AccountRow>("SELECT trader_id, cash_cents, reserved_cents, version, created_at FROM account").toArray()[0] ?? null;
+    }
+    return this.accountRow ?? undefined;
   }
 
   createAccount(cashCents: number, createdAt: string, version = 1): void {
-    this.sql.exec("INSERT INTO account (id, trader_id, cash_cents, reserved_cents, version, created_at) VALUES (1, ?, ?, 0, ?, ?)", this.traderId, cashCents, version, createdAt);
+    this.accountRow = this.sql
+      .exec<AccountRow>(
+        "INSERT INTO account (id, trader_id, cash_cents, reserved_cents, version, created_at) VALUES (1, ?, ?, 0, ?, ?) RETURNING trader_id, cash_cents, reserved_cents, version, created_at",
+        this.traderId, cashCents, version, createdAt,
+      )
+      .one();
   }
 
   /** Changes cash and reservation by the given deltas; returns the new row. */
   adjustAccount(cashDelta: number, reservedDelta: number): AccountRow {
-    return this.sql
+    this.accountRow = this.sql
       .exec<AccountRow>(
         "UPDATE account SET cash_cents = cash_cents + ?, reserved_cents = MAX(0, reserved_cents + ?), version = version + 1 RETURNING trader_id, cash_cents, reserved_cents, version, created_at",
         cashDelta, reservedDelta,
       )
       .one();
+    return this.accountRow;
   }
 
   positions(): PositionRow[] {
@@ -196,12 +238,13 @@ export class DeskStore {
 
   // ---- orders and fills
 
+  /** A new order, already at venue stage SENT: the desk sends it right after this transaction commits. */
   insertOrder(o: NewOrder): OrderRow {
     return this.sql
       .exec<OrderRow>(
         `INSERT INTO orders (id, idem_key, fingerprint, client_order_id, symbol, side, quantity, order_type, limit_cents, stop_cents,
-           protect_cents, max_cost_cents, tif, status, reserved_cents, reserved_qty, created_at, updated_at, next_attempt_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?) RETURNING *`,
+           protect_cents, max_cost_cents, tif, status, reserved_cents, reserved_qty, created_at, updated_at, venue_stage, next_attempt_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, 'SENT', ?, ?) RETURNING *`,
         o.id, o.idem_key, o.fingerprint, o.client_order_id, o.symbol, o.side, o.quantity, o.order_type, o.limit_cents, o.stop_cents,
         o.protect_cents, o.max_cost_cents, o.tif, o.reserved_cents, o.reserved_qty, o.created_at, o.created_at, o.next_attempt_at, o.expires_at,
       )
@@ -245,10 +288,20 @@ export class DeskStore {
     return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE expires_at <= ? ORDER BY expires_at", now).toArray();
   }
 
-  /** The earliest time any order needs the desk again (a retry or a DAY expiry). */
-  nextWakeAt(): number | null {
+  /**
+   * The earliest time the desk has work: an order's retry or DAY expiry, or the outbox (its retry time after
+   * a failed flush, else `backstop` while anything waits in it). One statement: this runs after every change.
+   */
+  nextWakeAt(backstop: number): number | null {
     return this.sql
-      .exec<{ at: number | null }>("SELECT MIN(at) AS at FROM (SELECT MIN(next_attempt_at) AS at FROM orders UNION ALL SELECT MIN(expires_at) FROM orders)")
+      .exec<{ at: number | null }>(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(next_attempt_at) AS at FROM orders
+           UNION ALL SELECT MIN(expires_at) FROM orders
+           UNION ALL SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_retry_at' AND value != ''),
+                                     (SELECT ? WHERE EXISTS (SELECT 1 FROM outbox))))`,
+        backstop,
+      )
       .one().at;
   }
 
@@ -303,14 +356,16 @@ export class DeskStore {
     return this.eventSeq;
   }
 
-  appendEvent(build: (seq: number) => OrderEvent, nowMs: number): OrderEvent {
+  /** Logs the event under the next seq; returns it as sent on the wire. */
+  appendEvent(build: (seq: number) => OrderEvent, nowMs: number): string {
     const event = build(this.latestSeq() + 1);
-    this.sql.exec("INSERT INTO events (seq, at, payload) VALUES (?, ?, ?)", event.seq, nowMs, JSON.stringify(event));
+    const payload = JSON.stringify(event);
+    this.sql.exec("INSERT INTO events (seq, at, payload) VALUES (?, ?, ?)", event.seq, nowMs, payload);
     this.eventSeq = event.seq;
     if (event.seq % 500 === 0) {
       this.sql.exec("DELETE FROM events WHERE seq <= ? AND at < ?", event.seq - EVENTS_KEPT, nowMs - EVENTS_KEPT_MS);
     }
-    return event;
+    return payload;
   }
 
   eventsAfter(seq: number, limit: number): string[] {
@@ -323,8 +378,20 @@ export class DeskStore {
 
   // ---- outbox
 
+  /** Queues a D1 row; it is written to the outbox with the rest of the transaction's changes. */
   enqueue<K extends OutboxKind>(kind: K, row: OutboxRows[K]): void {
-    this.sql.exec("INSERT INTO outbox (kind, row_key, record) VALUES (?, ?, ?)", kind, snapshotKey(kind, row), JSON.stringify(row));
+    if (!this.inTransaction) throw new Error("outbox records are queued inside atomically()");
+    this.queued.push([kind, snapshotKey(kind, row), JSON.stringify(row)]);
+  }
+
+  private writeQueued(): void {
+    if (this.queued.length === 0) return;
+    const rows = JSON.stringify(this.queued);
+    this.queued = [];
+    this.sql.exec(
+      "INSERT INTO outbox (kind, row_key, record) SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]' FROM json_each(?) ORDER BY key",
+      rows,
+    );
   }
 
   outboxBatch(limit: number): QueuedRecord[] {

@@ -7,6 +7,8 @@ export interface Quote {
   priceCents: number;
   tickCents: number;
   tradable: boolean;
+  /** Rises with every change of the instrument: of two quotes for a symbol, the higher version is current. */
+  version: number;
 }
 
 /** What the desk sends. `key` is the order's idempotency key toward the venue: one key, at most one order. */
@@ -48,7 +50,11 @@ export interface VenueReport {
 }
 
 export interface ExchangeAdapter {
-  quote(symbol: string): Promise<Quote | null>;
+  /**
+   * The symbol's reference price now. The venue also pushes every later change of it to the subscriber's
+   * desk (TraderDesk.onQuote), so a desk may reuse the quote it holds until a newer one arrives.
+   */
+  quote(symbol: string, subscriber: string): Promise<Quote | null>;
   /** Throws when the venue fails; the caller bounds it with EXCHANGE_TIMEOUT_MS. */
   submit(order: VenueOrder, attempt: number): Promise<VenueReport>;
   /** The order the venue holds under `key`, or null when it never received it. */

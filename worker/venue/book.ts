@@ -33,6 +33,7 @@ const REPORT_RETRY_MS = 1000;
 
 export class VenueBook extends DurableObject<Env> {
   private instrument: InstrumentSettings | null = null;
+  private subscribers: Set<string> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -45,6 +46,7 @@ export class VenueBook extends DurableObject<Env> {
         CREATE INDEX IF NOT EXISTS orders_working ON orders(state);
         CREATE TABLE IF NOT EXISTS attempts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS undelivered (key TEXT PRIMARY KEY, trader_id TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS subscribers (trader_id TEXT PRIMARY KEY);
       `);
       const row = ctx.storage.sql.exec<{ settings: string }>("SELECT settings FROM instrument").toArray()[0];
       if (row) this.instrument = JSON.parse(row.settings) as InstrumentSettings;
@@ -67,9 +69,15 @@ export class VenueBook extends DurableObject<Env> {
     );
   }
 
-  async quote(symbol: string): Promise<Quote | null> {
+  /** The current quote; the subscriber's desk is sent every later change (see pushQuote). */
+  async quote(symbol: string, subscriber: string): Promise<Quote | null> {
     const i = await this.load(symbol);
-    return i && { symbol: i.symbol, priceCents: i.priceCents, tickCents: i.tickCents, tradable: i.tradable };
+    const subscribers = this.subscriberSet();
+    if (!subscribers.has(subscriber)) {
+      subscribers.add(subscriber);
+      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO subscribers (trader_id) VALUES (?)", subscriber);
+    }
+    return i && quoteOf(i);
   }
 
   async settings(symbol: string): Promise<InstrumentSettings | null> {
@@ -142,10 +150,29 @@ export class VenueBook extends DurableObject<Env> {
       faults: current?.faults ?? {},
     };
     await writeInstrument(this.env.DB, next);
-    this.saveInstrument(next);
+    this.saveInstrument({ ...next, version: Math.max(Date.now(), (current?.version ?? 0) + 1) });
     if (next.tradable) this.matchResting(next);
     this.ctx.waitUntil(this.deliverReports());
+    await this.pushQuote();
     return next;
+  }
+
+  private subscriberSet(): Set<string> {
+    this.subscribers ??= new Set(this.ctx.storage.sql.exec<{ trader_id: string }>("SELECT trader_id FROM subscribers").toArray().map((r) => r.trader_id));
+    return this.subscribers;
+  }
+
+  /**
+   * Tell every desk that asked for a quote about the change, before the admin hears it is done: an order
+   * submitted after the change is checked against the new price. A desk that cannot be reached keeps its
+   * old quote only until its cache expires (QUOTE_TTL_MS in the desk).
+   */
+  private async pushQuote(): Promise<void> {
+    const quote = this.instrument && quoteOf(this.instrument);
+    if (!quote) return;
+    const results = await Promise.allSettled([...this.subscriberSet()].map((t) => this.env.TRADER.get(this.env.TRADER.idFromName(t)).onQuote(quote)));
+    const failed = results.filter((r) => r.status === "rejected").length;
+    if (failed > 0) console.warn(`venue ${quote.symbol}: ${failed} desks missed the new quote; they refresh within their cache time`);
   }
 
   async setFaults(symbol: string, faults: Faults): Promise<InstrumentSettings | null> {
@@ -258,6 +285,10 @@ function toReport(row: BookOrderRow): VenueReport {
     fills: JSON.parse(row.fills) as VenueFill[],
     reason: row.reason,
   };
+}
+
+function quoteOf(i: InstrumentSettings): Quote {
+  return { symbol: i.symbol, priceCents: i.priceCents, tickCents: i.tickCents, tradable: i.tradable, version: i.version ?? 0 };
 }
 
 function executable(order: VenueOrder, filled: number, spentCents: number, triggered: boolean): Executable {

@@ -4,7 +4,7 @@ import type { ExchangeAdapter } from "./adapter";
 export function simulatedExchange(env: Env): ExchangeAdapter {
   const book = (symbol: string) => env.VENUE.get(env.VENUE.idFromName(symbol));
   return {
-    quote: (symbol) => book(symbol).quote(symbol),
+    quote: (symbol, subscriber) => book(symbol).quote(symbol, subscriber),
     submit: (order, attempt) => book(order.symbol).submit(order, attempt),
     lookup: (ref) => book(ref.symbol).lookup(ref.key),
     cancel: (ref, final, reason) => book(ref.symbol).cancel(ref, final, reason),
