@@ -1,7 +1,7 @@
 // The outbox writes one statement per table (rows as a JSON array unpacked by json_each): a burst of
 // orders lands in D1 column for column as the desk holds it, only the latest snapshot of a row counts,
 // and records queued by an older desk schema still arrive after the desk migrates.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, eventually, json, newTrader, submit, untilStatus } from "../helpers/api";
@@ -52,6 +52,39 @@ describe("the outbox flush", () => {
     expect(d1Position).toEqual({ quantity: account.positions.find((p) => p.symbol === "AAPL")!.quantity });
   });
 
+  it("deletes flushed records with the desk's next change, and a restart before that re-sends them harmlessly", async () => {
+    const trader = await newTrader(1_000_000);
+    const desk = deskOf(trader.id);
+    const stored = () => runInDurableObject(desk, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n);
+    const d1Rows = async () =>
+      env.DB.prepare(
+        "SELECT (SELECT COUNT(*) FROM orders WHERE trader_id = ?1) AS orders, (SELECT COUNT(*) FROM fills WHERE trader_id = ?1) AS fills, (SELECT COUNT(*) FROM execution_logs WHERE trader_id = ?1) AS logs",
+      ).bind(trader.id).first();
+
+    const first = await json<Order>(await submit(trader, { symbol: "AAPL", quantity: 1, order_type: "MARKET" }));
+    await untilStatus(trader, first.id, "FILLED");
+    await drained(trader.id);
+    expect(await stored()).toBeGreaterThan(0); // in D1, still stored: no commit of its own just to delete them
+
+    // The instance goes away before deleting them: its successor flushes them again, and D1 keeps one copy.
+    await evictDurableObject(desk);
+    const restarted = deskOf(trader.id);
+    await runInDurableObject(restarted, (_i, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(restarted);
+    await drained(trader.id);
+    expect(await d1Rows()).toEqual({ orders: 1, fills: 1, logs: 4 });
+
+    const second = await json<Order>(await submit(trader, { symbol: "AAPL", quantity: 1, order_type: "MARKET" }));
+    await untilStatus(trader, second.id, "FILLED");
+    await drained(trader.id);
+    expect(await d1Rows()).toEqual({ orders: 2, fills: 2, logs: 8 });
+    // The second order's transactions deleted everything the first one had left behind.
+    const left = await runInDurableObject(desk, (_i, state) =>
+      state.storage.sql.exec<{ record: string }>("SELECT record FROM outbox").toArray().map((r) => r.record),
+    );
+    expect(left.some((r) => r.includes(first.id))).toBe(false);
+  });
+
   it("keeps only the latest snapshot of a row, and every insert-only row, in queue order", () => {
     const q = (id: number, kind: QueuedRecord["kind"], rowKey: string | null, record: string): QueuedRecord => ({ id, kind, rowKey, record });
     const grouped = groupForFlush([
@@ -76,7 +109,9 @@ describe("the outbox flush", () => {
     const desk = deskOf(trader.id);
     const now = new Date().toISOString();
     await runInDurableObject(desk, (instance, state) => {
-      // Put the outbox back the way schema v1 had it, with one record in v1's format.
+      // Put the outbox back the way schema v1 had it, with one record in v1's format (and nothing else:
+      // records already in D1 may still be stored, in v2's format).
+      state.storage.sql.exec("DELETE FROM outbox");
       state.storage.sql.exec("ALTER TABLE outbox DROP COLUMN row_key");
       state.storage.sql.exec("ALTER TABLE outbox DROP COLUMN kind");
       const row = { traderId: trader.id, cashCents: 123_456, reservedCents: 0, version: 99, createdAt: now, updatedAt: now };

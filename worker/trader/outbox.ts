@@ -110,7 +110,7 @@ export async function flushOutbox(store: DeskStore, d1: D1Database): Promise<num
     if (batch.length === 0) return flushed;
     const statements = [...groupForFlush(batch)].map(([kind, rows]) => d1.prepare(STATEMENTS[kind]).bind(rows));
     await d1.batch(statements);
-    store.dropOutbox(batch[batch.length - 1]!.id);
+    store.markFlushed(batch[batch.length - 1]!.id);
     flushed += batch.length;
   }
 }

@@ -96,6 +96,12 @@ export class DeskStore {
   /** Outbox records of the transaction under way, written in one statement when it commits. */
   private queued: [kind: OutboxKind, rowKey: string | null, record: string][] = [];
   private inTransaction = false;
+  /**
+   * Outbox records up to this id are in D1. They are deleted by the next transaction rather than by a
+   * commit of their own; if this instance goes away first, a new one flushes them again (idempotently).
+   */
+  private flushedThrough = 0;
+  private deletedThrough = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -299,8 +305,8 @@ export class DeskStore {
            SELECT MIN(next_attempt_at) AS at FROM orders
            UNION ALL SELECT MIN(expires_at) FROM orders
            UNION ALL SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_retry_at' AND value != ''),
-                                     (SELECT ? WHERE EXISTS (SELECT 1 FROM outbox))))`,
-        backstop,
+                                     (SELECT ? WHERE EXISTS (SELECT 1 FROM outbox WHERE id > ?))))`,
+        backstop, this.flushedThrough,
       )
       .one().at;
   }
@@ -385,6 +391,10 @@ export class DeskStore {
   }
 
   private writeQueued(): void {
+    if (this.flushedThrough > this.deletedThrough) {
+      this.sql.exec("DELETE FROM outbox WHERE id <= ?", this.flushedThrough);
+      this.deletedThrough = this.flushedThrough;
+    }
     if (this.queued.length === 0) return;
     const rows = JSON.stringify(this.queued);
     this.queued = [];
@@ -397,17 +407,19 @@ export class DeskStore {
   outboxBatch(limit: number): QueuedRecord[] {
     return this.sql
       .exec<{ id: number; kind: OutboxKind; rowKey: string | null; record: string }>(
-        "SELECT id, kind, row_key AS rowKey, record FROM outbox ORDER BY id LIMIT ?", limit,
+        "SELECT id, kind, row_key AS rowKey, record FROM outbox WHERE id > ? ORDER BY id LIMIT ?", this.flushedThrough, limit,
       )
       .toArray();
   }
 
+  /** Records not yet in D1. */
   outboxSize(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE id > ?", this.flushedThrough).one().n;
   }
 
-  dropOutbox(throughId: number): void {
-    this.sql.exec("DELETE FROM outbox WHERE id <= ?", throughId);
+  /** D1 holds every record up to `throughId`; the next transaction deletes them. */
+  markFlushed(throughId: number): void {
+    this.flushedThrough = Math.max(this.flushedThrough, throughId);
   }
 }
 
