@@ -11,6 +11,18 @@ export interface Identity {
 }
 
 let jwks: { url: string; set: ReturnType<typeof createRemoteJWKSet> } | null = null;
+/**
+ * The HMAC key, imported once per secret (importing it on every request was a tenth of a token check).
+ * The key itself is kept, not the import's promise: a promise must not settle across requests.
+ */
+let hmac: { secret: string; key: CryptoKey } | null = null;
+
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  if (hmac?.secret === secret) return hmac.key;
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  hmac = { secret, key };
+  return key;
+}
 
 /** Verify a token; throws ApiError(UNAUTHORIZED) with a reason a person can act on. */
 export async function verifyToken(token: string, env: Env): Promise<Identity> {
@@ -21,8 +33,7 @@ export async function verifyToken(token: string, env: Env): Promise<Identity> {
       ({ payload } = await jwtVerify(token, jwks.set, { algorithms: ["RS256", "ES256"], requiredClaims: ["exp", "sub"] }));
     } else {
       if (!env.JWT_SECRET) throw new ApiError("INTERNAL_ERROR", "JWT_SECRET is not configured");
-      const key = new TextEncoder().encode(env.JWT_SECRET);
-      ({ payload } = await jwtVerify(token, key, { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] }));
+      ({ payload } = await jwtVerify(token, await hmacKey(env.JWT_SECRET), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] }));
     }
   } catch (err) {
     if (err instanceof ApiError) throw err;

@@ -127,7 +127,7 @@ export class TraderDesk extends DurableObject<Env> {
       const quote = await this.quoteFor(request.symbol);
       // Balances are read after the await: another order may have reserved cash meanwhile.
       const account = this.store.account()!;
-      const held = this.store.position(request.symbol);
+      const held = request.side === "SELL" ? this.store.position(request.symbol) : undefined; // only a SELL needs it
       const approval = checkRisk(request, quote, {
         cashCents: account.cash_cents, reservedCents: account.reserved_cents,
         heldQuantity: held?.quantity ?? 0, reservedQuantity: held?.reserved_qty ?? 0,
@@ -334,82 +334,83 @@ export class TraderDesk extends DurableObject<Env> {
     this.applyReport(orderId, report, { kind: "none" });
   }
 
-  /** Apply a venue report: new fills move cash and positions, each step is audited and sent to sockets. */
+  /**
+   * Apply a venue report: new fills move cash and positions, each step is audited and sent to sockets.
+   * The order row changes in memory step by step and is written once, with one UPDATE, at the end.
+   */
   private applyReport(orderId: string, report: VenueReport, how: Acceptance): void {
     const nowMs = this.now();
     const events = this.atomically(() => {
-      let order = this.store.order(orderId);
-      if (!order) return [];
+      const stored = this.store.order(orderId);
+      if (!stored) return [];
       const steps = reconcile(
         {
-          quantity: order.quantity, status: order.status, filledQuantity: order.filled_quantity, attempt: order.attempt,
-          knownFillIds: order.filled_quantity > 0 ? this.store.fillIds(orderId) : new Set<string>(),
+          quantity: stored.quantity, status: stored.status, filledQuantity: stored.filled_quantity, attempt: stored.attempt,
+          knownFillIds: stored.filled_quantity > 0 ? this.store.fillIds(orderId) : new Set<string>(),
         },
         report,
         how,
       );
       const events: string[] = [];
-      for (const step of steps) order = this.applyStep(order, step, nowMs, events);
-      const settled = isFinalStatus(order.status);
+      const draft: OrderDraft = { row: stored, patch: {} };
+      for (const step of steps) this.applyStep(draft, step, nowMs, events);
+      const settled = isFinalStatus(draft.row.status);
       const acked = how.kind !== "none" && report.state !== "REJECTED";
       if (settled || acked) {
-        order = this.store.updateOrder(orderId, {
-          venue_stage: acked || settled ? "ACKED" : order.venue_stage,
-          next_attempt_at: null,
-          expires_at: settled ? null : order.expires_at,
-          updated_at: iso(nowMs),
-        });
+        change(draft, { venue_stage: "ACKED", next_attempt_at: null, expires_at: settled ? null : draft.row.expires_at, updated_at: iso(nowMs) });
       }
-      if (steps.length > 0 || acked) this.store.enqueue("order", d1Order(order, this.traderId));
+      if (Object.keys(draft.patch).length === 0) return events;
+      const order = this.store.updateOrder(orderId, draft.patch);
+      this.store.enqueue("order", d1Order(order, this.traderId));
       return events;
     });
     this.afterChange(events);
   }
 
-  private applyStep(order: OrderRow, step: Step, nowMs: number, events: string[]): OrderRow {
+  private applyStep(draft: OrderDraft, step: Step, nowMs: number, events: string[]): void {
     const at = iso(nowMs);
     if (step.kind === "log") {
-      this.record(order, step.audit, step.event, nowMs, events);
-      return order;
+      this.record(draft.row, step.audit, step.event, nowMs, events);
+      return;
     }
     if (step.kind === "fill") {
       const { fill } = step;
+      const order = draft.row;
       const value = fill.quantity * fill.priceCents;
+      const last = step.status === "FILLED"; // the last fill also gives back whatever is still reserved
       this.store.insertFill({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp });
-      let patch: Partial<OrderRow>;
       if (order.side === "BUY") {
-        const released = Math.min(value, order.reserved_cents);
+        const released = last ? order.reserved_cents : Math.min(value, order.reserved_cents);
         this.enqueueAccount(this.store.adjustAccount(-value, -released), at);
         this.enqueuePosition(this.store.adjustPosition(order.symbol, fill.quantity, value, 0));
-        patch = { reserved_cents: order.reserved_cents - released };
+        change(draft, { reserved_cents: order.reserved_cents - released });
       } else {
         const held = this.store.position(order.symbol);
         const costOut = held && held.quantity > 0 ? Math.round((held.cost_cents * fill.quantity) / held.quantity) : 0;
+        const stillReserved = Math.max(0, order.reserved_qty - fill.quantity);
         this.enqueueAccount(this.store.adjustAccount(value, 0), at);
-        this.enqueuePosition(this.store.adjustPosition(order.symbol, -fill.quantity, -costOut, -fill.quantity));
-        patch = { reserved_qty: Math.max(0, order.reserved_qty - fill.quantity) };
+        this.enqueuePosition(this.store.adjustPosition(order.symbol, -fill.quantity, -costOut, -fill.quantity - (last ? stillReserved : 0)));
+        change(draft, { reserved_qty: last ? 0 : stillReserved });
       }
-      order = this.store.updateOrder(order.id, {
-        ...patch, status: step.status, filled_quantity: order.filled_quantity + fill.quantity,
+      change(draft, {
+        status: step.status, filled_quantity: order.filled_quantity + fill.quantity,
         filled_notional_cents: order.filled_notional_cents + value, updated_at: at,
       });
-      this.store.enqueue("fill", d1Fill({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp }, order, this.traderId));
-      this.record(order, step.audit, step.event, nowMs, events, { fill: fill.quantity, price: fill.priceCents, id: fill.id });
-      if (step.status === "FILLED") order = this.release(order, at);
-      return order;
+      this.store.enqueue("fill", d1Fill({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp }, draft.row, this.traderId));
+      this.record(draft.row, step.audit, step.event, nowMs, events, { fill: fill.quantity, price: fill.priceCents, id: fill.id });
+      return;
     }
-    order = this.store.updateOrder(order.id, { status: step.status, reason: step.reason, updated_at: at });
-    order = this.release(order, at);
-    this.record(order, step.audit, step.event, nowMs, events);
-    return order;
+    change(draft, { status: step.status, reason: step.reason, updated_at: at });
+    this.release(draft, at);
+    this.record(draft.row, step.audit, step.event, nowMs, events);
   }
 
   /** A finished order gives back what it still holds in reserve. */
-  private release(order: OrderRow, at: string): OrderRow {
+  private release(draft: OrderDraft, at: string): void {
+    const order = draft.row;
     if (order.reserved_cents > 0) this.enqueueAccount(this.store.adjustAccount(0, -order.reserved_cents), at);
     if (order.reserved_qty > 0) this.enqueuePosition(this.store.adjustPosition(order.symbol, 0, 0, -order.reserved_qty));
-    if (order.reserved_cents === 0 && order.reserved_qty === 0) return order;
-    return this.store.updateOrder(order.id, { reserved_cents: 0, reserved_qty: 0 });
+    if (order.reserved_cents > 0 || order.reserved_qty > 0) change(draft, { reserved_cents: 0, reserved_qty: 0 });
   }
 
   private enqueueAccount(row: ReturnType<DeskStore["adjustAccount"]>, at: string): void {
@@ -645,6 +646,17 @@ export class TraderDesk extends DurableObject<Env> {
 // ---------------------------------------------------------------- helpers
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** An order row being changed in memory, and the changes to write (one UPDATE per venue report). */
+interface OrderDraft {
+  row: OrderRow;
+  patch: Partial<Omit<OrderRow, "seq" | "id" | "version">>;
+}
+
+function change(draft: OrderDraft, patch: OrderDraft["patch"]): void {
+  Object.assign(draft.patch, patch);
+  draft.row = { ...draft.row, ...patch } as OrderRow; // a patch names only columns it sets, never undefined
+}
 
 function send(ws: WebSocket, message: ServerMessage): void {
   ws.send(JSON.stringify(message));

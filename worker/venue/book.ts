@@ -251,7 +251,7 @@ export class VenueBook extends DurableObject<Env> {
 
   private record(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered = false): VenueReport {
     this.write(order, state, fills, reason, triggered);
-    return toReport(this.row(order.key)!);
+    return { key: order.key, orderId: order.orderId, state, fills, reason };
   }
 
   private write(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered: boolean): void {
