@@ -64,6 +64,8 @@ export class TraderDesk extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private flushAgain = false;
   private outboxFailures = 0;
+  /** The stored outbox retry time is known to be clear (set after this instance's first good flush). */
+  private outboxRetryCleared = false;
   private bucket = { tokens: 0, at: 0 };
   /** Quotes by symbol, kept while fresh and replaced by the venue's pushes. */
   private readonly quotes = new Map<string, { quote: Quote; at: number }>();
@@ -498,13 +500,19 @@ export class TraderDesk extends DurableObject<Env> {
           this.flushAgain = false;
           await flushOutbox(this.store, this.env.DB);
         } while (this.flushAgain);
+        // Only after a failure is there a retry time to clear (this.outboxFailures is 0 after a restart,
+        // so the first success of a new instance clears a time its predecessor may have left).
+        if (this.outboxFailures > 0 || !this.outboxRetryCleared) {
+          this.store.setMeta("outbox_retry_at", "");
+          this.outboxRetryCleared = true;
+        }
         this.outboxFailures = 0;
-        if (this.store.meta("outbox_retry_at")) this.store.setMeta("outbox_retry_at", "");
       } catch (err) {
         this.outboxFailures++;
         const retryAt = this.now() + Math.min(OUTBOX_RETRY_MAX_MS, 250 * 2 ** this.outboxFailures);
         console.warn(`desk ${this.traderId}: D1 flush failed (${errorText(err)}); ${this.store.outboxSize()} records kept, retry at ${iso(retryAt)}`);
         this.store.setMeta("outbox_retry_at", String(retryAt));
+        this.outboxRetryCleared = false;
         this.scheduleWake();
       } finally {
         this.flushing = null;

@@ -112,5 +112,7 @@ export async function flushOutbox(store: DeskStore, d1: D1Database): Promise<num
     await d1.batch(statements);
     store.markFlushed(batch[batch.length - 1]!.id);
     flushed += batch.length;
+    // A short batch was all there was; anything queued meanwhile has its own flush scheduled.
+    if (batch.length < FLUSH_BATCH) return flushed;
   }
 }

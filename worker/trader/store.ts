@@ -84,6 +84,10 @@ export interface AuditRow extends Record<string, SqlStorageValue> {
   hash: string;
 }
 
+const AUDIT_COLUMNS = [
+  "chain_seq", "id", "order_id", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "prev_hash", "hash",
+] as const satisfies readonly (keyof AuditRow)[];
+
 export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status">;
 
 export class DeskStore {
@@ -93,8 +97,13 @@ export class DeskStore {
 
   /** The account row (null: none yet; undefined: not read since the last rollback). */
   private accountRow: AccountRow | null | undefined = undefined;
-  /** Outbox records of the transaction under way, written in one statement when it commits. */
+  /**
+   * Rows appended during the transaction under way (outbox records, audit rows, events), written with one
+   * statement per table when it commits: SQLite statements are the desk's main cost per order.
+   */
   private queued: [kind: OutboxKind, rowKey: string | null, record: string][] = [];
+  private queuedAudit: AuditRow[] = [];
+  private queuedEvents: [seq: number, at: number, payload: string][] = [];
   private inTransaction = false;
   /**
    * Outbox records up to this id are in D1. They are deleted by the next transaction rather than by a
@@ -119,7 +128,7 @@ export class DeskStore {
     try {
       return this.transactionSync(() => {
         const result = work();
-        this.writeQueued();
+        this.writePending();
         return result;
       });
     } catch (err) {
@@ -136,6 +145,8 @@ export class DeskStore {
     this.eventSeq = null;
     this.accountRow = undefined;
     this.queued = [];
+    this.queuedAudit = [];
+    this.queuedEvents = [];
   }
 
   migrate(): void {
@@ -341,12 +352,8 @@ export class DeskStore {
       action: fields.action, status: fields.status, timestamp, reason: fields.reason, error_code: fields.errorCode,
       retry_attempt: fields.retryAttempt, prev_hash: prevHash, hash: chainHash(prevHash, fields),
     };
-    this.sql.exec(
-      `INSERT INTO audit (chain_seq, id, order_id, symbol, side, action, status, timestamp, reason, error_code, retry_attempt, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.chain_seq, row.id, row.order_id, row.symbol, row.side, row.action, row.status, row.timestamp, row.reason,
-      row.error_code, row.retry_attempt, row.prev_hash, row.hash,
-    );
+    this.mustBeInTransaction();
+    this.queuedAudit.push(row);
     this.head = { seq: row.chain_seq, hash: row.hash };
     return row;
   }
@@ -366,7 +373,8 @@ export class DeskStore {
   appendEvent(build: (seq: number) => OrderEvent, nowMs: number): string {
     const event = build(this.latestSeq() + 1);
     const payload = JSON.stringify(event);
-    this.sql.exec("INSERT INTO events (seq, at, payload) VALUES (?, ?, ?)", event.seq, nowMs, payload);
+    this.mustBeInTransaction();
+    this.queuedEvents.push([event.seq, nowMs, payload]);
     this.eventSeq = event.seq;
     if (event.seq % 500 === 0) {
       this.sql.exec("DELETE FROM events WHERE seq <= ? AND at < ?", event.seq - EVENTS_KEPT, nowMs - EVENTS_KEPT_MS);
@@ -386,22 +394,41 @@ export class DeskStore {
 
   /** Queues a D1 row; it is written to the outbox with the rest of the transaction's changes. */
   enqueue<K extends OutboxKind>(kind: K, row: OutboxRows[K]): void {
-    if (!this.inTransaction) throw new Error("outbox records are queued inside atomically()");
+    this.mustBeInTransaction();
     this.queued.push([kind, snapshotKey(kind, row), JSON.stringify(row)]);
   }
 
-  private writeQueued(): void {
+  private mustBeInTransaction(): void {
+    if (!this.inTransaction) throw new Error("audit rows, events and outbox records are appended inside atomically()");
+  }
+
+  /** Writes what the transaction appended, one statement per table, and deletes outbox records D1 has. */
+  private writePending(): void {
     if (this.flushedThrough > this.deletedThrough) {
       this.sql.exec("DELETE FROM outbox WHERE id <= ?", this.flushedThrough);
       this.deletedThrough = this.flushedThrough;
     }
-    if (this.queued.length === 0) return;
-    const rows = JSON.stringify(this.queued);
-    this.queued = [];
-    this.sql.exec(
-      "INSERT INTO outbox (kind, row_key, record) SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]' FROM json_each(?) ORDER BY key",
-      rows,
-    );
+    if (this.queuedAudit.length > 0) {
+      const rows = JSON.stringify(this.queuedAudit);
+      this.queuedAudit = [];
+      this.sql.exec(
+        `INSERT INTO audit (${AUDIT_COLUMNS.join(", ")}) SELECT ${AUDIT_COLUMNS.map((c) => `value ->> '$.${c}'`).join(", ")} FROM json_each(?) ORDER BY key`,
+        rows,
+      );
+    }
+    if (this.queuedEvents.length > 0) {
+      const rows = JSON.stringify(this.queuedEvents);
+      this.queuedEvents = [];
+      this.sql.exec("INSERT INTO events (seq, at, payload) SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]' FROM json_each(?) ORDER BY key", rows);
+    }
+    if (this.queued.length > 0) {
+      const rows = JSON.stringify(this.queued);
+      this.queued = [];
+      this.sql.exec(
+        "INSERT INTO outbox (kind, row_key, record) SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]' FROM json_each(?) ORDER BY key",
+        rows,
+      );
+    }
   }
 
   outboxBatch(limit: number): QueuedRecord[] {
