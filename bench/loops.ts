@@ -67,25 +67,27 @@ export interface CpuUse {
   bench: number;
   /** null when a workerd process went away meanwhile (wrangler restarted it). */
   workerd: number | null;
+  /** Cores used by each workerd process (wrangler dev runs a proxy process in front of the Worker's). */
+  workerdByPid: Record<string, number>;
 }
 
 /** Starts measuring; the returned function stops and gives the average cores used by each side. */
 export function cpuMeter(workerdPids: () => number[]): () => CpuUse {
   const pids = workerdPids();
-  const total = () => {
-    const each = pids.map(cpuSecondsOf);
-    return each.every((s) => s !== null) ? each.reduce((a: number, b) => a + b, 0) : null;
-  };
+  const total = (each: (number | null)[]) => (each.every((s) => s !== null) ? each.reduce((a: number, b) => a + b, 0) : null);
   const wall0 = performance.now();
   const bench0 = process.cpuUsage();
-  const workerd0 = total();
+  const each0 = pids.map(cpuSecondsOf);
   return () => {
     const wallS = (performance.now() - wall0) / 1000;
     const bench = process.cpuUsage(bench0);
-    const workerd1 = total();
+    const each1 = pids.map(cpuSecondsOf);
+    const workerd0 = total(each0);
+    const workerd1 = total(each1);
     return {
       bench: round((bench.user + bench.system) / 1e6 / wallS),
       workerd: workerd0 === null || workerd1 === null ? null : round((workerd1 - workerd0) / wallS),
+      workerdByPid: Object.fromEntries(pids.map((pid, i) => [String(pid), round(((each1[i] ?? 0) - (each0[i] ?? 0)) / wallS)])),
     };
   };
 }
