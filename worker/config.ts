@@ -16,6 +16,8 @@ export interface DeskConfig {
   sessionCloseUtc: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** How long changes gather in a desk's outbox before they go to D1 as one batch. */
+  outboxFlushMs: number;
 }
 
 export function deskConfig(env: Env): DeskConfig {
@@ -29,5 +31,6 @@ export function deskConfig(env: Env): DeskConfig {
     sessionCloseUtc: env.SESSION_CLOSE_UTC || "21:00",
     rateLimitPerSecond: intVar(env.RATE_LIMIT_PER_SECOND, 50),
     rateLimitBurst: intVar(env.RATE_LIMIT_BURST, 200),
+    outboxFlushMs: intVar(env.OUTBOX_FLUSH_MS, 1000),
   };
 }

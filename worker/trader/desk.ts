@@ -23,8 +23,6 @@ import { decodeCursor, encodeCursor } from "./cursor";
 /** How long past the venue timeout the alarm waits before it takes over a send that never concluded. */
 const SEND_GRACE_MS = 1000;
 const OUTBOX_RETRY_MAX_MS = 30_000;
-/** Changes within this window share one D1 batch. */
-const FLUSH_DELAY_MS = 25;
 const OUTBOX_BACKSTOP_MS = 5_000;
 /**
  * How long a quote is reused without asking the venue. The venue pushes every price change to the desks
@@ -483,7 +481,7 @@ export class TraderDesk extends DurableObject<Env> {
         this.flushTimer = setTimeout(() => {
           this.flushTimer = null;
           void this.flush().finally(resolve);
-        }, FLUSH_DELAY_MS);
+        }, this.config.outboxFlushMs);
       }),
     );
   }

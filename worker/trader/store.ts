@@ -84,6 +84,21 @@ export interface AuditRow extends Record<string, SqlStorageValue> {
   hash: string;
 }
 
+/** Durable Object SQL binds at most 100 parameters per statement. */
+const MAX_BOUND_PARAMETERS = 100;
+const insertSqlCache = new Map<string, string>();
+
+function insertSql(table: string, columns: readonly string[], rows: number): string {
+  const key = `${table}:${rows}`;
+  let text = insertSqlCache.get(key);
+  if (!text) {
+    const row = `(${columns.map(() => "?").join(", ")})`;
+    text = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${Array.from({ length: rows }, () => row).join(", ")}`;
+    insertSqlCache.set(key, text);
+  }
+  return text;
+}
+
 const AUDIT_COLUMNS = [
   "chain_seq", "id", "order_id", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "prev_hash", "hash",
 ] as const satisfies readonly (keyof AuditRow)[];
@@ -408,26 +423,20 @@ export class DeskStore {
       this.sql.exec("DELETE FROM outbox WHERE id <= ?", this.flushedThrough);
       this.deletedThrough = this.flushedThrough;
     }
-    if (this.queuedAudit.length > 0) {
-      const rows = JSON.stringify(this.queuedAudit);
-      this.queuedAudit = [];
-      this.sql.exec(
-        `INSERT INTO audit (${AUDIT_COLUMNS.join(", ")}) SELECT ${AUDIT_COLUMNS.map((c) => `value ->> '$.${c}'`).join(", ")} FROM json_each(?) ORDER BY key`,
-        rows,
-      );
-    }
-    if (this.queuedEvents.length > 0) {
-      const rows = JSON.stringify(this.queuedEvents);
-      this.queuedEvents = [];
-      this.sql.exec("INSERT INTO events (seq, at, payload) SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]' FROM json_each(?) ORDER BY key", rows);
-    }
-    if (this.queued.length > 0) {
-      const rows = JSON.stringify(this.queued);
-      this.queued = [];
-      this.sql.exec(
-        "INSERT INTO outbox (kind, row_key, record) SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]' FROM json_each(?) ORDER BY key",
-        rows,
-      );
+    this.insertRows("audit", AUDIT_COLUMNS, this.queuedAudit.map((row) => AUDIT_COLUMNS.map((c) => row[c])));
+    this.insertRows("events", ["seq", "at", "payload"], this.queuedEvents);
+    this.insertRows("outbox", ["kind", "row_key", "record"], this.queued);
+    this.queuedAudit = [];
+    this.queuedEvents = [];
+    this.queued = [];
+  }
+
+  /** Multi-row INSERTs, as many rows per statement as the 100 bound parameters of Durable Object SQL allow. */
+  private insertRows(table: string, columns: readonly string[], rows: readonly (readonly SqlStorageValue[])[]): void {
+    const perStatement = Math.floor(MAX_BOUND_PARAMETERS / columns.length);
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const chunk = rows.slice(i, i + perStatement);
+      this.sql.exec(insertSql(table, columns, chunk.length), ...chunk.flat());
     }
   }
 
