@@ -4,7 +4,9 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, eventually, json, newTrader, submit, untilStatus } from "../helpers/api";
+import { call, eventually, json, newInstrument, newTrader, submit, untilStatus } from "../helpers/api";
+import { sign } from "../helpers/auth";
+import { connectEvents } from "../helpers/ws";
 import { groupForFlush, type QueuedRecord } from "../../worker/trader/outbox";
 import type { DeskStore } from "../../worker/trader/store";
 import type { Account, Order } from "../../worker/shared/orders";
@@ -83,6 +85,39 @@ describe("the outbox flush", () => {
       state.storage.sql.exec<{ record: string }>("SELECT record FROM outbox").toArray().map((r) => r.record),
     );
     expect(left.some((r) => r.includes(first.id))).toBe(false);
+  });
+
+  it("stores a report of forty fills at once (more rows than one statement binds) in order, in the desk and in D1", async () => {
+    // One share per price level: a market order for 40 walks 40 levels, and the venue answers with all
+    // 40 fills in one report, which the desk applies in one transaction: 42 audit rows and 41 events.
+    const symbol = await newInstrument(100, { depth: 1, tick_size: 0.01 });
+    const trader = await newTrader(1_000_000);
+    const order = await json<Order>(await submit(trader, { symbol, quantity: 40, order_type: "MARKET" }));
+    const filled = await untilStatus(trader, order.id, "FILLED");
+    expect(filled.fills.map((f) => f.price_at_fill)).toEqual(Array.from({ length: 40 }, (_, i) => Math.round((100 + i * 0.01) * 100) / 100));
+
+    const trail = await json<{ data: { action: string }[] }>(await call(`/api/v1/orders/${order.id}/audit`, { token: trader.token }));
+    expect(trail.data.map((r) => r.action)).toEqual(["SUBMITTED", "APPROVED", "EXECUTED", ...Array(39).fill("PARTIAL"), "FILLED"]);
+    const socket = await connectEvents(trader.token, 0);
+    await socket.waitFor((m) => "type" in m && m.type === "replay_complete");
+    const events = socket.events();
+    socket.close();
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
+    expect(events.map((e) => e.event)).toEqual(["order.submitted", "order.accepted", ...Array(39).fill("order.partial"), "order.filled"]);
+    expect(events.filter((e) => e.event !== "order.submitted" && e.event !== "order.accepted").map((e) => e.filled_quantity)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+
+    await drained(trader.id);
+    const d1 = await env.DB.prepare(
+      "SELECT (SELECT COUNT(*) FROM fills WHERE order_id = ?1) AS fills, (SELECT group_concat(action) FROM (SELECT action FROM execution_logs WHERE order_id = ?1 ORDER BY chain_seq)) AS actions",
+    ).bind(order.id).first<{ fills: number; actions: string }>();
+    expect(d1?.fills).toBe(40);
+    expect(d1?.actions.split(",")).toEqual(trail.data.map((r) => r.action));
+    const verified = await json<{ ok: boolean; checked: number }>(
+      await call(`/api/v1/compliance/audit/verify?trader_id=${trader.id}`, { token: await sign("officer", "compliance") }),
+    );
+    expect(verified).toMatchObject({ ok: true, checked: 43 });
   });
 
   it("keeps only the latest snapshot of a row, and every insert-only row, in queue order", () => {

@@ -338,7 +338,7 @@ export class DeskStore {
   }
 
   fills(orderId: string): FillRow[] {
-    return this.sql.exec<FillRow>("SELECT id, order_id, quantity, price_cents, timestamp FROM fills WHERE order_id = ? ORDER BY timestamp, id", orderId).toArray();
+    return this.sql.exec<FillRow>("SELECT id, order_id, quantity, price_cents, timestamp FROM fills WHERE order_id = ? ORDER BY timestamp, rowid", orderId).toArray();
   }
 
   fillIds(orderId: string): Set<string> {

@@ -72,12 +72,13 @@ export class VenueBook extends DurableObject<Env> {
   /** The current quote; the subscriber's desk is sent every later change (see pushQuote). */
   async quote(symbol: string, subscriber: string): Promise<Quote | null> {
     const i = await this.load(symbol);
+    if (!i) return null; // nothing to follow: a desk asks again once the instrument exists
     const subscribers = this.subscriberSet();
     if (!subscribers.has(subscriber)) {
       subscribers.add(subscriber);
       this.ctx.storage.sql.exec("INSERT OR IGNORE INTO subscribers (trader_id) VALUES (?)", subscriber);
     }
-    return i && quoteOf(i);
+    return quoteOf(i);
   }
 
   async settings(symbol: string): Promise<InstrumentSettings | null> {
