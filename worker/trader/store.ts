@@ -159,6 +159,7 @@ export class DeskStore {
     this.head = null;
     this.eventSeq = null;
     this.accountRow = undefined;
+    this.deletedThrough = 0; // the rolled-back transaction may have been the one deleting flushed records
     this.queued = [];
     this.queuedAudit = [];
     this.queuedEvents = [];
