@@ -1,9 +1,10 @@
-// npm run bench:profile [-- --concurrency 4] [--seconds 10]
+// npm run bench:profile [-- --concurrency 4] [--seconds 10] [--top 30] [--cpu-only]
 // Where the Worker's CPU goes on the order path: starts its own `wrangler dev` (as the bench does), runs a
 // closed loop of market orders (each worker its own trader, waiting for order.filled on its socket), and
 // records a V8 CPU profile of the Worker isolate (the Worker and its Durable Objects) through wrangler's
-// inspector. Prints self time by source file and the top functions, and the workerd CPU per order from
+// inspector. Prints the top functions by self and by inclusive time, and the workerd CPU per order from
 // /proc (which also counts what the profile cannot see: the runtime's own work, SQLite, local D1).
+// --cpu-only skips the profiler, whose sampling itself costs the isolate time: use it for A/B runs.
 // Writes bench/results/profile-<timestamp>.cpuprofile, which Chrome DevTools opens.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { FINAL_EVENTS, openTraders } from "./clients.ts";
 import { orderIdOf } from "./flow.ts";
 import { HttpClient, inBatches } from "./http.ts";
 import { closedLoop, cpuMeter } from "./loops.ts";
-import { cpuSecondsOf, ROOT, startServer } from "./server.ts";
+import { ROOT, startServer } from "./server.ts";
 import { BENCH_SYMBOLS, putInstruments } from "./setup.ts";
 import { round, summarize } from "./stats.ts";
 import { sign } from "./tokens.ts";
@@ -73,14 +74,12 @@ function selfTimes(profile: CpuProfile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const byFile = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
   for (const [id, us] of self) {
     const f = byId.get(id)!.callFrame;
     const file = f.url ? f.url.replace(/^.*?\/(node_modules\/|worker\/|\.wrangler\/)/, "$1") : `(${f.functionName || "native"})`;
     const fn = `${f.functionName || "(anonymous)"}  ${file}:${f.lineNumber + 1}`;
-    byFile.set(file, (byFile.get(file) ?? 0) + us);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     total += us;
   }
@@ -99,8 +98,10 @@ function selfTimes(profile: CpuProfile) {
     }
   }
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
-  return { total, files: sorted(byFile), functions: sorted(byFunction), inclusive: sorted(inclusive) };
+  return { total, functions: sorted(byFunction), inclusive: sorted(inclusive) };
 }
+
+const NOT_JS = new Set(["(idle)", "(program)"]);
 
 const server = await startServer({ RATE_LIMIT_PER_SECOND: "1000000", RATE_LIMIT_BURST: "1000000" }, false);
 try {
@@ -122,60 +123,47 @@ try {
     });
   await loop(3_000); // warm up: JIT, desks and books loaded
 
-  if (values["cpu-only"]) {
-    const cpu = cpuMeter(server.workerdPids);
-    const pids = server.workerdPids();
-    const before = pids.map(cpuSecondsOf);
-    const out = await loop(seconds * 1000);
-    const used = cpu();
-    const perOrder = pids.map((pid, i) => round((((cpuSecondsOf(pid) ?? 0) - (before[i] ?? 0)) * 1000) / Math.max(1, out.completed)));
-    const lat = summarize(out.latencies);
-    console.log(`${out.completed} orders in ${seconds} s at concurrency ${concurrency}: ${round(out.perSecond)} orders/s, submit→filled p50 ${lat.p50} ms p99 ${lat.p99} ms, ${out.failed} failed`);
-    console.log(`CPU cores used: bench ${used.bench}, workerd ${used.workerd}; workerd ms per order: ${pids.map((pid, i) => `pid ${pid} ${perOrder[i]}`).join(", ")}`);
-    http.close();
-    for (const t of traders) t.closeSockets();
-  } else {
-    await profileLoop();
+  const inspector = values["cpu-only"] ? null : await devtools(server.inspectorPort!);
+  if (inspector) {
+    await inspector.call("Profiler.enable");
+    await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
+    await inspector.call("Profiler.start");
   }
-  async function profileLoop() {
-  const inspector = await devtools(server.inspectorPort!);
-  await inspector.call("Profiler.enable");
-  await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
-  await inspector.call("Profiler.start");
   const cpu = cpuMeter(server.workerdPids);
-  const pids = server.workerdPids();
-  const before = pids.map(cpuSecondsOf);
   const out = await loop(seconds * 1000);
   const used = cpu();
-  const perProcess = pids.map((pid, i) => `pid ${pid} ${round((((cpuSecondsOf(pid) ?? 0) - (before[i] ?? 0)) * 1000) / Math.max(1, out.completed))} ms/order`);
-  const { profile } = await inspector.call<{ profile: CpuProfile }>("Profiler.stop");
-  inspector.close();
+  const profile = inspector ? (await inspector.call<{ profile: CpuProfile }>("Profiler.stop")).profile : null;
+  inspector?.close();
   http.close();
   for (const t of traders) t.closeSockets();
 
+  const lat = summarize(out.latencies);
+  const perOrder = (cores: number) => round((cores * seconds * 1000) / Math.max(1, out.completed));
+  console.log(`${out.completed} orders in ${seconds} s at concurrency ${concurrency}: ${round(out.perSecond)} orders/s, submit→filled p50 ${lat.p50} ms p99 ${lat.p99} ms, ${out.failed} failed`);
+  console.log(
+    `CPU cores used: bench ${used.bench}, workerd ${used.workerd}; workerd ms per order: ` +
+      Object.entries(used.workerdByPid).map(([pid, cores]) => `pid ${pid} ${perOrder(cores)}`).join(", "),
+  );
+  if (profile) report(profile, out.completed);
+} finally {
+  await server.stop();
+}
+
+function report(profile: CpuProfile, orders: number): void {
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `profile-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
 
-  const { total, files, functions, inclusive } = selfTimes(profile);
-  const NOT_JS = new Set(["(idle)", "(program)"]);
+  const { total, functions, inclusive } = selfTimes(profile);
   const notJs = (f: string) => NOT_JS.has(f.split("  ")[0]!);
-  const idle = functions.filter(([f]) => notJs(f)).reduce((a, [, us]) => a + us, 0);
-  const busy = total - idle;
-  const lat = summarize(out.latencies);
-  console.log(`${out.completed} orders in ${seconds} s at concurrency ${concurrency}: ${round(out.perSecond)} orders/s, submit→filled p50 ${lat.p50} ms p99 ${lat.p99} ms, ${out.failed} failed`);
-  console.log(`CPU cores used: bench ${used.bench}, workerd ${used.workerd} (${perProcess.join(", ")})`);
-  console.log(`Worker isolate busy (JS and the runtime calls it makes): ${round(busy / 1000 / out.completed)} ms per order (${round((busy / total) * 100)}% of the profiled wall time)`);
+  const busy = total - functions.filter(([f]) => notJs(f)).reduce((a, [, us]) => a + us, 0);
   const pct = (us: number) => `${round((us / busy) * 100)}%`.padStart(6);
-  console.log("\nself time by file:");
-  for (const [f, us] of files.filter(([f]) => !NOT_JS.has(f.slice(1, -1))).slice(0, top)) console.log(`${pct(us)}  ${round(us / 1000 / out.completed)} ms/order  ${f}`);
+  const ms = (us: number) => `${round(us / 1000 / orders)} ms/order`;
+  console.log(`Worker isolate busy (JS and the runtime calls it makes): ${ms(busy)} (${round((busy / total) * 100)}% of the profiled wall time)`);
   console.log("\nself time by function:");
   for (const [f, us] of functions.filter(([f]) => !notJs(f)).slice(0, top)) console.log(`${pct(us)}  ${f}`);
   console.log("\ntotal (inclusive) time by function name:");
-  for (const [f, us] of inclusive.filter(([f]) => !NOT_JS.has(f)).slice(0, top * 2)) console.log(`${pct(us)}  ${round(us / 1000 / out.completed)} ms/order  ${f}`);
+  for (const [f, us] of inclusive.filter(([f]) => !NOT_JS.has(f)).slice(0, top * 2)) console.log(`${pct(us)}  ${ms(us)}  ${f}`);
   console.log(`\nprofile: ${file}`);
-  }
-} finally {
-  await server.stop();
 }
