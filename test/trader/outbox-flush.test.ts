@@ -4,7 +4,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, eventually, json, newInstrument, newTrader, submit, untilStatus } from "../helpers/api";
+import { call, eventually, json, newInstrument, newTrader, setInstrument, submit, untilStatus } from "../helpers/api";
 import { sign } from "../helpers/auth";
 import { connectEvents } from "../helpers/ws";
 import { groupForFlush, type QueuedRecord } from "../../worker/trader/outbox";
@@ -118,6 +118,29 @@ describe("the outbox flush", () => {
       await call(`/api/v1/compliance/audit/verify?trader_id=${trader.id}`, { token: await sign("officer", "compliance") }),
     );
     expect(verified).toMatchObject({ ok: true, checked: 43 });
+  });
+
+  it("arms the alarm behind a change the venue reported on its own, so a restart before the flush loses nothing", async () => {
+    const symbol = await newInstrument(100);
+    const trader = await newTrader(1_000_000);
+    const resting = await json<Order>(await submit(trader, { symbol, quantity: 10, order_type: "LIMIT", price: 95, time_in_force: "GTC" }));
+    await untilStatus(trader, resting.id, "PENDING");
+    await drained(trader.id);
+    const desk = deskOf(trader.id);
+    // Let the submit's alarm run and find nothing left to do: the desk is idle, no alarm armed.
+    await eventually(() => runDurableObjectAlarm(desk).then(() => runInDurableObject(desk, (_i, state) => state.storage.getAlarm())), (at) => at === null);
+
+    // A price move fills the resting order: the venue reports it, the desk commits it and queues it for D1.
+    expect((await setInstrument(symbol, { price: 94 })).status).toBe(200);
+    await untilStatus(trader, resting.id, "FILLED");
+    expect(await runInDurableObject(desk, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    // The instance dies before its flush timer fires.
+    await runInDurableObject(desk, (_i, state) => state.abort("restart")).catch(() => undefined);
+    await eventually(() => deskOf(trader.id).pendingOutbox().then(() => true, () => false), Boolean);
+    expect(await runDurableObjectAlarm(deskOf(trader.id))).toBe(true);
+    await drained(trader.id);
+    const d1 = await env.DB.prepare("SELECT status, filled_quantity FROM orders WHERE id = ?").bind(resting.id).first();
+    expect(d1).toEqual({ status: "FILLED", filled_quantity: 10 });
   });
 
   it("keeps only the latest snapshot of a row, and every insert-only row, in queue order", () => {

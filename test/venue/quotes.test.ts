@@ -1,8 +1,9 @@
 // A desk reuses the quote it holds for a symbol; the venue pushes every change to the desks that hold one
-// before the admin's PUT answers, so the next order is always checked against the price in force.
+// before the admin's PUT answers, so the next order is checked against the price in force (a desk that
+// misses a push keeps its old quote at most for its cache time, 10 s).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { json, newInstrument, newTrader, setInstrument, submit } from "../helpers/api";
+import { call, json, newInstrument, newTrader, setInstrument, submit } from "../helpers/api";
 import { errorOf } from "../helpers/errors";
 import type { Order } from "../../worker/shared/orders";
 
@@ -38,6 +39,24 @@ describe("quotes held by a desk", () => {
     for (const t of traders) expect((await submit(t, limitBuy(symbol, 99))).status).toBe(201);
     expect((await setInstrument(symbol, { price: 300 })).status).toBe(200);
     for (const t of traders) expect((await errorOf(await submit(t, limitBuy(symbol, 99)), t.id)).error).toBe("PRICE_OUT_OF_BAND");
+  });
+
+  it("follow concurrent changes in the order the venue applied them, and lose neither", async () => {
+    const symbol = await newInstrument(100);
+    const trader = await newTrader(1_000_000);
+    expect((await submit(trader, limitBuy(symbol, 100))).status).toBe(201);
+    // Two admins at once: one moves the price, the other the tick. Both land; the desk ends on the last price.
+    const [a, b] = await Promise.all([setInstrument(symbol, { price: 200 }), setInstrument(symbol, { tick_size: 0.05 })]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const [c, d] = await Promise.all([setInstrument(symbol, { price: 300 }), setInstrument(symbol, { price: 400 })]);
+    expect([c.status, d.status]).toEqual([200, 200]);
+    const listed = await json<{ data: { symbol: string; price: number; tick_size: number }[] }>(await call("/api/v1/instruments", { token: trader.token }));
+    const now = listed.data.find((i) => i.symbol === symbol)!;
+    expect(now.tick_size).toBe(0.05);
+    expect([300, 400]).toContain(now.price);
+    const other = now.price === 300 ? 400 : 300;
+    expect((await submit(trader, limitBuy(symbol, now.price))).status).toBe(201);
+    expect((await errorOf(await submit(trader, limitBuy(symbol, other)), `checked against ${now.price}`)).error).toBe("PRICE_OUT_OF_BAND");
   });
 
   it("never go back to an older version when pushes arrive out of order", async () => {

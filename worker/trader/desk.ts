@@ -472,9 +472,14 @@ export class TraderDesk extends DurableObject<Env> {
     void this.ctx.storage.setAlarm(at);
   }
 
-  /** Send the events now; flush the outbox a moment later, so that a burst of changes is one D1 batch. */
+  /**
+   * Send the events now; flush the outbox a moment later, so that a burst of changes is one D1 batch. The
+   * alarm backs the flush up (it is armed unless one already is): a change the venue reported, or a cancel,
+   * must reach D1 even if this instance goes away before its flush.
+   */
   private afterChange(events: string[]): void {
     this.broadcast(events);
+    if (this.alarmAt === null || this.alarmAt <= this.now()) this.scheduleWake();
     if (this.flushTimer !== null) return;
     this.ctx.waitUntil(
       new Promise<void>((resolve) => {
@@ -543,7 +548,11 @@ export class TraderDesk extends DurableObject<Env> {
     const held = this.quotes.get(symbol);
     if (held && this.now() - held.at < QUOTE_TTL_MS) return held.quote;
     const quote = await this.exchange.quote(symbol, this.traderId);
-    if (quote) this.keepQuote(quote);
+    if (!quote) {
+      this.quotes.delete(symbol); // the venue no longer knows it
+      return null;
+    }
+    this.keepQuote(quote);
     // A push that arrived while this call was on its way is newer than its answer.
     return this.quotes.get(symbol)?.quote ?? quote;
   }

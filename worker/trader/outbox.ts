@@ -72,9 +72,12 @@ function flushStatement(target: Target): string {
   const action = target.versioned
     ? `DO UPDATE SET ${columns.filter((c) => !target.keys.includes(c.key)).map((c) => `"${c.name}" = excluded."${c.name}"`).join(", ")} ` +
       `WHERE "${table}"."version" < excluded."version"`
-    : "DO NOTHING";
+    : null;
   // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join in the SELECT.
-  return `INSERT INTO "${table}" (${names}) SELECT ${values} FROM json_each(?1) WHERE true ON CONFLICT (${conflict}) ${action}`;
+  // Insert-only rows ignore any conflict (a row already there by id, or by a unique key such as a trader's
+  // chain_seq), as they always have; upserts name their key.
+  const onConflict = action === null ? "ON CONFLICT DO NOTHING" : `ON CONFLICT (${conflict}) ${action}`;
+  return `INSERT INTO "${table}" (${names}) SELECT ${values} FROM json_each(?1) WHERE true ${onConflict}`;
 }
 
 const STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, flushStatement(TARGETS[kind])])) as Record<OutboxKind, string>;

@@ -30,10 +30,13 @@ export interface InstrumentPatch {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REPORT_RETRY_MS = 1000;
+/** A desk that does not take a pushed quote within this long keeps its old one until its cache expires. */
+const QUOTE_PUSH_TIMEOUT_MS = 2000;
 
 export class VenueBook extends DurableObject<Env> {
   private instrument: InstrumentSettings | null = null;
   private subscribers: Set<string> | null = null;
+  private changing: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -139,6 +142,10 @@ export class VenueBook extends DurableObject<Env> {
 
   /** Admin: create or change the instrument; a price move fills the resting orders it crosses. */
   async configure(symbol: string, patch: InstrumentPatch): Promise<InstrumentSettings | null> {
+    return this.oneChangeAtATime(() => this.applyConfigure(symbol, patch));
+  }
+
+  private async applyConfigure(symbol: string, patch: InstrumentPatch): Promise<InstrumentSettings | null> {
     const current = await this.load(symbol);
     if (!current && patch.priceCents === undefined) return null;
     const next: InstrumentSettings = {
@@ -171,12 +178,31 @@ export class VenueBook extends DurableObject<Env> {
   private async pushQuote(): Promise<void> {
     const quote = this.instrument && quoteOf(this.instrument);
     if (!quote) return;
-    const results = await Promise.allSettled([...this.subscriberSet()].map((t) => this.env.TRADER.get(this.env.TRADER.idFromName(t)).onQuote(quote)));
+    const push = (traderId: string) =>
+      Promise.race([
+        this.env.TRADER.get(this.env.TRADER.idFromName(traderId)).onQuote(quote),
+        sleep(QUOTE_PUSH_TIMEOUT_MS).then(() => Promise.reject(new Error("no answer"))),
+      ]);
+    const results = await Promise.allSettled([...this.subscriberSet()].map(push));
     const failed = results.filter((r) => r.status === "rejected").length;
     if (failed > 0) console.warn(`venue ${quote.symbol}: ${failed} desks missed the new quote; they refresh within their cache time`);
   }
 
   async setFaults(symbol: string, faults: Faults): Promise<InstrumentSettings | null> {
+    return this.oneChangeAtATime(() => this.applyFaults(symbol, faults));
+  }
+
+  /**
+   * Admin changes run one after another: each builds on the one before (no lost update while the
+   * other's D1 write is in flight) and gets a higher quote version. Orders are not held up by this.
+   */
+  private oneChangeAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.changing.then(work);
+    this.changing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyFaults(symbol: string, faults: Faults): Promise<InstrumentSettings | null> {
     const current = await this.load(symbol);
     if (!current) return null;
     const next = { ...current, faults };
