@@ -7,6 +7,7 @@ import type { FloorFigures } from "./phases/floor.ts";
 import type { SaturationFigures } from "./phases/saturation.ts";
 import type { SocketsFigures } from "./phases/sockets.ts";
 import { ROOT } from "./server.ts";
+import type { BenchOptions } from "./setup.ts";
 
 export const PHASES = ["floor", "open", "saturation", "sockets", "mix"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -36,14 +37,8 @@ export interface BenchResult {
     vars: Record<string, string>;
     /** wrangler's local trace collector (X_LOCAL_OBSERVABILITY); null when the server is not the bench's. */
     localObservability: boolean | null;
-    traders: number;
-    rate: number;
-    durationS: number;
-    sockets: number;
-    levels: number[];
-    stepS: number;
     phases: Phase[];
-  };
+  } & BenchOptions;
   floor?: FloorFigures;
   open?: FlowFigures;
   saturation?: SaturationFigures;

@@ -80,18 +80,51 @@ export async function startServer(vars: Record<string, string>, observability: b
   if (!existsSync(join(ROOT, "dist", "client", "index.html"))) await run("node", ["scripts/build-assets.mjs"], { cwd: ROOT, env: ENV, timeout: 300_000 });
   const temp = mkdtempSync(join(tmpdir(), "fillwire-bench-"));
   const app = snapshot(temp);
-  const persist = join(temp, "state");
-  await wrangler(app, ["d1", "migrations", "apply", "fillwire", "--local", "--persist-to", persist]);
-  await wrangler(app, ["d1", "execute", "fillwire", "--local", "--persist-to", persist, "--file", "scripts/seed.sql"]);
-  const [port, inspector] = [await freePort(), await freePort()];
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const dev = await runWranglerDev({
+    cwd: app, persist: join(temp, "state"), removeAtStop: temp, args: ["--log-level", "warn", ...varArgs],
+    env: { ...ENV, X_LOCAL_OBSERVABILITY: String(observability) },
+  });
+  return {
+    url: dev.url,
+    owned: true,
+    vars,
+    persistDir: dev.persist,
+    appDir: app,
+    inspectorPort: dev.inspectorPort,
+    workerdPids: () => (dev.pid === undefined ? [] : descendants(dev.pid).filter((pid) => commOf(pid) === "workerd")),
+    log: dev.log,
+    stop: dev.stop,
+  };
+}
+
+export interface WranglerDev {
+  url: string;
+  inspectorPort: number;
+  /** The local D1's --persist-to directory. */
+  persist: string;
+  pid: number | undefined;
+  /** The last lines wrangler printed, for failure messages. */
+  log(): string;
+  /** Stops wrangler and its workerd processes and removes `removeAtStop`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `wrangler dev` in `cwd` on a free 127.0.0.1 port, over a local D1 in `persist` that is migrated and
+ * seeded first; resolves once /api/v1/health answers. The bench and the browser tests both start it here.
+ */
+export async function runWranglerDev(o: { cwd: string; persist: string; removeAtStop: string; args: string[]; env: NodeJS.ProcessEnv }): Promise<WranglerDev> {
+  await wrangler(o.cwd, ["d1", "migrations", "apply", "fillwire", "--local", "--persist-to", o.persist]);
+  await wrangler(o.cwd, ["d1", "execute", "fillwire", "--local", "--persist-to", o.persist, "--file", "scripts/seed.sql"]);
+  const [port, inspectorPort] = [await freePort(), await freePort()];
   const child = spawn(
     "wrangler",
     [
-      "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--inspector-port", String(inspector),
-      "--show-interactive-dev-session=false", "--log-level", "warn", ...varArgs,
+      "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", o.persist, "--inspector-port", String(inspectorPort),
+      "--show-interactive-dev-session=false", ...o.args,
     ],
-    { cwd: app, env: { ...ENV, X_LOCAL_OBSERVABILITY: String(observability) }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: o.cwd, env: o.env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
   const keep = (chunk: Buffer) => {
@@ -100,30 +133,26 @@ export async function startServer(vars: Record<string, string>, observability: b
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
-  const url = `http://127.0.0.1:${port}`;
-  const server: DeskServer = {
-    url,
-    owned: true,
-    vars,
-    persistDir: persist,
-    appDir: app,
-    inspectorPort: inspector,
-    workerdPids: () => (child.pid === undefined ? [] : descendants(child.pid).filter((pid) => commOf(pid) === "workerd")),
+  const dev: WranglerDev = {
+    url: `http://127.0.0.1:${port}`,
+    inspectorPort,
+    persist: o.persist,
+    pid: child.pid,
     log: () => output,
     stop: async () => {
       stopGroup(child);
       await Promise.race([exited, new Promise((ok) => setTimeout(ok, 5_000))]);
       if (child.exitCode === null && child.signalCode === null) stopGroup(child, "SIGKILL");
-      rmSync(temp, { recursive: true, force: true });
+      rmSync(o.removeAtStop, { recursive: true, force: true });
     },
   };
   try {
-    await waitForHealth(url, child);
+    await waitForHealth(dev.url, child);
   } catch (err) {
-    await server.stop();
+    await dev.stop();
     throw new Error(`${(err as Error).message}\n--- wrangler dev said:\n${output}`);
   }
-  return server;
+  return dev;
 }
 
 /** A server someone else runs; its workerd is found by the port it listens on (same machine only). */
