@@ -56,3 +56,8 @@ export const ErrorBody = z
   })
   .meta({ id: "Error" });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The message of a thrown value, for logs and reasons (never a stack). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

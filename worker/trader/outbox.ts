@@ -10,7 +10,6 @@
 import { getTableColumns, getTableName } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { accounts, executionLogs, fills, orders, positions } from "../db/schema";
-import type { DeskStore } from "./store";
 
 /** A D1 row as the outbox carries it: every column, named by its schema key, nothing left to a default. */
 type Full<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
@@ -105,8 +104,14 @@ export function groupForFlush(batch: readonly QueuedRecord[]): Map<OutboxKind, s
   return grouped;
 }
 
+/** Where queued records are read from and marked as delivered (the desk's Journal). */
+export interface OutboxSource {
+  outboxBatch(limit: number): QueuedRecord[];
+  markFlushed(throughId: number): void;
+}
+
 /** Flush everything queued, batch by batch. Throws when D1 fails; what was not flushed stays queued. */
-export async function flushOutbox(store: DeskStore, d1: D1Database): Promise<number> {
+export async function flushOutbox(store: OutboxSource, d1: D1Database): Promise<number> {
   let flushed = 0;
   for (;;) {
     const batch = store.outboxBatch(FLUSH_BATCH);

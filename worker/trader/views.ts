@@ -1,12 +1,12 @@
 // Desk rows to the API's shapes: cents become dollars here and nowhere else.
+import type { OrderEvent, OrderEventName } from "../shared/events";
 import type { AuditEntry, Account, Fill, Order, OrderWithFills } from "../shared/orders";
 import { toDollars } from "../shared/money";
-import type { AccountRow, AuditRow, FillRow, OrderRow, PositionRow } from "./store";
-import type { OutboxRows } from "./outbox";
+import type { AccountRow, AuditRow, FillRow, OrderRow, PositionRow } from "./schema";
 
 const dollarsOrNull = (cents: number | null) => (cents === null ? null : toDollars(cents));
 /** Average prices keep four decimals: 50 @ 150.00 and 50 @ 150.05 average 150.025. */
-const avgPrice = (notionalCents: number, quantity: number) => (quantity > 0 ? Math.round((notionalCents / quantity) * 100) / 10_000 : null);
+export const avgPrice = (notionalCents: number, quantity: number) => (quantity > 0 ? Math.round((notionalCents / quantity) * 100) / 10_000 : null);
 
 export function toOrder(row: OrderRow, traderId: string): Order {
   return {
@@ -63,37 +63,20 @@ export function toAccount(row: AccountRow, held: PositionRow[]): Account {
   };
 }
 
-// ---- the same rows as D1 writes them (outbox records)
+/** A fill as an event reports it: this fill's shares, price (cents) and id. */
+export interface FillNote {
+  quantity: number;
+  priceCents: number;
+  id: string;
+}
 
-export function d1Order(row: OrderRow, traderId: string): OutboxRows["order"] {
+/** The wire event for a step of an order, under the trader's next `seq`. */
+export function toEvent(event: OrderEventName, seq: number, order: OrderRow, reason: string | null, timestamp: string, fill?: FillNote): OrderEvent {
   return {
-    id: row.id, traderId, clientOrderId: row.client_order_id, symbol: row.symbol, side: row.side, quantity: row.quantity,
-    orderType: row.order_type, limitPriceCents: row.limit_cents, stopPriceCents: row.stop_cents, timeInForce: row.tif,
-    status: row.status, filledQuantity: row.filled_quantity, filledNotionalCents: row.filled_notional_cents,
-    avgFillPrice: avgPrice(row.filled_notional_cents, row.filled_quantity), reason: row.reason, createdAt: row.created_at,
-    updatedAt: row.updated_at, version: row.version,
+    event, seq, order_id: order.id, status: order.status, symbol: order.symbol, side: order.side, order_type: order.order_type,
+    quantity: order.quantity, filled_quantity: order.filled_quantity, avg_fill_price: avgPrice(order.filled_notional_cents, order.filled_quantity),
+    quantity_filled: fill?.quantity ?? null, price_at_fill: fill ? fill.priceCents / 100 : null, fill_id: fill?.id ?? null,
+    price: fill ? fill.priceCents / 100 : order.limit_cents === null ? null : order.limit_cents / 100,
+    reason, timestamp,
   };
-}
-
-export function d1Fill(row: FillRow, order: OrderRow, traderId: string): OutboxRows["fill"] {
-  return {
-    id: row.id, orderId: row.order_id, traderId, symbol: order.symbol, side: order.side, quantityFilled: row.quantity,
-    priceAtFill: toDollars(row.price_cents), priceCents: row.price_cents, timestamp: row.timestamp,
-  };
-}
-
-export function d1Log(row: AuditRow, traderId: string): OutboxRows["log"] {
-  return {
-    id: row.id, orderId: row.order_id, traderId, chainSeq: row.chain_seq, symbol: row.symbol, side: row.side,
-    action: row.action, status: row.status, timestamp: row.timestamp, reason: row.reason, errorCode: row.error_code,
-    retryAttempt: row.retry_attempt, prevHash: row.prev_hash, hash: row.hash,
-  };
-}
-
-export function d1Account(row: AccountRow, now: string): OutboxRows["account"] {
-  return { traderId: row.trader_id, cashCents: row.cash_cents, reservedCents: row.reserved_cents, version: row.version, createdAt: row.created_at, updatedAt: now };
-}
-
-export function d1Position(row: PositionRow, traderId: string): OutboxRows["position"] {
-  return { traderId, symbol: row.symbol, quantity: row.quantity, costCents: row.cost_cents, version: row.version };
 }

@@ -1,0 +1,76 @@
+// Applying what the venue reports to an order: the state machine (lifecycle.ts) says which steps are new,
+// the ledger says what each fill or release moves, and the store writes it all, with its audit rows,
+// events and outbox records, in the caller's transaction. The order row is written once, at the end.
+import { isFinalStatus } from "../shared/orders";
+import type { VenueReport } from "../venue/adapter";
+import { fillEffect, releaseEffect, type LedgerEffect } from "./ledger";
+import { reconcile, type Acceptance, type Step } from "./lifecycle";
+import type { OrderPatch, OrderRow } from "./schema";
+import type { DeskStore } from "./store";
+
+/** An order row being changed in memory, and the changes to write (one UPDATE per venue report). */
+interface OrderDraft {
+  row: OrderRow;
+  patch: OrderPatch;
+}
+
+/** Applies `report` to the order inside the caller's atomically(); a report applied twice changes nothing. */
+export function applyReport(store: DeskStore, orderId: string, report: VenueReport, how: Acceptance, nowMs: number): void {
+  const stored = store.order(orderId);
+  if (!stored) return;
+  const steps = reconcile(
+    {
+      quantity: stored.quantity, status: stored.status, filledQuantity: stored.filled_quantity, attempt: stored.attempt,
+      knownFillIds: stored.filled_quantity > 0 ? store.fillIds(orderId) : new Set<string>(),
+    },
+    report,
+    how,
+  );
+  const draft: OrderDraft = { row: stored, patch: {} };
+  for (const step of steps) applyStep(store, draft, step, nowMs);
+  const settled = isFinalStatus(draft.row.status);
+  const acked = how.kind !== "none" && report.state !== "REJECTED";
+  if (settled || acked) {
+    change(draft, { venue_stage: "ACKED", next_attempt_at: null, expires_at: settled ? null : draft.row.expires_at, updated_at: iso(nowMs) });
+  }
+  if (Object.keys(draft.patch).length > 0) store.updateOrder(orderId, draft.patch);
+}
+
+function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: number): void {
+  const at = iso(nowMs);
+  if (step.kind === "log") {
+    store.record(draft.row, step.audit, step.event, nowMs);
+    return;
+  }
+  if (step.kind === "fill") {
+    const { fill } = step;
+    const order = draft.row;
+    const last = step.status === "FILLED"; // the last fill also gives back whatever is still reserved
+    store.insertFill({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp }, order);
+    const held = order.side === "SELL" ? store.position(order.symbol) : undefined; // a BUY needs no position read
+    applyLedger(store, draft, fillEffect(order, held, fill, last), at);
+    change(draft, {
+      status: step.status, filled_quantity: order.filled_quantity + fill.quantity,
+      filled_notional_cents: order.filled_notional_cents + fill.quantity * fill.priceCents, updated_at: at,
+    });
+    store.record(draft.row, step.audit, step.event, nowMs, { quantity: fill.quantity, priceCents: fill.priceCents, id: fill.id });
+    return;
+  }
+  change(draft, { status: step.status, reason: step.reason, updated_at: at });
+  const release = releaseEffect(draft.row);
+  if (release) applyLedger(store, draft, release, at);
+  store.record(draft.row, step.audit, step.event, nowMs);
+}
+
+function applyLedger(store: DeskStore, draft: OrderDraft, effect: LedgerEffect, at: string): void {
+  if (effect.cashDelta !== 0 || effect.reservedCashDelta !== 0) store.adjustAccount(effect.cashDelta, effect.reservedCashDelta, at);
+  if (effect.position) store.adjustPosition(draft.row.symbol, effect.position.quantityDelta, effect.position.costDelta, effect.position.reservedDelta);
+  if (effect.order.reserved_cents !== draft.row.reserved_cents || effect.order.reserved_qty !== draft.row.reserved_qty) change(draft, effect.order);
+}
+
+function change(draft: OrderDraft, patch: OrderPatch): void {
+  Object.assign(draft.patch, patch);
+  draft.row = { ...draft.row, ...patch } as OrderRow; // a patch names only columns it sets, never undefined
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

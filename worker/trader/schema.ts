@@ -1,0 +1,144 @@
+// The trader desk's own SQLite storage: its tables, their row types, and the migrations between versions.
+// Schema changes happen once, in the desk's constructor (blockConcurrencyWhile), never per request.
+import type { OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
+
+export const SCHEMA_VERSION = 2;
+
+/** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
+export type VenueStage = "NEW" | "SENT" | "ACKED";
+
+/** The trader's cash (integer cents) and what working BUY orders hold of it. */
+export interface AccountRow extends Record<string, SqlStorageValue> {
+  trader_id: string;
+  cash_cents: number;
+  reserved_cents: number;
+  version: number;
+  created_at: string;
+}
+
+/** Shares held in one symbol, their cost (cents) and the shares promised to working SELL orders. */
+export interface PositionRow extends Record<string, SqlStorageValue> {
+  symbol: string;
+  quantity: number;
+  cost_cents: number;
+  reserved_qty: number;
+  version: number;
+}
+
+export interface OrderRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  id: string;
+  idem_key: string | null;
+  fingerprint: string;
+  client_order_id: string | null;
+  symbol: string;
+  side: Side;
+  quantity: number;
+  order_type: OrderType;
+  limit_cents: number | null;
+  stop_cents: number | null;
+  protect_cents: number | null;
+  max_cost_cents: number | null;
+  tif: TimeInForce;
+  status: OrderStatus;
+  filled_quantity: number;
+  filled_notional_cents: number;
+  reserved_cents: number;
+  reserved_qty: number;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+  venue_stage: VenueStage;
+  attempt: number;
+  /** Epoch ms of the next venue attempt (or the backstop behind a send in flight); null when none is due. */
+  next_attempt_at: number | null;
+  /** Epoch ms when a DAY order expires; null otherwise or once final. */
+  expires_at: number | null;
+}
+
+/** The columns of an order that a change may set (the rest are keys or kept by the store). */
+export type OrderPatch = Partial<Omit<OrderRow, "seq" | "id" | "version">>;
+
+export interface FillRow extends Record<string, SqlStorageValue> {
+  id: string;
+  order_id: string;
+  quantity: number;
+  price_cents: number;
+  timestamp: string;
+}
+
+export interface AuditRow extends Record<string, SqlStorageValue> {
+  chain_seq: number;
+  id: string;
+  order_id: string;
+  symbol: string;
+  side: string;
+  action: string;
+  status: string;
+  timestamp: string;
+  reason: string | null;
+  error_code: string | null;
+  retry_attempt: number | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export const AUDIT_COLUMNS = [
+  "chain_seq", "id", "order_id", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "prev_hash", "hash",
+] as const satisfies readonly (keyof AuditRow)[];
+
+export function readMeta(sql: SqlStorage, key: string): string | undefined {
+  return sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+}
+
+export function writeMeta(sql: SqlStorage, key: string, value: string): void {
+  sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+}
+
+/** Brings the desk's tables to SCHEMA_VERSION; a no-op when they are there. */
+export function migrateDesk(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  const version = Number(readMeta(sql, "schema_version") ?? 0);
+  if (version >= SCHEMA_VERSION) return;
+  if (version < 1) createTablesV1(sql);
+  if (version < 2) {
+    // v2: the outbox keeps each record's kind and row key beside the row, so a flush needs no parsing.
+    sql.exec(`
+      ALTER TABLE outbox ADD COLUMN kind TEXT;
+      ALTER TABLE outbox ADD COLUMN row_key TEXT;
+      UPDATE outbox SET kind = record ->> '$.kind', record = json_extract(record, '$.row') WHERE kind IS NULL;
+    `);
+  }
+  writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
+}
+
+function createTablesV1(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1), trader_id TEXT NOT NULL,
+      cash_cents INTEGER NOT NULL, reserved_cents INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS positions (symbol TEXT PRIMARY KEY, quantity INTEGER NOT NULL, cost_cents INTEGER NOT NULL,
+      reserved_qty INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE IF NOT EXISTS orders (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, idem_key TEXT UNIQUE,
+      fingerprint TEXT NOT NULL, client_order_id TEXT UNIQUE, symbol TEXT NOT NULL, side TEXT NOT NULL, quantity INTEGER NOT NULL,
+      order_type TEXT NOT NULL, limit_cents INTEGER, stop_cents INTEGER, protect_cents INTEGER, max_cost_cents INTEGER,
+      tif TEXT NOT NULL, status TEXT NOT NULL, filled_quantity INTEGER NOT NULL DEFAULT 0,
+      filled_notional_cents INTEGER NOT NULL DEFAULT 0, reserved_cents INTEGER NOT NULL DEFAULT 0,
+      reserved_qty INTEGER NOT NULL DEFAULT 0, reason TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+      version INTEGER NOT NULL DEFAULT 1, venue_stage TEXT NOT NULL DEFAULT 'NEW', attempt INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER, expires_at INTEGER);
+    CREATE INDEX IF NOT EXISTS orders_status ON orders(status, seq);
+    CREATE INDEX IF NOT EXISTS orders_symbol ON orders(symbol, seq);
+    CREATE INDEX IF NOT EXISTS orders_next_attempt ON orders(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS orders_expires ON orders(expires_at) WHERE expires_at IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS fills (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, quantity INTEGER NOT NULL,
+      price_cents INTEGER NOT NULL, timestamp TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
+    CREATE TABLE IF NOT EXISTS audit (chain_seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL,
+      symbol TEXT NOT NULL, side TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, timestamp TEXT NOT NULL,
+      reason TEXT, error_code TEXT, retry_attempt INTEGER, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS audit_order ON audit(order_id, chain_seq);
+    CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, payload TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
+  `);
+}

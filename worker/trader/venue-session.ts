@@ -1,0 +1,141 @@
+// The desk's side of the venue conversation: send an order with a timeout, and after a timeout or an
+// error first look for it at the venue by its key, then retry from the alarm with exponential backoff;
+// when the retries are spent, make sure the venue can never execute it and close it. Every answer is
+// applied to the order through applyReport, in one storage transaction.
+import type { DeskConfig } from "../config";
+import { errorText } from "../shared/errors";
+import { isFinalStatus } from "../shared/orders";
+import type { ExchangeAdapter, OrderRef, VenueOrder, VenueReport } from "../venue/adapter";
+import { applyReport } from "./execution";
+import { audit, type Acceptance } from "./lifecycle";
+import { canRetry, retryDelayMs } from "./retry";
+import type { OrderRow } from "./schema";
+import type { DeskStore } from "./store";
+
+/** How long past the venue timeout the alarm waits before it takes over a send that never concluded. */
+export const SEND_GRACE_MS = 1000;
+
+export class VenueTimeout extends Error {}
+
+export interface VenueSessionDeps {
+  store: DeskStore;
+  exchange: ExchangeAdapter;
+  config: DeskConfig;
+  now: () => number;
+  /** Called after every committed change (events to send, outbox to flush). */
+  changed: () => void;
+  /** Called when the order schedule may have moved (re-arm the alarm). */
+  reschedule: () => void;
+}
+
+export class VenueSession {
+  /** Orders whose venue send is running in this instance; the alarm leaves them alone. */
+  private readonly sending = new Set<string>();
+
+  constructor(private readonly d: VenueSessionDeps) {}
+
+  isSending(orderId: string): boolean {
+    return this.sending.has(orderId);
+  }
+
+  /**
+   * Send an order to the venue (or, after a failed attempt, first look for it there by key). `inserted` is
+   * the row submit just wrote (stage SENT, backstop armed): its first send needs no lookup.
+   */
+  async send(orderId: string, inserted?: OrderRow): Promise<void> {
+    if (this.sending.has(orderId)) return;
+    this.sending.add(orderId);
+    const { store, exchange, config } = this.d;
+    try {
+      const order = inserted ?? store.order(orderId);
+      if (!order || isFinalStatus(order.status) || order.venue_stage === "ACKED") return;
+      const attempt = order.attempt;
+      if (attempt > config.retryMaxAttempts) return await this.giveUp(order);
+      if (!inserted) {
+        if (order.venue_stage === "SENT") {
+          // A previous attempt may have reached the venue even though no answer came back.
+          const found = await this.withTimeout(exchange.lookup(orderRef(order, store.traderId))).catch((err: unknown) => err);
+          if (found instanceof Error) return this.attemptFailed(orderId, attempt, found);
+          if (found) return this.apply(orderId, found as VenueReport, { kind: "found", attempt });
+        }
+        store.scheduleOrder(orderId, { venue_stage: "SENT", next_attempt_at: this.d.now() + config.exchangeTimeoutMs + SEND_GRACE_MS });
+      }
+      try {
+        const report = await this.withTimeout(exchange.submit(venueOrder(order, store.traderId), attempt));
+        this.apply(orderId, report, attempt === 0 ? { kind: "first" } : { kind: "retry", attempt });
+      } catch (err) {
+        this.attemptFailed(orderId, attempt, err);
+      }
+    } finally {
+      this.sending.delete(orderId);
+      this.d.reschedule();
+    }
+  }
+
+  /** Ends the order at the venue (bounded by the venue timeout); throws when the venue does not confirm. */
+  end(order: OrderRow, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport> {
+    return this.withTimeout(this.d.exchange.cancel(orderRef(order, this.d.store.traderId), final, reason));
+  }
+
+  /** Applies a venue report in one transaction, then hands the change on. */
+  apply(orderId: string, report: VenueReport, how: Acceptance): void {
+    const nowMs = this.d.now();
+    this.d.store.atomically(() => applyReport(this.d.store, orderId, report, how, nowMs));
+    this.d.changed();
+  }
+
+  private attemptFailed(orderId: string, attempt: number, err: unknown): void {
+    const { store, config } = this.d;
+    const nowMs = this.d.now();
+    const timedOut = err instanceof VenueTimeout;
+    store.atomically(() => {
+      const order = store.order(orderId);
+      if (!order || isFinalStatus(order.status) || order.venue_stage === "ACKED") return;
+      const what = timedOut ? `Venue did not answer within ${config.exchangeTimeoutMs} ms` : `Venue error: ${errorText(err)}`;
+      const next = attempt + 1;
+      const delay = retryDelayMs(config.retryBaseMs, next);
+      const retrying = canRetry(attempt, config.retryMaxAttempts);
+      const reason = retrying ? `${what}; retry ${next} of ${config.retryMaxAttempts} in ${delay} ms` : `${what}; no retries left`;
+      store.record(order, audit("EXECUTED", order.status, reason, timedOut ? "TIMEOUT" : "VENUE_ERROR", attempt), null, nowMs);
+      store.updateOrder(orderId, { attempt: next, next_attempt_at: nowMs + (retrying ? delay : 0), updated_at: new Date(nowMs).toISOString() });
+    });
+    this.d.changed();
+  }
+
+  /** Retries are spent: make sure the venue can never execute the order, then close it. */
+  private async giveUp(order: OrderRow): Promise<void> {
+    const reason = `Venue unavailable after ${this.d.config.retryMaxAttempts} retries; order rejected`;
+    let report: VenueReport;
+    try {
+      report = await this.end(order, "CANCELLED", reason);
+    } catch {
+      // Not even the cancel got through: try again later; the order cannot be closed until the venue confirms.
+      this.d.store.scheduleOrder(order.id, { next_attempt_at: this.d.now() + retryDelayMs(this.d.config.retryBaseMs, order.attempt) });
+      return;
+    }
+    const neverTraded = report.fills.length === 0 && report.state === "CANCELLED";
+    this.apply(order.id, neverTraded ? { ...report, state: "REJECTED", reason } : report, { kind: "none" });
+  }
+
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    const ms = this.d.config.exchangeTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new VenueTimeout(`no answer within ${ms} ms`)), ms);
+    });
+    promise.catch(() => undefined); // a late failure of the losing side is expected, not an error
+    return Promise.race([promise, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
+  }
+}
+
+function orderRef(order: OrderRow, traderId: string): OrderRef {
+  return { key: order.id, orderId: order.id, traderId, symbol: order.symbol };
+}
+
+function venueOrder(order: OrderRow, traderId: string): VenueOrder {
+  return {
+    key: order.id, traderId, orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity,
+    orderType: order.order_type, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif,
+    protectCents: order.protect_cents, maxCostCents: order.max_cost_cents,
+  };
+}
