@@ -9,6 +9,7 @@
 //   GET  /api/v1/orders/:id/audit                 trader, compliance
 //   GET  /api/v1/account                          trader
 //   GET  /api/v1/instruments                      signed in
+//   GET  /api/v1/clock                            signed in   market hours: is_open, next_open, next_close
 //   GET  /api/v1/compliance/executions[?format=csv] compliance  execution logs by range, CSV export
 //   GET  /api/v1/compliance/audit/verify          compliance  recompute the audit hash chain
 //   PUT  /api/v1/admin/accounts/:trader_id        admin
@@ -25,6 +26,7 @@ import { router } from "./context";
 import { ApiError, checkBody, errorBody, MAX_BODY_BYTES, renderError } from "./http";
 import { account } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
+import { clock } from "./routes/clock";
 import { complianceRoutes } from "./routes/compliance";
 import { devLogin } from "./routes/dev-login";
 import { drills } from "./routes/drills";
@@ -66,6 +68,7 @@ const api = app
   .route("/api/v1/orders", orders)
   .route("/api/v1/account", account)
   .route("/api/v1/instruments", instruments)
+  .route("/api/v1/clock", clock)
   .route("/api/v1/compliance", complianceRoutes)
   .route("/api/v1/admin/drills", drills)
   .route("/api/v1/admin", adminRoutes)
