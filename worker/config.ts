@@ -12,8 +12,8 @@ export interface DeskConfig {
   priceBandPct: number;
   maxOrderQuantity: number;
   maxOrderNotionalCents: number;
-  /** "HH:MM" in UTC when DAY orders expire. */
-  sessionCloseUtc: string;
+  /** "always": trade at any hour; "regular": MARKET, IOC and FOK only in the venue's session (SPEC). */
+  marketHours: "always" | "regular";
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   /** How long changes gather in a desk's outbox before they go to D1 as one batch. */
@@ -28,7 +28,7 @@ export function deskConfig(env: Env): DeskConfig {
     priceBandPct: intVar(env.PRICE_BAND_PCT, 10),
     maxOrderQuantity: intVar(env.MAX_ORDER_QUANTITY, 1_000_000),
     maxOrderNotionalCents: intVar(env.MAX_ORDER_NOTIONAL, 50_000_000) * 100,
-    sessionCloseUtc: env.SESSION_CLOSE_UTC || "21:00",
+    marketHours: env.MARKET_HOURS === "regular" ? "regular" : "always",
     rateLimitPerSecond: intVar(env.RATE_LIMIT_PER_SECOND, 50),
     rateLimitBurst: intVar(env.RATE_LIMIT_BURST, 200),
     outboxFlushMs: intVar(env.OUTBOX_FLUSH_MS, 1000),

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { reconcile, type OrderProgress } from "../../worker/trader/lifecycle";
 import type { VenueReport } from "../../worker/venue/adapter";
 import { retryDelayMs } from "../../worker/trader/retry";
-import { nextSessionClose } from "../../worker/trader/session";
+import { dayOrderExpiry } from "../../worker/venue/calendar";
 
 const fresh: OrderProgress = { quantity: 100, status: "PENDING", filledQuantity: 0, attempt: 0, knownFillIds: new Set() };
 const fill = (id: string, quantity: number, priceCents: number) => ({ id, quantity, priceCents, timestamp: "2026-01-01T00:00:00.000Z" });
@@ -43,11 +43,25 @@ describe("schedules", () => {
     expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(1000, n))).toEqual([1000, 2000, 4000, 8000, 16000]);
   });
 
-  it("expires DAY orders at the next session close", () => {
-    const before = Date.UTC(2026, 10, 26, 15, 0);
-    const after = Date.UTC(2026, 10, 26, 22, 0);
-    expect(nextSessionClose(before, "21:00")).toBe(Date.UTC(2026, 10, 26, 21, 0));
-    expect(nextSessionClose(after, "21:00")).toBe(Date.UTC(2026, 10, 27, 21, 0));
+  it("expires DAY orders at the close of the exchange's session, not at a fixed UTC hour", () => {
+    // Wednesday 2026-11-25 10:00 New York: that day's 16:00 close (21:00Z in winter).
+    expect(dayOrderExpiry(Date.UTC(2026, 10, 25, 15, 0))).toBe(Date.UTC(2026, 10, 25, 21, 0));
+    // Thanksgiving (no session) and the evening before: Friday's 13:00 early close (18:00Z).
+    expect(dayOrderExpiry(Date.UTC(2026, 10, 26, 15, 0))).toBe(Date.UTC(2026, 10, 27, 18, 0));
+    expect(dayOrderExpiry(Date.UTC(2026, 10, 25, 22, 0))).toBe(Date.UTC(2026, 10, 27, 18, 0));
+  });
+});
+
+describe("a stop reaching its price", () => {
+  it("logs TRIGGERED once, before the fills it led to", () => {
+    const steps = reconcile(fresh, report({ state: "FILLED", triggered: true, fills: [fill("k:1", 100, 12_000)] }), { kind: "none" });
+    expect(steps.map((s) => [s.kind, s.audit.action, s.kind === "fill" ? null : s.event])).toEqual([["trigger", "TRIGGERED", "order.triggered"], ["fill", "FILLED", null]]);
+    const again = reconcile({ ...fresh, triggered: true }, report({ state: "WORKING", triggered: true }), { kind: "none" });
+    expect(again).toEqual([]);
+  });
+
+  it("is not a trigger while the venue still holds the stop", () => {
+    expect(reconcile(fresh, report({ state: "WORKING", triggered: false }), { kind: "first" }).map((s) => s.audit.action)).toEqual(["APPROVED", "EXECUTED"]);
   });
 });
 

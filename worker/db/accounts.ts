@@ -7,7 +7,8 @@ export interface StoredAccount {
   cashCents: number;
   version: number;
   createdAt: string;
-  positions: { symbol: string; quantity: number; costCents: number }[];
+  /** Shares at average cost and realized P&L, micro-dollars (see worker/trader/ledger.ts). */
+  positions: { symbol: string; quantity: number; avg_price_micros: number; realized_pl_micros: number }[];
 }
 
 export async function loadAccount(d1: D1Database, traderId: string): Promise<StoredAccount | null> {
@@ -22,6 +23,10 @@ export async function loadAccount(d1: D1Database, traderId: string): Promise<Sto
     cashCents: row.cashCents,
     version: row.version,
     createdAt: row.createdAt,
-    positions: held.map((p) => ({ symbol: p.symbol, quantity: p.quantity, costCents: p.costCents })),
+    positions: held.map((p) => ({
+      symbol: p.symbol, quantity: p.quantity, realized_pl_micros: p.realizedPlMicros,
+      // Rows written before average cost was kept: derive it from the cost basis.
+      avg_price_micros: p.avgPriceMicros || (p.quantity > 0 ? Math.round((p.costCents * 10_000) / p.quantity) : 0),
+    })),
   };
 }

@@ -19,8 +19,12 @@ export const positions = sqliteTable(
     traderId: text("trader_id").notNull(),
     symbol: text("symbol").notNull(),
     quantity: integer("quantity").notNull(),
-    /** Total cost of the shares held, in cents; avg price = cost / quantity. */
+    /** Cost basis of the shares held, in cents: avg_price_micros x quantity, rounded to the cent. */
     costCents: integer("cost_cents").notNull(),
+    /** Average cost per share in micro-dollars (1e-6 $): a sale leaves it unchanged (SPEC, "Average cost"). */
+    avgPriceMicros: integer("avg_price_micros").notNull().default(0),
+    /** Realized P&L of this symbol's sales so far, in micro-dollars: sum of (fill price - avg cost) x shares. */
+    realizedPlMicros: integer("realized_pl_micros").notNull().default(0),
     version: integer("version").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.traderId, t.symbol] })],
@@ -78,6 +82,8 @@ export const fills = sqliteTable(
     quantityFilled: integer("quantity_filled").notNull(),
     priceAtFill: real("price_at_fill").notNull(),
     priceCents: integer("price_cents").notNull(),
+    /** A sale's realized P&L in micro-dollars, (price - avg cost) x shares; null for a buy. */
+    realizedPlMicros: integer("realized_pl_micros"),
     timestamp: text("timestamp").notNull(),
   },
   (t) => [index("fills_order").on(t.orderId)],

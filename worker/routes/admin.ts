@@ -84,20 +84,19 @@ export const adminRoutes = router()
   .openapi(putAccount, async (c) => {
     const { trader_id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const positions = body.positions.map((p) => ({ symbol: p.symbol, quantity: p.quantity, costCents: p.quantity * toCents(p.avg_price)! }));
+    const positions = body.positions.map((p) => ({ symbol: p.symbol, quantity: p.quantity, avgPriceCents: toCents(p.avg_price)! }));
     return c.json(unwrap(await deskOf(c.env, trader_id).openAccount(trader_id, toCents(body.cash)!, positions)), 201);
   })
   .openapi(putInstrument, async (c) => {
     const { symbol } = c.req.valid("param");
     const body = c.req.valid("json");
-    const settings = await venueOf(c.env, symbol).configure(symbol, {
+    const settings = unwrap(await venueOf(c.env, symbol).configure(symbol, {
       name: body.name,
       priceCents: body.price === undefined ? undefined : toCents(body.price),
       tickCents: body.tick_size === undefined ? undefined : toCents(body.tick_size),
       depth: body.depth,
       tradable: body.tradable,
-    });
-    if (!settings) throw new ApiError("VALIDATION_ERROR", `${symbol} is a new instrument: price is required to create it`, { fields: { price: "required for a new instrument" } });
+    }));
     return c.json(view(settings), 200);
   })
   .openapi(putFaults, async (c) => {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ORDER_STATUSES, ORDER_TYPES, SIDES } from "./orders";
 
 export const ORDER_EVENTS = [
-  "order.submitted", "order.accepted", "order.partial", "order.filled",
+  "order.submitted", "order.accepted", "order.triggered", "order.partial", "order.filled",
   "order.cancelled", "order.rejected", "order.expired",
 ] as const;
 export type OrderEventName = (typeof ORDER_EVENTS)[number];
@@ -36,7 +36,8 @@ export const ServerMessage = z.union([
   z.object({ type: z.literal("replay_complete"), seq: z.number().int(), replayed: z.number().int() }),
   z.object({ type: z.literal("replay_truncated"), oldest_seq: z.number().int() }),
   z.object({ type: z.literal("pong") }),
-  z.object({ type: z.literal("error"), error: z.string(), message: z.string() }),
+  /** An answer to a client message the server did not act on (MALFORMED_JSON carries details.duplicate_keys). */
+  z.object({ type: z.literal("error"), error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 

@@ -9,7 +9,7 @@ export const TIME_IN_FORCE = ["DAY", "GTC", "IOC", "FOK"] as const;
 export const ORDER_STATUSES = ["PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
 export const FINAL_STATUSES = ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
 export const AUDIT_ACTIONS = [
-  "SUBMITTED", "APPROVED", "EXECUTED", "RECOVERED", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED",
+  "SUBMITTED", "APPROVED", "EXECUTED", "RECOVERED", "TRIGGERED", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED",
 ] as const;
 
 export type Side = (typeof SIDES)[number];
@@ -153,7 +153,12 @@ export const ListOrdersQuery = z.object({
 });
 export type ListOrdersQuery = z.output<typeof ListOrdersQuery>;
 
-export const Position = z.object({ symbol: z.string(), quantity: z.number().int(), avg_price: z.number() });
+export const Position = z.object({
+  symbol: z.string(),
+  quantity: z.number().int(),
+  avg_price: z.number().meta({ description: "Average cost per share in dollars, kept to the micro-dollar (150.025); a sale leaves it unchanged" }),
+  realized_pl: z.number().meta({ description: "Realized P&L of this symbol's sales, dollars: the sum of (fill price - avg_price) x shares" }),
+});
 export const Account = z
   .object({
     trader_id: z.string(),

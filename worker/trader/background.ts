@@ -25,6 +25,8 @@ export class DeskBackground {
     private readonly d1: D1Database,
     private readonly config: DeskConfig,
     private readonly now: () => number,
+    /** Work kept outside storage that also needs the alarm (epoch ms, or null): sockets whose token expires. */
+    private readonly otherWakeAt: () => number | null = () => null,
   ) {}
 
   /** The alarm fired: whatever it had armed is gone. */
@@ -38,7 +40,9 @@ export class DeskBackground {
    * left alone: when it fires, it re-arms.
    */
   arm(): void {
-    const at = this.store.nextWakeAt(this.now() + OUTBOX_BACKSTOP_MS);
+    const stored = this.store.nextWakeAt(this.now() + OUTBOX_BACKSTOP_MS);
+    const other = this.otherWakeAt();
+    const at = stored === null ? other : other === null ? stored : Math.min(stored, other);
     if (at === null) return;
     if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt > this.now()) return;
     this.alarmAt = at;

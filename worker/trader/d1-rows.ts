@@ -1,6 +1,7 @@
 // The desk's rows as D1 stores them (outbox records). Money stays in integer cents; the dollar columns
 // D1 keeps for the seed's SQL are derived here.
 import { toDollars } from "../shared/money";
+import { costBasisCents } from "./ledger";
 import type { OutboxRows } from "./outbox";
 import type { AccountRow, FillRow, OrderRow, PositionRow } from "./schema";
 import { avgPrice } from "./views";
@@ -18,7 +19,7 @@ export function d1Order(row: OrderRow, traderId: string): OutboxRows["order"] {
 export function d1Fill(row: FillRow, order: Pick<OrderRow, "symbol" | "side">, traderId: string): OutboxRows["fill"] {
   return {
     id: row.id, orderId: row.order_id, traderId, symbol: order.symbol, side: order.side, quantityFilled: row.quantity,
-    priceAtFill: toDollars(row.price_cents), priceCents: row.price_cents, timestamp: row.timestamp,
+    priceAtFill: toDollars(row.price_cents), priceCents: row.price_cents, realizedPlMicros: row.realized_pl_micros, timestamp: row.timestamp,
   };
 }
 
@@ -27,5 +28,8 @@ export function d1Account(row: AccountRow, now: string): OutboxRows["account"] {
 }
 
 export function d1Position(row: PositionRow, traderId: string): OutboxRows["position"] {
-  return { traderId, symbol: row.symbol, quantity: row.quantity, costCents: row.cost_cents, version: row.version };
+  return {
+    traderId, symbol: row.symbol, quantity: row.quantity, costCents: costBasisCents(row), avgPriceMicros: row.avg_price_micros,
+    realizedPlMicros: row.realized_pl_micros, version: row.version,
+  };
 }

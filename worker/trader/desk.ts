@@ -11,13 +11,14 @@ import { loadAccount } from "../db/accounts";
 import { errorText, fail, ok, type Result } from "../shared/errors";
 import { isFinalStatus, type Account, type AuditEntry, type ListOrdersQuery, type Order, type OrderRequest, type OrderWithFills } from "../shared/orders";
 import type { Quote, VenueReport } from "../venue/adapter";
+import { dayOrderExpiry } from "../venue/calendar";
 import { exchangeFor } from "../venue/simulated";
 import { DeskBackground } from "./background";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { checkRisk } from "./risk";
+import { openingHolding } from "./ledger";
+import { checkMarketHours, checkRisk } from "./risk";
 import { TokenBucket } from "./rate-limit";
 import { QuoteCache } from "./quotes";
-import { nextSessionClose } from "./session";
 import { DeskSockets } from "./sockets";
 import { DeskStore } from "./store";
 import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
@@ -47,8 +48,8 @@ export class TraderDesk extends DurableObject<Env> {
     this.config = deskConfig(env);
     const exchange = exchangeFor(env);
     this.store = new DeskStore(ctx.storage.sql, "", (work) => ctx.storage.transactionSync(work));
-    this.background = new DeskBackground(ctx, this.store, env.DB, this.config, now);
     this.sockets = new DeskSockets(ctx, this.store.journal, now);
+    this.background = new DeskBackground(ctx, this.store, env.DB, this.config, now, () => this.sockets.nextExpiry());
     this.quotes = new QuoteCache(exchange, () => this.traderId, now);
     this.rateLimit = new TokenBucket(this.config.rateLimitPerSecond, this.config.rateLimitBurst);
     this.venue = new VenueSession({
@@ -90,6 +91,8 @@ export class TraderDesk extends DurableObject<Env> {
 
     for (const k of claims) this.keysInFlight.add(k);
     try {
+      const closed = checkMarketHours(request, Date.now(), this.config);
+      if (closed) return closed;
       if (!(await this.ensureAccount())) return noAccount(traderId);
       const quote = await this.quotes.get(request.symbol);
       // Balances are read after the await: another order may have reserved cash meanwhile.
@@ -107,7 +110,7 @@ export class TraderDesk extends DurableObject<Env> {
           key, fingerprint, nowMs,
           // The alarm's backstop: if this first send has not concluded by then, the alarm takes it over.
           backstopAt: nowMs + this.config.exchangeTimeoutMs + SEND_GRACE_MS,
-          expiresAt: request.time_in_force === "DAY" ? nextSessionClose(nowMs, this.config.sessionCloseUtc) : null,
+          expiresAt: request.time_in_force === "DAY" ? dayOrderExpiry(nowMs) : null,
         }),
       );
       // The alarm is armed before the client hears 201: if this instance dies mid-send, the alarm resumes.
@@ -169,7 +172,8 @@ export class TraderDesk extends DurableObject<Env> {
     return account ? ok(toAccount(this.store.account()!, this.store.positions())) : noAccount(traderId);
   }
 
-  async openAccount(traderId: string, cashCents: number, positions: { symbol: string; quantity: number; costCents: number }[]): Promise<Result<Account>> {
+  /** Opens the account with `cashCents` and positions bought at `avgPriceCents` a share. */
+  async openAccount(traderId: string, cashCents: number, positions: { symbol: string; quantity: number; avgPriceCents: number }[]): Promise<Result<Account>> {
     this.bind(traderId);
     if (this.store.account() || (await loadAccount(this.env.DB, traderId)) || this.store.account()) {
       return fail("ACCOUNT_EXISTS", `An account for ${traderId} already exists`, { trader_id: traderId });
@@ -177,7 +181,7 @@ export class TraderDesk extends DurableObject<Env> {
     const at = new Date().toISOString();
     this.store.atomically(() => {
       this.store.createAccount(cashCents, at);
-      for (const p of positions) this.store.adjustPosition(p.symbol, p.quantity, p.costCents, 0);
+      for (const p of positions) this.store.setHolding(p.symbol, openingHolding(p.quantity, p.avgPriceCents), 0);
     });
     await this.background.flush();
     return ok(toAccount(this.store.account()!, this.store.positions()));
@@ -191,7 +195,7 @@ export class TraderDesk extends DurableObject<Env> {
         if (!remote || this.store.account()) return;
         this.store.atomically(() => {
           this.store.createAccount(remote.cashCents, remote.createdAt, remote.version, false);
-          for (const p of remote.positions) this.store.adjustPosition(p.symbol, p.quantity, p.costCents, 0, false);
+          for (const p of remote.positions) this.store.setHolding(p.symbol, p, 0, false);
         });
       })
       .finally(() => {
@@ -230,6 +234,7 @@ export class TraderDesk extends DurableObject<Env> {
     this.background.alarmFired();
     if (!this.traderId) return;
     const nowMs = Date.now();
+    this.sockets.closeExpired(nowMs);
     const work: Promise<void>[] = [];
     for (const order of this.store.dueAttempts(nowMs)) {
       if (!this.venue.isSending(order.id)) work.push(this.venue.send(order.id));
@@ -243,7 +248,7 @@ export class TraderDesk extends DurableObject<Env> {
 
   private async expire(order: OrderRow): Promise<void> {
     if (isFinalStatus(order.status)) return;
-    const reason = `Day order expired at the session close (${this.config.sessionCloseUtc} UTC)`;
+    const reason = `Day order expired at the session close (${new Date(order.expires_at ?? Date.now()).toISOString()})`;
     this.venue.apply(order.id, await this.venue.end(order, "EXPIRED", reason), { kind: "none" });
   }
 

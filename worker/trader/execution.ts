@@ -1,6 +1,7 @@
 // Applying what the venue reports to an order: the state machine (lifecycle.ts) says which steps are new,
 // the ledger says what each fill or release moves, and the store writes it all, with its audit rows,
 // events and outbox records, in the caller's transaction. The order row is written once, at the end.
+import { formatUsd } from "../shared/money";
 import { isFinalStatus } from "../shared/orders";
 import type { VenueReport } from "../venue/adapter";
 import { fillEffect, releaseEffect, type LedgerEffect } from "./ledger";
@@ -22,6 +23,7 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
     {
       quantity: stored.quantity, status: stored.status, filledQuantity: stored.filled_quantity, attempt: stored.attempt,
       knownFillIds: stored.filled_quantity > 0 ? store.fillIds(orderId) : new Set<string>(),
+      triggered: stored.triggered_at !== null,
     },
     report,
     how,
@@ -42,13 +44,21 @@ function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: numbe
     store.record(draft.row, step.audit, step.event, nowMs);
     return;
   }
+  if (step.kind === "trigger") {
+    change(draft, { triggered_at: at, updated_at: at });
+    store.record(draft.row, { ...step.audit, reason: triggerReason(draft.row) }, step.event, nowMs);
+    return;
+  }
   if (step.kind === "fill") {
     const { fill } = step;
     const order = draft.row;
     const last = step.status === "FILLED"; // the last fill also gives back whatever is still reserved
-    store.insertFill({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp }, order);
-    const held = order.side === "SELL" ? store.position(order.symbol) : undefined; // a BUY needs no position read
-    applyLedger(store, draft, fillEffect(order, held, fill, last), at);
+    const effect = fillEffect(order, store.position(order.symbol), fill, last);
+    store.insertFill(
+      { id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, realized_pl_micros: effect.realizedMicros, timestamp: fill.timestamp },
+      order,
+    );
+    applyLedger(store, draft, effect, at);
     change(draft, {
       status: step.status, filled_quantity: order.filled_quantity + fill.quantity,
       filled_notional_cents: order.filled_notional_cents + fill.quantity * fill.priceCents, updated_at: at,
@@ -64,13 +74,23 @@ function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: numbe
 
 function applyLedger(store: DeskStore, draft: OrderDraft, effect: LedgerEffect, at: string): void {
   if (effect.cashDelta !== 0 || effect.reservedCashDelta !== 0) store.adjustAccount(effect.cashDelta, effect.reservedCashDelta, at);
-  if (effect.position) store.adjustPosition(draft.row.symbol, effect.position.quantityDelta, effect.position.costDelta, effect.position.reservedDelta);
+  const position = effect.position;
+  if (position?.holding) store.setHolding(draft.row.symbol, position.holding, position.reservedDelta);
+  else if (position && position.reservedDelta !== 0) store.reserveShares(draft.row.symbol, position.reservedDelta);
   if (effect.order.reserved_cents !== draft.row.reserved_cents || effect.order.reserved_qty !== draft.row.reserved_qty) change(draft, effect.order);
 }
 
 function change(draft: OrderDraft, patch: OrderPatch): void {
   Object.assign(draft.patch, patch);
   draft.row = { ...draft.row, ...patch } as OrderRow; // a patch names only columns it sets, never undefined
+}
+
+/** What a triggered stop does next (SPEC, "A triggered stop is a market order"). */
+function triggerReason(order: OrderRow): string {
+  const stop = order.stop_cents === null ? "" : ` at ${formatUsd(order.stop_cents)}`;
+  return order.order_type === "STOP_LIMIT" && order.limit_cents !== null
+    ? `Stop${stop} reached; working as a limit order at ${formatUsd(order.limit_cents)} for the remaining shares`
+    : `Stop${stop} reached; working as a market order for the remaining shares`;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

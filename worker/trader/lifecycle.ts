@@ -13,6 +13,8 @@ export interface OrderProgress {
   /** The attempt whose send reached the venue (0 the first); shown on fill rows after a recovery. */
   attempt: number;
   knownFillIds: ReadonlySet<string>;
+  /** The desk already recorded the stop's trigger. */
+  triggered?: boolean;
 }
 
 /** How this report came to the desk: the answer to a send, a key lookup after a failure, or a later report. */
@@ -32,6 +34,7 @@ export interface AuditDraft {
 
 export type Step =
   | { kind: "log"; audit: AuditDraft; event: OrderEventName | null }
+  | { kind: "trigger"; audit: AuditDraft; event: OrderEventName }
   | { kind: "fill"; fill: VenueFill; status: OrderStatus; audit: AuditDraft; event: OrderEventName }
   | { kind: "final"; status: OrderStatus; reason: string | null; audit: AuditDraft; event: OrderEventName };
 
@@ -61,6 +64,11 @@ export function reconcile(order: OrderProgress, report: VenueReport, how: Accept
     }
   }
   const fillRetry = how.kind === "retry" || how.kind === "found" ? how.attempt || null : retryAttempt;
+
+  // A stop reached: from here it works as a market order (a STOP_LIMIT as a limit order), before its fills.
+  if (report.triggered && !order.triggered) {
+    steps.push({ kind: "trigger", audit: audit("TRIGGERED", status, "Stop price reached; working as a market order for the remaining shares"), event: "order.triggered" });
+  }
 
   for (const fill of report.fills) {
     if (order.knownFillIds.has(fill.id)) continue;

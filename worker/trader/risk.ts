@@ -4,6 +4,8 @@ import type { DeskConfig } from "../config";
 import { fail, type Failure } from "../shared/errors";
 import { formatUsd, toCents, toDollars } from "../shared/money";
 import type { OrderRequest } from "../shared/orders";
+import { checkTick } from "../shared/ticks";
+import { isOpen, nextOpen } from "../venue/calendar";
 import type { Quote } from "../venue/adapter";
 
 export interface Balances {
@@ -25,6 +27,23 @@ export interface Approval {
 
 type RiskConfig = Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">;
 
+/**
+ * With MARKET_HOURS=regular, an order that must trade now (MARKET, IOC, FOK) is refused outside the venue's
+ * session with 400 MARKET_CLOSED and details.next_open; LIMIT and STOP orders are accepted and work from the
+ * open (SPEC, "DAY follows the exchange's calendar").
+ */
+export function checkMarketHours(order: OrderRequest, nowMs: number, config: Pick<DeskConfig, "marketHours">): Failure | null {
+  if (config.marketHours !== "regular") return null;
+  const mustTradeNow = order.order_type === "MARKET" || order.time_in_force === "IOC" || order.time_in_force === "FOK";
+  if (!mustTradeNow || isOpen(nowMs)) return null;
+  const nextOpenAt = new Date(nextOpen(nowMs)).toISOString();
+  return fail(
+    "MARKET_CLOSED",
+    `The market is closed: ${order.order_type === "MARKET" ? "a MARKET order" : `a ${order.time_in_force} order`} can only be placed during the session; it next opens at ${nextOpenAt} (a LIMIT or STOP order placed now works from the open)`,
+    { next_open: nextOpenAt },
+  );
+}
+
 const bandOf = (cents: number, pct: number) => Math.floor((cents * pct) / 100);
 
 export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Balances, config: RiskConfig): Approval | Failure {
@@ -45,6 +64,14 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
   const limitCents = order.price === undefined ? null : toCents(order.price)!;
   const stopCents = order.stop_price === undefined ? null : toCents(order.stop_price)!;
   for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
+    const offTick = cents === null ? null : checkTick(field, cents, quote.tickCents, order.symbol);
+    if (offTick) return offTick;
+  }
+  if (stopCents !== null) {
+    const wrongSide = stopFailure(order, stopCents, ref);
+    if (wrongSide) return wrongSide;
+  }
+  for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
     if (cents !== null && Math.abs(cents - ref) > band) {
       return fail(
         "PRICE_OUT_OF_BAND",
@@ -54,8 +81,10 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
     }
   }
 
-  // The seed's rule: the limit price, else the stop (for a stop order), else the reference price.
-  const unitCents = limitCents ?? stopCents ?? ref;
+  // The seed's rule: the limit price, else for a BUY stop the larger of its stop and the reference price
+  // (SPEC, "Stops trigger on the right side"), else the reference price.
+  const stopBase = stopCents === null ? null : order.side === "BUY" ? Math.max(stopCents, ref) : stopCents;
+  const unitCents = limitCents ?? stopBase ?? ref;
   const estimateCents = order.quantity * unitCents;
   if (estimateCents > config.maxOrderNotionalCents) {
     return fail("ORDER_TOO_LARGE", `Order value ${formatUsd(estimateCents)} exceeds the maximum of ${formatUsd(config.maxOrderNotionalCents)} per order`, {
@@ -63,11 +92,13 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
     });
   }
 
-  const marketLike = order.order_type === "MARKET" || order.order_type === "STOP";
-  const protectBase = stopCents ?? ref;
-  const protectCents = marketLike
-    ? order.side === "BUY" ? protectBase + bandOf(protectBase, config.priceBandPct) : Math.max(1, protectBase - bandOf(protectBase, config.priceBandPct))
-    : null;
+  // A MARKET order never trades more than the band away from the reference price (market protection). A
+  // triggered STOP is a market order without that bound: a SELL takes the prices the book offers however far
+  // it gapped, a BUY fills as far as its reserved cash goes (SPEC, "A triggered stop is a market order").
+  const isMarket = order.order_type === "MARKET";
+  const spendsReserve = isMarket || order.order_type === "STOP";
+  const protectCents = isMarket ? (order.side === "BUY" ? ref + band : Math.max(1, ref - band)) : null;
+  const reserveUnit = (stopBase ?? ref) + bandOf(stopBase ?? ref, config.priceBandPct);
 
   if (order.side === "BUY") {
     const available = balances.cashCents - balances.reservedCents;
@@ -76,9 +107,10 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
         required_balance: toDollars(estimateCents), available_balance: toDollars(available),
       });
     }
-    // A market-like BUY reserves up to its protection price when the cash is there, never less than the estimate.
-    const reservedCents = marketLike ? Math.max(estimateCents, Math.min(available, order.quantity * protectCents!)) : estimateCents;
-    return { limitCents, stopCents, protectCents, maxCostCents: marketLike ? reservedCents : null, reservedCents, reservedQuantity: 0 };
+    // A MARKET or STOP BUY reserves up to the band above its price when the cash is there, never less than
+    // the estimate, and never spends more than it reserved.
+    const reservedCents = spendsReserve ? Math.max(estimateCents, Math.min(available, order.quantity * reserveUnit)) : estimateCents;
+    return { limitCents, stopCents, protectCents, maxCostCents: spendsReserve ? reservedCents : null, reservedCents, reservedQuantity: 0 };
   }
 
   const availableShares = balances.heldQuantity - balances.reservedQuantity;
@@ -90,4 +122,14 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
     );
   }
   return { limitCents, stopCents, protectCents, maxCostCents: null, reservedCents: 0, reservedQuantity: order.quantity };
+}
+
+/** A BUY stop must sit above the reference price and a SELL stop below it, or it would trigger at once. */
+function stopFailure(order: OrderRequest, stopCents: number, refCents: number): Failure | null {
+  const buy = order.side === "BUY";
+  if (buy ? stopCents > refCents : stopCents < refCents) return null;
+  const message =
+    `stop_price ${formatUsd(stopCents)} must be ${buy ? "above" : "below"} ${order.symbol}'s reference price ${formatUsd(refCents)} ` +
+    `for a ${order.side} ${order.order_type} (a ${buy ? "buy" : "sell"} stop triggers when the price ${buy ? "rises" : "falls"} to it)`;
+  return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { stop_price: message }, reference_price: toDollars(refCents) });
 }

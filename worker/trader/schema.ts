@@ -2,7 +2,7 @@
 // Schema changes happen once, in the desk's constructor (blockConcurrencyWhile), never per request.
 import type { OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
 export type VenueStage = "NEW" | "SENT" | "ACKED";
@@ -16,11 +16,17 @@ export interface AccountRow extends Record<string, SqlStorageValue> {
   created_at: string;
 }
 
-/** Shares held in one symbol, their cost (cents) and the shares promised to working SELL orders. */
+/**
+ * Shares held in one symbol at average cost, and the shares promised to working SELL orders. Costs are kept
+ * in micro-dollars (1e-6 $) so that a sale never moves the average (SPEC, "Average cost does not drift").
+ */
 export interface PositionRow extends Record<string, SqlStorageValue> {
   symbol: string;
   quantity: number;
-  cost_cents: number;
+  /** Average cost per share, micro-dollars. */
+  avg_price_micros: number;
+  /** Realized P&L of the sales so far, micro-dollars. */
+  realized_pl_micros: number;
   reserved_qty: number;
   version: number;
 }
@@ -55,6 +61,8 @@ export interface OrderRow extends Record<string, SqlStorageValue> {
   next_attempt_at: number | null;
   /** Epoch ms when a DAY order expires; null otherwise or once final. */
   expires_at: number | null;
+  /** When the venue reported the stop reached (ISO), or null. */
+  triggered_at: string | null;
 }
 
 /** The columns of an order that a change may set (the rest are keys or kept by the store). */
@@ -65,6 +73,8 @@ export interface FillRow extends Record<string, SqlStorageValue> {
   order_id: string;
   quantity: number;
   price_cents: number;
+  /** A sale's realized P&L, micro-dollars; null for a buy. */
+  realized_pl_micros: number | null;
   timestamp: string;
 }
 
@@ -108,6 +118,17 @@ export function migrateDesk(sql: SqlStorage): void {
       ALTER TABLE outbox ADD COLUMN kind TEXT;
       ALTER TABLE outbox ADD COLUMN row_key TEXT;
       UPDATE outbox SET kind = record ->> '$.kind', record = json_extract(record, '$.row') WHERE kind IS NULL;
+    `);
+  }
+  if (version < 3) {
+    // v3: positions at average cost in micro-dollars (no drift on partial sales), realized P&L per position
+    // and per sale, and the time a stop was triggered.
+    sql.exec(`
+      ALTER TABLE positions ADD COLUMN avg_price_micros INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE positions ADD COLUMN realized_pl_micros INTEGER NOT NULL DEFAULT 0;
+      UPDATE positions SET avg_price_micros = CAST(ROUND(cost_cents * 10000.0 / quantity) AS INTEGER) WHERE quantity > 0;
+      ALTER TABLE fills ADD COLUMN realized_pl_micros INTEGER;
+      ALTER TABLE orders ADD COLUMN triggered_at TEXT;
     `);
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));

@@ -81,6 +81,14 @@ export class DeskSockets {
     // {"type":"auth"} on an authenticated socket needs no answer beyond the acknowledgement already sent.
   }
 
+  /** The earliest token expiry (epoch ms) among open sockets, or null: the desk's alarm wakes for it. */
+  nextExpiry(): number | null {
+    return null;
+  }
+
+  /** Closes every socket whose token has expired by `nowMs` (4401 "token expired"). */
+  closeExpired(_nowMs: number): void {}
+
   onClose(ws: WebSocket, code: number, reason: string): void {
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);

@@ -6,11 +6,14 @@ import { newId } from "../ids";
 import type { OrderEventName } from "../shared/events";
 import { d1Account, d1Fill, d1Order, d1Position } from "./d1-rows";
 import { Journal } from "./journal";
+import { costBasisCents, type Holding } from "./ledger";
 import type { AuditDraft } from "./lifecycle";
 import { migrateDesk, readMeta, writeMeta, type AccountRow, type FillRow, type OrderPatch, type OrderRow, type PositionRow, type VenueStage } from "./schema";
 import { toEvent, type FillNote } from "./views";
 
-export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status">;
+const POSITION_COLUMNS = "symbol, quantity, avg_price_micros, realized_pl_micros, reserved_qty, version";
+
+export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status" | "triggered_at">;
 
 export class DeskStore {
   readonly journal: Journal;
@@ -106,25 +109,40 @@ export class DeskStore {
   }
 
   positions(): PositionRow[] {
-    return this.sql.exec<PositionRow>("SELECT symbol, quantity, cost_cents, reserved_qty, version FROM positions WHERE quantity != 0 OR reserved_qty != 0 ORDER BY symbol").toArray();
+    return this.sql.exec<PositionRow>(`SELECT ${POSITION_COLUMNS} FROM positions WHERE quantity != 0 OR reserved_qty != 0 ORDER BY symbol`).toArray();
   }
 
   position(symbol: string): PositionRow | undefined {
-    return this.sql.exec<PositionRow>("SELECT symbol, quantity, cost_cents, reserved_qty, version FROM positions WHERE symbol = ?", symbol).toArray()[0];
+    return this.sql.exec<PositionRow>(`SELECT ${POSITION_COLUMNS} FROM positions WHERE symbol = ?`, symbol).toArray()[0];
   }
 
-  /** Changes a position by the given deltas (shares, cents, reserved shares); `record` false when restored from D1. */
-  adjustPosition(symbol: string, quantityDelta: number, costDelta: number, reservedDelta: number, record = true): PositionRow {
+  /** Sets a position's holding and moves its reserved shares by `reservedDelta`; `record` false when restored from D1. */
+  setHolding(symbol: string, h: Holding, reservedDelta: number, record = true): PositionRow {
     const row = this.sql
       .exec<PositionRow>(
-        `INSERT INTO positions (symbol, quantity, cost_cents, reserved_qty, version) VALUES (?, ?, ?, MAX(0, ?), 1)
-         ON CONFLICT(symbol) DO UPDATE SET quantity = quantity + excluded.quantity, cost_cents = cost_cents + excluded.cost_cents,
-           reserved_qty = MAX(0, reserved_qty + ?), version = version + 1
-         RETURNING symbol, quantity, cost_cents, reserved_qty, version`,
-        symbol, quantityDelta, costDelta, reservedDelta, reservedDelta,
+        `INSERT INTO positions (symbol, quantity, cost_cents, avg_price_micros, realized_pl_micros, reserved_qty, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, MAX(0, ?6), 1)
+         ON CONFLICT(symbol) DO UPDATE SET quantity = ?2, cost_cents = ?3, avg_price_micros = ?4, realized_pl_micros = ?5,
+           reserved_qty = MAX(0, reserved_qty + ?6), version = version + 1
+         RETURNING ${POSITION_COLUMNS}`,
+        symbol, h.quantity, costBasisCents(h), h.avg_price_micros, h.realized_pl_micros, reservedDelta,
       )
       .one();
     if (record) this.journal.enqueue("position", d1Position(row, this.traderId));
+    return row;
+  }
+
+  /** Promises (positive) or gives back (negative) shares of a position to working SELL orders. */
+  reserveShares(symbol: string, delta: number): PositionRow {
+    const row = this.sql
+      .exec<PositionRow>(
+        `INSERT INTO positions (symbol, quantity, cost_cents, reserved_qty, version) VALUES (?1, 0, 0, MAX(0, ?2), 1)
+         ON CONFLICT(symbol) DO UPDATE SET reserved_qty = MAX(0, reserved_qty + ?2), version = version + 1
+         RETURNING ${POSITION_COLUMNS}`,
+        symbol, delta,
+      )
+      .one();
+    this.journal.enqueue("position", d1Position(row, this.traderId));
     return row;
   }
 
@@ -208,7 +226,7 @@ export class DeskStore {
   }
 
   fills(orderId: string): FillRow[] {
-    return this.sql.exec<FillRow>("SELECT id, order_id, quantity, price_cents, timestamp FROM fills WHERE order_id = ? ORDER BY timestamp, rowid", orderId).toArray();
+    return this.sql.exec<FillRow>("SELECT id, order_id, quantity, price_cents, realized_pl_micros, timestamp FROM fills WHERE order_id = ? ORDER BY timestamp, rowid", orderId).toArray();
   }
 
   fillIds(orderId: string): Set<string> {
@@ -216,7 +234,10 @@ export class DeskStore {
   }
 
   insertFill(fill: FillRow, order: Pick<OrderRow, "symbol" | "side">): void {
-    this.sql.exec("INSERT INTO fills (id, order_id, quantity, price_cents, timestamp) VALUES (?, ?, ?, ?, ?)", fill.id, fill.order_id, fill.quantity, fill.price_cents, fill.timestamp);
+    this.sql.exec(
+      "INSERT INTO fills (id, order_id, quantity, price_cents, realized_pl_micros, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+      fill.id, fill.order_id, fill.quantity, fill.price_cents, fill.realized_pl_micros, fill.timestamp,
+    );
     this.journal.enqueue("fill", d1Fill(fill, order, this.traderId));
   }
 

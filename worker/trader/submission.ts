@@ -59,7 +59,7 @@ export function placeOrder(store: DeskStore, request: OrderRequest, approval: Ap
     reserved_qty: approval.reservedQuantity, created_at: at, next_attempt_at: p.backstopAt, expires_at: p.expiresAt,
   });
   store.adjustAccount(0, approval.reservedCents, at);
-  if (approval.reservedQuantity > 0) store.adjustPosition(request.symbol, 0, 0, approval.reservedQuantity);
+  if (approval.reservedQuantity > 0) store.reserveShares(request.symbol, approval.reservedQuantity);
   store.record(row, audit("SUBMITTED", "PENDING"), "order.submitted", p.nowMs);
   return row;
 }

@@ -6,6 +6,9 @@ import type { AccountRow, AuditRow, FillRow, OrderRow, PositionRow } from "./sch
 
 const dollarsOrNull = (cents: number | null) => (cents === null ? null : toDollars(cents));
 /** Average prices keep four decimals: 50 @ 150.00 and 50 @ 150.05 average 150.025. */
+const MICROS_PER_DOLLAR = 1_000_000;
+/** Micro-dollars to dollars rounded to cents (P&L in JSON). */
+export const microsToDollars = (micros: number) => Math.round(micros / 10_000) / 100;
 export const avgPrice = (notionalCents: number, quantity: number) => (quantity > 0 ? Math.round((notionalCents / quantity) * 100) / 10_000 : null);
 
 export function toOrder(row: OrderRow, traderId: string): Order {
@@ -59,7 +62,7 @@ export function toAccount(row: AccountRow, held: PositionRow[]): Account {
     buying_power: toDollars(row.cash_cents - row.reserved_cents),
     positions: held
       .filter((p) => p.quantity !== 0)
-      .map((p) => ({ symbol: p.symbol, quantity: p.quantity, avg_price: avgPrice(p.cost_cents, p.quantity) ?? 0 })),
+      .map((p) => ({ symbol: p.symbol, quantity: p.quantity, avg_price: p.avg_price_micros / MICROS_PER_DOLLAR, realized_pl: microsToDollars(p.realized_pl_micros) })),
   };
 }
 

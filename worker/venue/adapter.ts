@@ -47,6 +47,8 @@ export interface VenueReport {
   state: VenueState;
   fills: VenueFill[];
   reason: string | null;
+  /** A STOP or STOP_LIMIT order's stop has been reached (it now works as a market or limit order). */
+  triggered?: boolean;
 }
 
 export interface ExchangeAdapter {

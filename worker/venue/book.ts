@@ -8,6 +8,9 @@ import { decideFault, Faults, hasFaults } from "./faults";
 import { match, type Executable, type Slice } from "./matching";
 import { readInstrument, writeInstrument, type InstrumentSettings } from "../db/instruments";
 import { intVar } from "../config";
+import { fail, ok, type Result } from "../shared/errors";
+import { checkTick } from "../shared/ticks";
+import { isOpen, nextOpen } from "./calendar";
 
 interface BookOrderRow extends Record<string, SqlStorageValue> {
   key: string;
@@ -111,6 +114,14 @@ export class VenueBook extends DurableObject<Env> {
     if (!instrument.tradable) return this.record(order, "REJECTED", [], `${order.symbol} is not tradable at the venue`);
     if (decision === "reject") return this.record(order, "REJECTED", [], "Rejected by the venue");
 
+    if (!this.sessionOpen()) {
+      // MARKET_HOURS=regular and the session is closed: nothing trades; a LIMIT or STOP works from the open.
+      const mustTradeNow = order.orderType === "MARKET" || order.timeInForce === "IOC" || order.timeInForce === "FOK";
+      if (mustTradeNow) return this.record(order, "REJECTED", [], `The market is closed; it next opens at ${new Date(nextOpen(Date.now())).toISOString()}`);
+      const resting = this.record(order, "WORKING", [], null);
+      await this.armOpenAlarm();
+      return resting;
+    }
     const exec = executable(order, 0, 0, false);
     const outcome = match(instrument, exec);
     const fills = this.toFills(order.key, [], outcome.slices);
@@ -140,14 +151,19 @@ export class VenueBook extends DurableObject<Env> {
     return toReport(this.row(key)!);
   }
 
-  /** Admin: create or change the instrument; a price move fills the resting orders it crosses. */
-  async configure(symbol: string, patch: InstrumentPatch): Promise<InstrumentSettings | null> {
+  /**
+   * Admin: create or change the instrument; a price move fills the resting orders it crosses. Fails with
+   * VALIDATION_ERROR when a new instrument has no price, or when the price is off the (new) tick.
+   */
+  async configure(symbol: string, patch: InstrumentPatch): Promise<Result<InstrumentSettings>> {
     return this.oneChangeAtATime(() => this.applyConfigure(symbol, patch));
   }
 
-  private async applyConfigure(symbol: string, patch: InstrumentPatch): Promise<InstrumentSettings | null> {
+  private async applyConfigure(symbol: string, patch: InstrumentPatch): Promise<Result<InstrumentSettings>> {
     const current = await this.load(symbol);
-    if (!current && patch.priceCents === undefined) return null;
+    if (!current && patch.priceCents === undefined) {
+      return fail("VALIDATION_ERROR", `${symbol} is a new instrument: price is required to create it`, { fields: { price: "required for a new instrument" } });
+    }
     const next: InstrumentSettings = {
       symbol,
       name: patch.name ?? current?.name ?? symbol,
@@ -157,12 +173,15 @@ export class VenueBook extends DurableObject<Env> {
       tradable: patch.tradable ?? current?.tradable ?? true,
       faults: current?.faults ?? {},
     };
+    // Prices sit on the tick: a move to an off-tick price, or a tick the price is not on, is refused.
+    const offTick = checkTick(patch.tickCents !== undefined && patch.priceCents === undefined ? "tick_size" : "price", next.priceCents, next.tickCents, symbol);
+    if (offTick) return offTick;
     await writeInstrument(this.env.DB, next);
     this.saveInstrument({ ...next, version: Math.max(Date.now(), (current?.version ?? 0) + 1) });
-    if (next.tradable) this.matchResting(next);
+    if (next.tradable && this.sessionOpen()) this.matchResting(next);
     this.ctx.waitUntil(this.deliverReports());
     await this.pushQuote();
-    return next;
+    return ok(next);
   }
 
   private subscriberSet(): Set<string> {
@@ -223,7 +242,23 @@ export class VenueBook extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // At the open (MARKET_HOURS=regular) the orders that rested while the market was closed may trade.
+    if (this.instrument?.tradable && this.sessionOpen()) this.matchResting(this.instrument);
     await this.deliverReports();
+    await this.armOpenAlarm();
+  }
+
+  /** Trading is allowed now: always with MARKET_HOURS=always (the default), else within the XNYS session. */
+  private sessionOpen(): boolean {
+    return this.env.MARKET_HOURS !== "regular" || isOpen(Date.now());
+  }
+
+  /** While closed with orders resting, wake at the next open (unless an earlier alarm, e.g. a report retry, is set). */
+  private async armOpenAlarm(): Promise<void> {
+    if (this.sessionOpen()) return;
+    const working = this.ctx.storage.sql.exec("SELECT 1 FROM orders WHERE state = 'WORKING' LIMIT 1").toArray().length > 0;
+    if (!working || (await this.ctx.storage.getAlarm()) !== null) return;
+    await this.ctx.storage.setAlarm(nextOpen(Date.now()));
   }
 
   private matchResting(book: InstrumentSettings): void {
@@ -278,7 +313,7 @@ export class VenueBook extends DurableObject<Env> {
 
   private record(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered = false): VenueReport {
     this.write(order, state, fills, reason, triggered);
-    return { key: order.key, orderId: order.orderId, state, fills, reason };
+    return { key: order.key, orderId: order.orderId, state, fills, reason, triggered };
   }
 
   private write(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered: boolean): void {
@@ -311,6 +346,7 @@ function toReport(row: BookOrderRow): VenueReport {
     state: row.state as VenueState,
     fills: JSON.parse(row.fills) as VenueFill[],
     reason: row.reason,
+    triggered: row.triggered === 1,
   };
 }
 

@@ -1,0 +1,30 @@
+// Prices sit on the instrument's tick (SPEC, "Prices sit on the tick"): compared in integer cents, never
+// with a float `%`, after the client's float noise (149.95000000000002) was rounded to cents by toCents.
+// Plain TypeScript, shared with the page's ticket.
+import { fail, type Failure } from "./errors";
+import { formatUsd, toDollars } from "./money";
+
+/** True when `cents` is a whole number of ticks of `tickCents` (both integer cents). */
+export function isOnTick(cents: number, tickCents: number): boolean {
+  return tickCents <= 1 || cents % tickCents === 0;
+}
+
+/** The valid prices (cents) around `cents`: the tick at or below it and the one above; below one tick, that tick twice. */
+export function nearestValid(cents: number, tickCents: number): [number, number] {
+  if (cents <= tickCents) return [tickCents, tickCents];
+  const below = Math.floor(cents / tickCents) * tickCents;
+  return [below, below === cents ? below : below + tickCents];
+}
+
+/**
+ * null when `cents` (the request's `field`) is on the tick, else 400 VALIDATION_ERROR naming the field,
+ * with details.tick_size and details.nearest_valid (dollars).
+ */
+export function checkTick(field: string, cents: number, tickCents: number, symbol: string): Failure | null {
+  if (isOnTick(cents, tickCents)) return null;
+  const [below, above] = nearestValid(cents, tickCents);
+  const message = `${field} ${formatUsd(cents)} is not on ${symbol}'s tick of ${formatUsd(tickCents)}; the nearest valid prices are ${formatUsd(below)} and ${formatUsd(above)}`;
+  return fail("VALIDATION_ERROR", `Invalid request: ${message}`, {
+    fields: { [field]: message }, tick_size: toDollars(tickCents), nearest_valid: [toDollars(below), toDollars(above)],
+  });
+}
