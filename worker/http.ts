@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { ERROR_STATUS, type ErrorBody, type ErrorCode, type ErrorDetails, type Result } from "./shared/errors";
+import { parseStrictJson } from "./shared/json";
 
 export class ApiError extends Error {
   constructor(readonly code: ErrorCode, message: string, readonly details?: ErrorDetails, readonly headers?: Record<string, string>) {
@@ -65,6 +66,11 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 /** curl -d without -H sends this type (the seed's scenario 7 does): a JSON object under it is accepted. */
 const CURL_DEFAULT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
+/**
+ * Every body on /api/* is checked here, before any route reads it: its size, its type, and that it is JSON
+ * naming each key once (SPEC, "JSON names each key once"), so a repeated key is refused on every route and
+ * nothing is written. Hono caches the text read here; the route's validator parses these same bytes.
+ */
 export async function checkBody(c: Context, next: () => Promise<void>): Promise<void> {
   const method = c.req.method;
   if (method === "POST" || method === "PUT" || method === "PATCH") {
@@ -74,15 +80,33 @@ export async function checkBody(c: Context, next: () => Promise<void>): Promise<
     }
     const type = c.req.header("Content-Type") ?? "";
     const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
-    if (hasBody && !JSON_TYPE.test(type)) {
-      const text = CURL_DEFAULT_TYPE.test(type) || type === "" ? await c.req.raw.clone().text() : null;
-      if (text === null || !text.trimStart().startsWith("{")) {
-        throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `Send the body as JSON with Content-Type: application/json (got ${type || "no Content-Type"})`);
+    if (hasBody) {
+      const typedJson = JSON_TYPE.test(type);
+      if (!typedJson && !(CURL_DEFAULT_TYPE.test(type) || type === "")) throw unsupportedType(type);
+      const text = await c.req.text();
+      if (!typedJson) {
+        if (!text.trimStart().startsWith("{")) throw unsupportedType(type);
+        const headers = new Headers(c.req.raw.headers);
+        headers.set("Content-Type", "application/json");
+        c.req.raw = new Request(c.req.raw.url, { method, headers, body: text });
       }
-      const headers = new Headers(c.req.raw.headers);
-      headers.set("Content-Type", "application/json");
-      c.req.raw = new Request(c.req.raw.url, { method, headers, body: text });
+      // An empty stream is a missing body, which the route's own validation reports.
+      if (text !== "") refuseUnlessStrictJson(text);
     }
   }
   await next();
+}
+
+const unsupportedType = (type: string) =>
+  new ApiError("UNSUPPORTED_MEDIA_TYPE", `Send the body as JSON with Content-Type: application/json (got ${type || "no Content-Type"})`);
+
+function refuseUnlessStrictJson(text: string): void {
+  const parsed = parseStrictJson(text);
+  if (parsed.ok) return;
+  if (parsed.duplicateKeys.length > 0) {
+    throw new ApiError("MALFORMED_JSON", `The request body names a key more than once (${parsed.duplicateKeys.join(", ")}); send each key once`, {
+      duplicate_keys: parsed.duplicateKeys,
+    });
+  }
+  throw new ApiError("MALFORMED_JSON", `The request body is not valid JSON (${parsed.message}); send a JSON object with Content-Type: application/json`);
 }
