@@ -28,8 +28,8 @@ const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 
 /** A valid order (a resting LIMIT BUY on AAPL); each property breaks exactly the part it is about. */
 const BASE = { symbol: "AAPL", side: "BUY", quantity: 1, order_type: "LIMIT", price: 150, time_in_force: "GTC" } as const;
-/** A STOP order, so stop_price is a field the request may carry. */
-const STOP_BASE = { symbol: "AAPL", side: "BUY", quantity: 1, order_type: "STOP", stop_price: 150, time_in_force: "GTC" } as const;
+/** A STOP order (a BUY stop sits above the price, 150.00), so stop_price is a field the request may carry. */
+const STOP_BASE = { symbol: "AAPL", side: "BUY", quantity: 1, order_type: "STOP", stop_price: 151, time_in_force: "GTC" } as const;
 
 const SQL_INJECTION = [
   "' OR '1'='1", "'OR'1'='1", "1'or'1'='1'--", "'; DROP TABLE orders; --", "';DROP/**/TABLE/**/orders;--", "\" OR \"\"=\"",

@@ -2,7 +2,7 @@
 // valid prices around them, on every priced field of an order and on the admin's price moves.
 import { describe, expect, it } from "vitest";
 import { call, json, newInstrument, newTrader, setInstrument, submit } from "../helpers/api";
-import { isOnTick, nearestValid } from "../../worker/shared/ticks";
+import { isOnTick, nearestValid } from "../../worker/shared/price-rules";
 
 interface ErrorBody {
   error: string;

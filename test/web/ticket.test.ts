@@ -92,3 +92,25 @@ describe("labels and formats", () => {
     expect(quantity(1_000_000)).toBe("1,000,000");
   });
 });
+
+describe("the desk's price rules on the ticket", () => {
+  const partial = { price: 150, tick_size: 0.05 };
+  it("refuses a price off the tick with the desk's own message", () => {
+    const result = toOrderRequest(draft({ symbol: "TEST_PARTIAL", order_type: "LIMIT", price: "149.97" }), partial);
+    expect(result).toEqual({ ok: false, errors: { price: expect.stringContaining("nearest valid prices are $149.95 and $150.00") } });
+    expect(toOrderRequest(draft({ symbol: "TEST_PARTIAL", order_type: "LIMIT", price: "149.95" }), partial)).toMatchObject({ ok: true });
+  });
+
+  it("refuses a stop on the wrong side of the price, both sides", () => {
+    const buy = toOrderRequest(draft({ order_type: "STOP", stop_price: "140" }), { price: 150, tick_size: 0.01 });
+    expect(buy).toEqual({ ok: false, errors: { stop_price: expect.stringContaining("must be above") } });
+    const sell = toOrderRequest(draft({ side: "SELL", order_type: "STOP", stop_price: "150" }), { price: 150, tick_size: 0.01 });
+    expect(sell).toEqual({ ok: false, errors: { stop_price: expect.stringContaining("must be below") } });
+    expect(toOrderRequest(draft({ side: "SELL", order_type: "STOP", stop_price: "149.99" }), { price: 150, tick_size: 0.01 })).toMatchObject({ ok: true });
+  });
+
+  it("estimates a BUY stop at the larger of its stop and the reference price", () => {
+    expect(estimatedCost(draft({ quantity: "10", order_type: "STOP", stop_price: "155" }), 150)).toBe(1550);
+    expect(estimatedCost(draft({ quantity: "10", side: "SELL", order_type: "STOP", stop_price: "145" }), 150)).toBe(1450);
+  });
+});

@@ -1,6 +1,8 @@
 // The order ticket as plain data: what the trader typed, the request it becomes (checked with the very
 // zod schema the Worker validates with), the cost estimate and the Idempotency-Key of the ticket.
+import { toCents } from "../../worker/shared/money";
 import { needsLimitPrice, needsStopPrice, OrderRequest } from "../../worker/shared/orders";
+import { checkStopSide, checkTick } from "../../worker/shared/price-rules";
 import type { OrderRequestInput, OrderType, Side, TimeInForce } from "../../worker/shared/orders";
 
 export interface TicketDraft {
@@ -32,8 +34,17 @@ function number(text: string): number | undefined {
   return trimmed === "" ? undefined : Number(trimmed);
 }
 
-/** The request body for the draft, or the messages of each bad field (the server's own wording). */
-export function toOrderRequest(draft: TicketDraft): { ok: true; body: OrderRequestInput } | { ok: false; errors: FieldErrors } {
+/** The instrument as the ticket knows it: its reference price and tick, in dollars. */
+export interface TicketInstrument {
+  price: number;
+  tick_size: number;
+}
+
+/**
+ * The request body for the draft, or the messages of each bad field (the server's own wording). With the
+ * instrument, the price rules the desk applies (tick, side of a stop) are checked too, by the same code.
+ */
+export function toOrderRequest(draft: TicketDraft, instrument?: TicketInstrument): { ok: true; body: OrderRequestInput } | { ok: false; errors: FieldErrors } {
   const candidate: Record<string, unknown> = {
     symbol: draft.symbol,
     side: draft.side,
@@ -45,7 +56,10 @@ export function toOrderRequest(draft: TicketDraft): { ok: true; body: OrderReque
   if (needsLimitPrice(draft.order_type)) candidate.price = number(draft.price);
   if (needsStopPrice(draft.order_type)) candidate.stop_price = number(draft.stop_price);
   const parsed = OrderRequest.safeParse(candidate);
-  if (parsed.success) return { ok: true, body: stripDefaults(candidate) };
+  if (parsed.success) {
+    const errors = instrument ? priceRuleErrors(parsed.data, instrument) : {};
+    return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, body: stripDefaults(candidate) };
+  }
   const errors: FieldErrors = {};
   for (const issue of parsed.error.issues) {
     const field = (typeof issue.path[0] === "string" ? issue.path[0] : "body") as TicketField | "body";
@@ -54,19 +68,37 @@ export function toOrderRequest(draft: TicketDraft): { ok: true; body: OrderReque
   return { ok: false, errors };
 }
 
+function priceRuleErrors(order: OrderRequest, instrument: TicketInstrument): FieldErrors {
+  const errors: FieldErrors = {};
+  const tickCents = toCents(instrument.tick_size) ?? 1;
+  const refCents = toCents(instrument.price);
+  for (const field of ["price", "stop_price"] as const) {
+    const value = order[field];
+    const cents = value === undefined ? undefined : toCents(value);
+    const failure = cents === undefined ? null : checkTick(field, cents, tickCents, order.symbol);
+    if (failure) errors[field] = String((failure.details?.fields as Record<string, string>)[field]);
+  }
+  const stopCents = order.stop_price === undefined ? undefined : toCents(order.stop_price);
+  if (!errors.stop_price && stopCents !== undefined && refCents !== undefined) {
+    const failure = checkStopSide(order.side, order.order_type, stopCents, refCents, order.symbol);
+    if (failure) errors.stop_price = String((failure.details?.fields as Record<string, string>).stop_price);
+  }
+  return errors;
+}
+
 function stripDefaults(candidate: Record<string, unknown>): OrderRequestInput {
   const body = Object.fromEntries(Object.entries(candidate).filter(([, v]) => v !== undefined));
   return body as OrderRequestInput;
 }
 
-/** What the funds check will price the order at: the limit, the stop, else the reference price. */
+/** What the funds check will price the order at: the limit, a BUY stop's larger of stop and reference, a SELL stop, else the reference price. */
 export function estimatedCost(draft: TicketDraft, referencePrice: number | undefined): number | null {
   const quantity = number(draft.quantity);
   if (quantity === undefined || !Number.isFinite(quantity) || quantity <= 0) return null;
   const unit = needsLimitPrice(draft.order_type)
     ? number(draft.price)
     : needsStopPrice(draft.order_type)
-      ? number(draft.stop_price)
+      ? draft.side === "BUY" && referencePrice !== undefined ? Math.max(number(draft.stop_price) ?? NaN, referencePrice) : number(draft.stop_price)
       : referencePrice;
   if (unit === undefined || !Number.isFinite(unit) || unit <= 0) return null;
   return Math.round(quantity * unit * 100) / 100;

@@ -25,7 +25,7 @@ const submit = createRoute({
   },
   responses: {
     201: json("Accepted: the order is PENDING and working; follow it on the WebSocket", Order),
-    400: errorResponse("VALIDATION_ERROR, MALFORMED_JSON, UNKNOWN_SYMBOL, SYMBOL_NOT_TRADABLE, INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION, PRICE_OUT_OF_BAND, ORDER_TOO_LARGE"),
+    400: errorResponse("VALIDATION_ERROR (also: stop on the wrong side of the price, price off the tick), MALFORMED_JSON, UNKNOWN_SYMBOL, SYMBOL_NOT_TRADABLE, INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION, PRICE_OUT_OF_BAND, ORDER_TOO_LARGE, MARKET_CLOSED"),
     ...authErrors,
     404: errorResponse("ACCOUNT_NOT_FOUND"),
     409: errorResponse("IDEMPOTENCY_KEY_IN_USE"),

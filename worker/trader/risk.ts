@@ -4,7 +4,7 @@ import type { DeskConfig } from "../config";
 import { fail, type Failure } from "../shared/errors";
 import { formatUsd, toCents, toDollars } from "../shared/money";
 import type { OrderRequest } from "../shared/orders";
-import { checkTick } from "../shared/ticks";
+import { checkStopSide, checkTick } from "../shared/price-rules";
 import { isOpen, nextOpen } from "../venue/calendar";
 import type { Quote } from "../venue/adapter";
 
@@ -68,7 +68,7 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
     if (offTick) return offTick;
   }
   if (stopCents !== null) {
-    const wrongSide = stopFailure(order, stopCents, ref);
+    const wrongSide = checkStopSide(order.side, order.order_type, stopCents, ref, order.symbol);
     if (wrongSide) return wrongSide;
   }
   for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
@@ -124,12 +124,3 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
   return { limitCents, stopCents, protectCents, maxCostCents: null, reservedCents: 0, reservedQuantity: order.quantity };
 }
 
-/** A BUY stop must sit above the reference price and a SELL stop below it, or it would trigger at once. */
-function stopFailure(order: OrderRequest, stopCents: number, refCents: number): Failure | null {
-  const buy = order.side === "BUY";
-  if (buy ? stopCents > refCents : stopCents < refCents) return null;
-  const message =
-    `stop_price ${formatUsd(stopCents)} must be ${buy ? "above" : "below"} ${order.symbol}'s reference price ${formatUsd(refCents)} ` +
-    `for a ${order.side} ${order.order_type} (a ${buy ? "buy" : "sell"} stop triggers when the price ${buy ? "rises" : "falls"} to it)`;
-  return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { stop_price: message }, reference_price: toDollars(refCents) });
-}

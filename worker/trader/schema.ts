@@ -123,15 +123,21 @@ export function migrateDesk(sql: SqlStorage): void {
   if (version < 3) {
     // v3: positions at average cost in micro-dollars (no drift on partial sales), realized P&L per position
     // and per sale, and the time a stop was triggered.
-    sql.exec(`
-      ALTER TABLE positions ADD COLUMN avg_price_micros INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE positions ADD COLUMN realized_pl_micros INTEGER NOT NULL DEFAULT 0;
-      UPDATE positions SET avg_price_micros = CAST(ROUND(cost_cents * 10000.0 / quantity) AS INTEGER) WHERE quantity > 0;
-      ALTER TABLE fills ADD COLUMN realized_pl_micros INTEGER;
-      ALTER TABLE orders ADD COLUMN triggered_at TEXT;
-    `);
+    if (addColumn(sql, "positions", "avg_price_micros", "INTEGER NOT NULL DEFAULT 0")) {
+      sql.exec("UPDATE positions SET avg_price_micros = CAST(ROUND(cost_cents * 10000.0 / quantity) AS INTEGER) WHERE quantity > 0");
+    }
+    addColumn(sql, "positions", "realized_pl_micros", "INTEGER NOT NULL DEFAULT 0");
+    addColumn(sql, "fills", "realized_pl_micros", "INTEGER");
+    addColumn(sql, "orders", "triggered_at", "TEXT");
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
+}
+
+/** Adds a column unless the table has it (a migration interrupted, or re-run, stays correct); true when added. */
+function addColumn(sql: SqlStorage, table: string, column: string, declaration: string): boolean {
+  const has = sql.exec("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", table, column).toArray().length > 0;
+  if (!has) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${declaration}`);
+  return !has;
 }
 
 function createTablesV1(sql: SqlStorage): void {

@@ -9,7 +9,7 @@ import { match, type Executable, type Slice } from "./matching";
 import { readInstrument, writeInstrument, type InstrumentSettings } from "../db/instruments";
 import { intVar } from "../config";
 import { fail, ok, type Result } from "../shared/errors";
-import { checkTick } from "../shared/ticks";
+import { checkTick } from "../shared/price-rules";
 import { isOpen, nextOpen } from "./calendar";
 
 interface BookOrderRow extends Record<string, SqlStorageValue> {

@@ -44,12 +44,14 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
     if (field === "order_type" && instrument) {
       const type = value as OrderType;
       if (needsLimitPrice(type) && next.price === "") next.price = instrument.price.toFixed(2);
-      if (needsStopPrice(type) && next.stop_price === "") next.stop_price = instrument.price.toFixed(2);
+      // A stop starts one tick on the side it triggers from: above the price for a BUY, below for a SELL.
+      const tick = next.side === "BUY" ? instrument.tick_size : -instrument.tick_size;
+      if (needsStopPrice(type) && next.stop_price === "") next.stop_price = (instrument.price + tick).toFixed(2);
     }
     setDraft(next);
     setBanner(null);
     if (checked) {
-      const result = toOrderRequest(next);
+      const result = toOrderRequest(next, instrument);
       setErrors(result.ok ? {} : result.errors);
     }
   }
@@ -57,7 +59,7 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (submitting) return;
-    const result = toOrderRequest(draft);
+    const result = toOrderRequest(draft, instrument);
     setChecked(true);
     if (!result.ok) {
       setErrors(result.errors);

@@ -1,6 +1,7 @@
-// Prices sit on the instrument's tick (SPEC, "Prices sit on the tick"): compared in integer cents, never
-// with a float `%`, after the client's float noise (149.95000000000002) was rounded to cents by toCents.
-// Plain TypeScript, shared with the page's ticket.
+// The rules an order's prices obey whatever their type (SPEC, "Order semantics a broker is held to"):
+// prices sit on the instrument's tick, compared in integer cents (never a float `%`, after the client's
+// float noise such as 149.95000000000002 was rounded to cents by toCents), and a stop sits on the side of
+// the price it triggers from. Plain TypeScript: the desk's risk check and the page's ticket share it.
 import { fail, type Failure } from "./errors";
 import { formatUsd, toDollars } from "./money";
 
@@ -27,4 +28,17 @@ export function checkTick(field: string, cents: number, tickCents: number, symbo
   return fail("VALIDATION_ERROR", `Invalid request: ${message}`, {
     fields: { [field]: message }, tick_size: toDollars(tickCents), nearest_valid: [toDollars(below), toDollars(above)],
   });
+}
+
+/**
+ * null when a stop at `stopCents` is on the right side of the reference price `refCents` (a BUY stop
+ * above it, a SELL stop below it), else 400 VALIDATION_ERROR naming stop_price with details.reference_price.
+ */
+export function checkStopSide(side: "BUY" | "SELL", orderType: string, stopCents: number, refCents: number, symbol: string): Failure | null {
+  const buy = side === "BUY";
+  if (buy ? stopCents > refCents : stopCents < refCents) return null;
+  const message =
+    `stop_price ${formatUsd(stopCents)} must be ${buy ? "above" : "below"} ${symbol}'s reference price ${formatUsd(refCents)} ` +
+    `for a ${side} ${orderType} (a ${buy ? "buy" : "sell"} stop triggers when the price ${buy ? "rises" : "falls"} to it)`;
+  return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { stop_price: message }, reference_price: toDollars(refCents) });
 }
