@@ -214,6 +214,7 @@ export class DeskStore {
     const what = `${event.side} ${quantity(event.quantity)} ${event.symbol}`;
     if (event.event === "order.filled") this.toast("info", `Order filled at ${price(event.avg_fill_price)} - ${what}`);
     else if (event.event === "order.rejected") this.toast("error", `Order rejected - ${what}${event.reason ? `: ${event.reason}` : ""}`);
+    else if (event.event === "order.triggered") this.toast("info", `Stop triggered - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     else if (event.event === "order.expired") this.toast("info", `Order expired - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     else if (event.event === "order.cancelled" && !this.cancelling.has(event.order_id)) {
       this.toast("info", `Order cancelled - ${what}${event.reason ? `: ${event.reason}` : ""}`);

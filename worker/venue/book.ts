@@ -2,26 +2,15 @@
 // key, fills level by level, rests limit and stop orders until the price crosses them, and reports fills
 // that happen later back to the trader's desk (at least once, retried by alarm).
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
 import type { OrderRef, Quote, VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
+import { appendFills, BookOrders, executable, toReport } from "./book-orders";
 import { decideFault, Faults, hasFaults } from "./faults";
-import { match, type Executable, type Slice } from "./matching";
+import { match } from "./matching";
 import { readInstrument, writeInstrument, type InstrumentSettings } from "../db/instruments";
 import { intVar } from "../config";
 import { fail, ok, type Result } from "../shared/errors";
 import { checkTick } from "../shared/price-rules";
 import { isOpen, nextOpen } from "./calendar";
-
-interface BookOrderRow extends Record<string, SqlStorageValue> {
-  key: string;
-  body: string;
-  state: string;
-  filled: number;
-  spent_cents: number;
-  triggered: number;
-  fills: string;
-  reason: string | null;
-}
 
 export interface InstrumentPatch {
   name?: string;
@@ -40,20 +29,17 @@ export class VenueBook extends DurableObject<Env> {
   private instrument: InstrumentSettings | null = null;
   private subscribers: Set<string> | null = null;
   private changing: Promise<unknown> = Promise.resolve();
+  private readonly orders: BookOrders;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.orders = new BookOrders(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec(`
         CREATE TABLE IF NOT EXISTS instrument (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL, fault_n INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS orders (key TEXT PRIMARY KEY, body TEXT NOT NULL, state TEXT NOT NULL,
-          filled INTEGER NOT NULL DEFAULT 0, spent_cents INTEGER NOT NULL DEFAULT 0, triggered INTEGER NOT NULL DEFAULT 0,
-          fills TEXT NOT NULL DEFAULT '[]', reason TEXT);
-        CREATE INDEX IF NOT EXISTS orders_working ON orders(state);
-        CREATE TABLE IF NOT EXISTS attempts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS undelivered (key TEXT PRIMARY KEY, trader_id TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS subscribers (trader_id TEXT PRIMARY KEY);
       `);
+      this.orders.migrate();
       const row = ctx.storage.sql.exec<{ settings: string }>("SELECT settings FROM instrument").toArray()[0];
       if (row) this.instrument = JSON.parse(row.settings) as InstrumentSettings;
     });
@@ -93,12 +79,12 @@ export class VenueBook extends DurableObject<Env> {
 
   async submit(order: VenueOrder, _attempt: number): Promise<VenueReport> {
     const instrument = await this.load(order.symbol);
-    const existing = this.report(order.key);
+    const existing = this.orders.report(order.key);
     if (existing) return existing; // the same key never makes a second order
 
     const faults = instrument?.faults ?? {};
     // Attempts and the fault stream are only counted (two writes) when some fault is switched on.
-    const decision = hasFaults(faults) ? decideFault(faults, this.countAttempt(order.key), this.nextFaultDraw()) : "pass";
+    const decision = hasFaults(faults) ? decideFault(faults, this.orders.countAttempt(order.key), this.nextFaultDraw()) : "pass";
     if (faults.latency_ms) await sleep(faults.latency_ms);
     if (decision === "timeout") {
       // The order is lost on the way: the venue never records it and never answers in time.
@@ -108,47 +94,46 @@ export class VenueBook extends DurableObject<Env> {
     if (decision === "error") throw new Error("simulated venue error: service unavailable");
 
     // Re-check after any await: a copy of this order may have arrived meanwhile.
-    const again = this.report(order.key);
+    const again = this.orders.report(order.key);
     if (again) return again;
-    if (!instrument) return this.record(order, "REJECTED", [], `Unknown symbol ${order.symbol} at the venue`);
-    if (!instrument.tradable) return this.record(order, "REJECTED", [], `${order.symbol} is not tradable at the venue`);
-    if (decision === "reject") return this.record(order, "REJECTED", [], "Rejected by the venue");
+    if (!instrument) return this.orders.record(order, "REJECTED", [], `Unknown symbol ${order.symbol} at the venue`);
+    if (!instrument.tradable) return this.orders.record(order, "REJECTED", [], `${order.symbol} is not tradable at the venue`);
+    if (decision === "reject") return this.orders.record(order, "REJECTED", [], "Rejected by the venue");
 
     if (!this.sessionOpen()) {
       // MARKET_HOURS=regular and the session is closed: nothing trades; a LIMIT or STOP works from the open.
       const mustTradeNow = order.orderType === "MARKET" || order.timeInForce === "IOC" || order.timeInForce === "FOK";
-      if (mustTradeNow) return this.record(order, "REJECTED", [], `The market is closed; it next opens at ${new Date(nextOpen(Date.now())).toISOString()}`);
-      const resting = this.record(order, "WORKING", [], null);
+      if (mustTradeNow) return this.orders.record(order, "REJECTED", [], `The market is closed; it next opens at ${new Date(nextOpen(Date.now())).toISOString()}`);
+      const resting = this.orders.record(order, "WORKING", [], null);
       await this.armOpenAlarm();
       return resting;
     }
     const exec = executable(order, 0, 0, false);
     const outcome = match(instrument, exec);
-    const fills = this.toFills(order.key, [], outcome.slices);
+    const fills = appendFills(order.key, [], outcome.slices);
     if (outcome.kind === "rest") {
-      return this.record(order, "WORKING", fills, null, outcome.triggered);
+      return this.orders.record(order, "WORKING", fills, null, outcome.triggered);
     }
-    return this.record(order, outcome.final, fills, outcome.reason, outcome.triggered);
+    return this.orders.record(order, outcome.final, fills, outcome.reason, outcome.triggered);
   }
 
   async lookup(key: string): Promise<VenueReport | null> {
-    return this.report(key);
+    return this.orders.report(key);
   }
 
   async cancel(ref: OrderRef, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport> {
     const { key } = ref;
-    const row = this.row(key);
+    const row = this.orders.row(key);
     if (!row) {
       // Tombstone: a copy of this order still on its way must never trade.
       const tomb: VenueOrder = {
         ...ref, side: "BUY", quantity: 0, orderType: "MARKET", limitCents: null, stopCents: null, timeInForce: "DAY",
         protectCents: null, maxCostCents: null,
       };
-      return this.record(tomb, final, [], reason);
+      return this.orders.record(tomb, final, [], reason);
     }
     if (row.state !== "WORKING") return toReport(row);
-    this.ctx.storage.sql.exec("UPDATE orders SET state = ?, reason = ? WHERE key = ?", final, reason, key);
-    return toReport(this.row(key)!);
+    return this.orders.end(key, final, reason);
   }
 
   /**
@@ -232,13 +217,7 @@ export class VenueBook extends DurableObject<Env> {
 
   /** Every order key the venue holds, with what it executed: fault drills check "never twice" with this. */
   async executions(): Promise<{ key: string; order_id: string; state: string; filled: number; fills: number }[]> {
-    return this.ctx.storage.sql
-      .exec<BookOrderRow>("SELECT * FROM orders ORDER BY key")
-      .toArray()
-      .map((row) => {
-        const report = toReport(row);
-        return { key: row.key, order_id: report.orderId, state: row.state, filled: row.filled, fills: report.fills.length };
-      });
+    return this.orders.executions();
   }
 
   override async alarm(): Promise<void> {
@@ -256,34 +235,32 @@ export class VenueBook extends DurableObject<Env> {
   /** While closed with orders resting, wake at the next open (unless an earlier alarm, e.g. a report retry, is set). */
   private async armOpenAlarm(): Promise<void> {
     if (this.sessionOpen()) return;
-    const working = this.ctx.storage.sql.exec("SELECT 1 FROM orders WHERE state = 'WORKING' LIMIT 1").toArray().length > 0;
-    if (!working || (await this.ctx.storage.getAlarm()) !== null) return;
+    if (!this.orders.hasWorking() || (await this.ctx.storage.getAlarm()) !== null) return;
     await this.ctx.storage.setAlarm(nextOpen(Date.now()));
   }
 
   private matchResting(book: InstrumentSettings): void {
-    const resting = this.ctx.storage.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE state = 'WORKING'").toArray();
-    for (const row of resting) {
+    for (const row of this.orders.working()) {
       const order = JSON.parse(row.body) as VenueOrder;
       const outcome = match(book, executable(order, row.filled, row.spent_cents, row.triggered === 1));
       if (outcome.slices.length === 0 && outcome.kind === "rest" && outcome.triggered === (row.triggered === 1)) continue;
-      const fills = this.toFills(order.key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
+      const fills = appendFills(order.key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
       const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
-      this.write(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered);
-      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO undelivered (key, trader_id) VALUES (?, ?)", order.key, order.traderId);
+      this.orders.record(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered);
+      this.orders.owe(order.key, order.traderId);
     }
   }
 
   /** Push the current state of every changed order to its trader's desk; re-armed by alarm until it lands. */
   private async deliverReports(): Promise<void> {
-    const pending = this.ctx.storage.sql.exec<{ key: string; trader_id: string }>("SELECT key, trader_id FROM undelivered").toArray();
+    const pending = this.orders.owed();
     let failed = false;
     for (const { key, trader_id } of pending) {
-      const report = this.report(key);
+      const report = this.orders.report(key);
       if (!report) continue;
       try {
         await this.env.TRADER.get(this.env.TRADER.idFromName(trader_id)).onExecutionReport(report);
-        this.ctx.storage.sql.exec("DELETE FROM undelivered WHERE key = ?", key);
+        this.orders.delivered(key);
       } catch (err) {
         console.warn("venue: report delivery failed, will retry", key, String(err));
         failed = true;
@@ -292,72 +269,12 @@ export class VenueBook extends DurableObject<Env> {
     if (failed) await this.ctx.storage.setAlarm(Date.now() + REPORT_RETRY_MS);
   }
 
-  private countAttempt(key: string): number {
-    return this.ctx.storage.sql
-      .exec<{ n: number }>("INSERT INTO attempts (key, n) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1 RETURNING n", key)
-      .one().n;
-  }
-
   private nextFaultDraw(): number {
     const row = this.ctx.storage.sql.exec<{ n: number }>("UPDATE instrument SET fault_n = fault_n + 1 RETURNING fault_n - 1 AS n").toArray()[0];
     return row?.n ?? 0;
   }
-
-  private toFills(key: string, previous: VenueFill[], slices: Slice[]): VenueFill[] {
-    const at = new Date().toISOString();
-    return [
-      ...previous,
-      ...slices.map((s, i) => ({ id: `${key}:${previous.length + i + 1}`, quantity: s.quantity, priceCents: s.priceCents, timestamp: at })),
-    ];
-  }
-
-  private record(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered = false): VenueReport {
-    this.write(order, state, fills, reason, triggered);
-    return { key: order.key, orderId: order.orderId, state, fills, reason, triggered };
-  }
-
-  private write(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered: boolean): void {
-    const filled = fills.reduce((n, f) => n + f.quantity, 0);
-    const spent = fills.reduce((n, f) => n + f.quantity * f.priceCents, 0);
-    this.ctx.storage.sql.exec(
-      `INSERT INTO orders (key, body, state, filled, spent_cents, triggered, fills, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(key) DO UPDATE SET state = excluded.state, filled = excluded.filled, spent_cents = excluded.spent_cents,
-         triggered = excluded.triggered, fills = excluded.fills, reason = excluded.reason`,
-      order.key, JSON.stringify(order), state, filled, spent, triggered ? 1 : 0, JSON.stringify(fills), reason,
-    );
-  }
-
-  private row(key: string): BookOrderRow | undefined {
-    return this.ctx.storage.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE key = ?", key).toArray()[0];
-  }
-
-  private report(key: string): VenueReport | null {
-    const row = this.row(key);
-    return row ? toReport(row) : null;
-  }
-}
-
-const StoredOrder = z.object({ orderId: z.string() });
-
-function toReport(row: BookOrderRow): VenueReport {
-  return {
-    key: row.key,
-    orderId: StoredOrder.parse(JSON.parse(row.body)).orderId,
-    state: row.state as VenueState,
-    fills: JSON.parse(row.fills) as VenueFill[],
-    reason: row.reason,
-    triggered: row.triggered === 1,
-  };
 }
 
 function quoteOf(i: InstrumentSettings): Quote {
   return { symbol: i.symbol, priceCents: i.priceCents, tickCents: i.tickCents, tradable: i.tradable, version: i.version ?? 0 };
-}
-
-function executable(order: VenueOrder, filled: number, spentCents: number, triggered: boolean): Executable {
-  return {
-    side: order.side, orderType: order.orderType, quantity: order.quantity, limitCents: order.limitCents,
-    stopCents: order.stopCents, protectCents: order.protectCents, maxCostCents: order.maxCostCents,
-    timeInForce: order.timeInForce, filled, spentCents, triggered,
-  };
 }

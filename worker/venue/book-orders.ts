@@ -1,0 +1,131 @@
+// The simulated venue's order ledger for one symbol, over the VenueBook's SQLite storage: every order it
+// ever received by key (so a key never makes a second order), its fills, whether its stop has triggered,
+// the attempts counted for fault injection, and the reports still owed to traders' desks.
+import { z } from "zod";
+import type { VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
+import type { Executable, Slice } from "./matching";
+
+export interface BookOrderRow extends Record<string, SqlStorageValue> {
+  key: string;
+  /** The VenueOrder as JSON. */
+  body: string;
+  state: string;
+  filled: number;
+  spent_cents: number;
+  triggered: number;
+  /** The VenueFill[] as JSON. */
+  fills: string;
+  reason: string | null;
+}
+
+export class BookOrders {
+  constructor(private readonly sql: SqlStorage) {}
+
+  migrate(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS orders (key TEXT PRIMARY KEY, body TEXT NOT NULL, state TEXT NOT NULL,
+        filled INTEGER NOT NULL DEFAULT 0, spent_cents INTEGER NOT NULL DEFAULT 0, triggered INTEGER NOT NULL DEFAULT 0,
+        fills TEXT NOT NULL DEFAULT '[]', reason TEXT);
+      CREATE INDEX IF NOT EXISTS orders_working ON orders(state);
+      CREATE TABLE IF NOT EXISTS attempts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS undelivered (key TEXT PRIMARY KEY, trader_id TEXT NOT NULL);
+    `);
+  }
+
+  row(key: string): BookOrderRow | undefined {
+    return this.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE key = ?", key).toArray()[0];
+  }
+
+  /** The venue's whole view of the order under `key`, or null when it never received it. */
+  report(key: string): VenueReport | null {
+    const row = this.row(key);
+    return row ? toReport(row) : null;
+  }
+
+  working(): BookOrderRow[] {
+    return this.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE state = 'WORKING'").toArray();
+  }
+
+  hasWorking(): boolean {
+    return this.sql.exec("SELECT 1 FROM orders WHERE state = 'WORKING' LIMIT 1").toArray().length > 0;
+  }
+
+  /** Writes the order's state and answers with its report. */
+  record(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered = false): VenueReport {
+    const filled = fills.reduce((n, f) => n + f.quantity, 0);
+    const spent = fills.reduce((n, f) => n + f.quantity * f.priceCents, 0);
+    this.sql.exec(
+      `INSERT INTO orders (key, body, state, filled, spent_cents, triggered, fills, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET state = excluded.state, filled = excluded.filled, spent_cents = excluded.spent_cents,
+         triggered = excluded.triggered, fills = excluded.fills, reason = excluded.reason`,
+      order.key, JSON.stringify(order), state, filled, spent, triggered ? 1 : 0, JSON.stringify(fills), reason,
+    );
+    return { key: order.key, orderId: order.orderId, state, fills, reason, triggered };
+  }
+
+  /** Ends a working order (cancel or expiry); returns its report. */
+  end(key: string, final: "CANCELLED" | "EXPIRED", reason: string): VenueReport {
+    this.sql.exec("UPDATE orders SET state = ?, reason = ? WHERE key = ?", final, reason, key);
+    return toReport(this.row(key)!);
+  }
+
+  /** Counts one more attempt at `key` (from 1); fault injection decides by it. */
+  countAttempt(key: string): number {
+    return this.sql.exec<{ n: number }>("INSERT INTO attempts (key, n) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1 RETURNING n", key).one().n;
+  }
+
+  /** The desk of `traderId` is owed the current report of `key` (delivered at least once, by alarm if need be). */
+  owe(key: string, traderId: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO undelivered (key, trader_id) VALUES (?, ?)", key, traderId);
+  }
+
+  owed(): { key: string; trader_id: string }[] {
+    return this.sql.exec<{ key: string; trader_id: string }>("SELECT key, trader_id FROM undelivered").toArray();
+  }
+
+  delivered(key: string): void {
+    this.sql.exec("DELETE FROM undelivered WHERE key = ?", key);
+  }
+
+  /** Every order key the venue holds, with what it executed: fault drills check "never twice" with this. */
+  executions(): { key: string; order_id: string; state: string; filled: number; fills: number }[] {
+    return this.sql
+      .exec<BookOrderRow>("SELECT * FROM orders ORDER BY key")
+      .toArray()
+      .map((row) => {
+        const report = toReport(row);
+        return { key: row.key, order_id: report.orderId, state: row.state, filled: row.filled, fills: report.fills.length };
+      });
+  }
+}
+
+/** New fills after `previous`, numbered on from them: a fill's id is `<key>:<n>`, stable across reports. */
+export function appendFills(key: string, previous: VenueFill[], slices: Slice[]): VenueFill[] {
+  const at = new Date().toISOString();
+  return [
+    ...previous,
+    ...slices.map((s, i) => ({ id: `${key}:${previous.length + i + 1}`, quantity: s.quantity, priceCents: s.priceCents, timestamp: at })),
+  ];
+}
+
+const StoredOrder = z.object({ orderId: z.string() });
+
+export function toReport(row: BookOrderRow): VenueReport {
+  return {
+    key: row.key,
+    orderId: StoredOrder.parse(JSON.parse(row.body)).orderId,
+    state: row.state as VenueState,
+    fills: JSON.parse(row.fills) as VenueFill[],
+    reason: row.reason,
+    triggered: row.triggered === 1,
+  };
+}
+
+/** What matching needs of an order, with what it has done so far. */
+export function executable(order: VenueOrder, filled: number, spentCents: number, triggered: boolean): Executable {
+  return {
+    side: order.side, orderType: order.orderType, quantity: order.quantity, limitCents: order.limitCents,
+    stopCents: order.stopCents, protectCents: order.protectCents, maxCostCents: order.maxCostCents,
+    timeInForce: order.timeInForce, filled, spentCents, triggered,
+  };
+}
