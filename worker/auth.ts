@@ -8,6 +8,8 @@ import { ROLES, type AppEnv, type Role } from "./context";
 export interface Identity {
   sub: string;
   role: Role;
+  /** When the token expires (epoch ms, from its required `exp` claim): a socket opened with it closes then. */
+  expiresAt: number;
 }
 
 let jwks: { url: string; set: ReturnType<typeof createRemoteJWKSet> } | null = null;
@@ -48,7 +50,8 @@ export async function verifyToken(token: string, env: Env): Promise<Identity> {
   if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
     throw new ApiError("UNAUTHORIZED", `Token role must be one of ${ROLES.join(", ")}`);
   }
-  return { sub: payload.sub, role: role as Role };
+  // jose has checked that `exp` is present, a number, and in the future.
+  return { sub: payload.sub, role: role as Role, expiresAt: (payload.exp as number) * 1000 };
 }
 
 function tokenProblem(err: unknown): string {

@@ -266,7 +266,9 @@ export class TraderDesk extends DurableObject<Env> {
       return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
     }
     this.bind(traderId);
-    return this.sockets.accept(request, traderId);
+    const response = this.sockets.accept(request, traderId, this.env);
+    if (response.status === 101) this.background.arm(); // the alarm also closes the socket when its token expires
+    return response;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
