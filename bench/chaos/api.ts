@@ -15,9 +15,12 @@ export const Order = z.object({
   quantity: z.number().int(),
   order_type: z.string(),
   time_in_force: z.string(),
+  price: z.number().nullable(),
+  stop_price: z.number().nullable(),
   status: Status,
   filled_quantity: z.number().int(),
   avg_fill_price: z.number().nullable(),
+  reason: z.string().nullable(),
   updated_at: z.string(),
 });
 export type Order = z.infer<typeof Order>;
@@ -45,7 +48,8 @@ export const Account = z.object({
   trader_id: z.string(),
   cash: z.number(),
   reserved: z.number(),
-  positions: z.array(z.object({ symbol: z.string(), quantity: z.number().int(), avg_price: z.number() })),
+  /** avg_price: the average cost in dollars (micro-dollar precision); realized_pl: the sales' P&L, dollars to the cent. */
+  positions: z.array(z.object({ symbol: z.string(), quantity: z.number().int(), avg_price: z.number(), realized_pl: z.number() })),
 });
 export type Account = z.infer<typeof Account>;
 

@@ -3,7 +3,7 @@
 import type { FinalState } from "./collect.ts";
 import type { D1Snapshot } from "./d1.ts";
 import type { FaultFigures } from "./faults.ts";
-import type { SubmitRecord } from "./load.ts";
+import type { PriceMove, SubmitRecord } from "./load.ts";
 import type { InstrumentSpec } from "./scenario.ts";
 import type { SettleFigures } from "./settle.ts";
 
@@ -25,6 +25,12 @@ export interface DrillEvidence {
   submits: readonly SubmitRecord[];
   settle: SettleFigures;
   faults: FaultFigures;
+  /** The admin's price moves, in the order they were made (one at a time). */
+  moves: readonly PriceMove[];
+  /** Per order, Date.now() when the drill first asked to cancel it (during the flow or in the final cancels). */
+  cancelSentAt: ReadonlyMap<string, number>;
+  /** The desk's PRICE_BAND_PCT: a BUY stop reserves its stop price plus this much. */
+  bandPct: number;
 }
 
 export class Check {

@@ -5,10 +5,14 @@ import { z } from "zod";
 import { ROOT, wrangler } from "../server.ts";
 
 const D1Order = z.object({ id: z.string(), trader_id: z.string(), status: z.string(), quantity: z.number(), filled_quantity: z.number(), filled_notional_cents: z.number() });
-const D1Fill = z.object({ id: z.string(), order_id: z.string(), trader_id: z.string(), quantity_filled: z.number(), price_cents: z.number() });
+const D1Fill = z.object({
+  id: z.string(), order_id: z.string(), trader_id: z.string(), symbol: z.string(), quantity_filled: z.number(), price_cents: z.number(), realized_pl_micros: z.number().nullable(),
+});
 const D1Log = z.object({ id: z.string(), order_id: z.string(), trader_id: z.string(), chain_seq: z.number(), action: z.string() });
 const D1Account = z.object({ trader_id: z.string(), cash_cents: z.number(), reserved_cents: z.number() });
-const D1Position = z.object({ trader_id: z.string(), symbol: z.string(), quantity: z.number(), cost_cents: z.number() });
+const D1Position = z.object({
+  trader_id: z.string(), symbol: z.string(), quantity: z.number(), cost_cents: z.number(), avg_price_micros: z.number(), realized_pl_micros: z.number(),
+});
 
 export interface D1Snapshot {
   orders: z.infer<typeof D1Order>[];
@@ -26,10 +30,10 @@ export async function readD1(persistDir: string, cwd: string | null, traderPrefi
   const mine = `trader_id LIKE '${traderPrefix}%'`;
   const command = [
     `SELECT id, trader_id, status, quantity, filled_quantity, filled_notional_cents FROM orders WHERE ${mine}`,
-    `SELECT id, order_id, trader_id, quantity_filled, price_cents FROM fills WHERE ${mine}`,
+    `SELECT id, order_id, trader_id, symbol, quantity_filled, price_cents, realized_pl_micros FROM fills WHERE ${mine}`,
     `SELECT id, order_id, trader_id, chain_seq, action FROM execution_logs WHERE ${mine} ORDER BY trader_id, chain_seq`,
     `SELECT trader_id, cash_cents, reserved_cents FROM accounts WHERE ${mine}`,
-    `SELECT trader_id, symbol, quantity, cost_cents FROM positions WHERE ${mine}`,
+    `SELECT trader_id, symbol, quantity, cost_cents, avg_price_micros, realized_pl_micros FROM positions WHERE ${mine}`,
   ].join("; ");
   const out = await wrangler(cwd ?? ROOT, ["d1", "execute", "fillwire", "--local", "--persist-to", persistDir, "--json", "--command", command]);
   const sets = z.array(z.unknown()).parse(JSON.parse(out));

@@ -11,7 +11,7 @@ import { readD1, type D1Snapshot } from "./d1.ts";
 import { faultPlan, FaultSchedule, type FaultFigures } from "./faults.ts";
 import { checkAll, type Invariant } from "./invariants.ts";
 import { Load, type DrillTrader, type PriceMove } from "./load.ts";
-import { DEPTH, drillInstruments, planOrders, START_CASH_CENTS, START_SHARES } from "./scenario.ts";
+import { DEPTH, drillInstruments, planOrders, PRICE_BAND_PCT, START_CASH_CENTS, START_SHARES } from "./scenario.ts";
 import { settle, type SettleFigures } from "./settle.ts";
 import { EventStream } from "./streams.ts";
 
@@ -45,6 +45,8 @@ export interface ChaosOptions {
 export interface LoadFigures {
   submitted: number;
   acknowledged: number;
+  /** Submits priced again from the reference price a 400 named, by that first refusal. */
+  repriced: Record<string, number>;
   /** Per kind of order: the answers to its submits, and the statuses its orders ended in. */
   byKind: Record<string, Record<string, number>>;
   outcomes: Record<string, Record<string, number>>;
@@ -70,7 +72,7 @@ export interface ChaosResult {
     seed: number;
     rate: number;
     sockets: number;
-    instruments: { symbol: string; price: number; depth: number }[];
+    instruments: { symbol: string; price: number; tick: number; depth: number }[];
     startingCash: number;
     startingShares: number;
   };
@@ -107,7 +109,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.log(`run ${runId}: ${o.traders} traders, ${o.orders} orders, seed ${o.seed}, ${o.rate} orders/s on ${server.url}`);
 
     for (const i of instruments) {
-      await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}`, tokens.admin, { price: i.priceCents / 100, tick_size: 0.01, depth: DEPTH, tradable: true }, 200);
+      const made = await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}`, tokens.admin, { price: i.priceCents / 100, tick_size: i.tickCents / 100, depth: DEPTH, tradable: true }, 200);
+      // Every price the drill sends is a whole number of this tick: check the venue took it.
+      const settings = JSON.parse(made.text) as { price?: number; tick_size?: number };
+      if (settings.tick_size !== i.tickCents / 100 || settings.price !== i.priceCents / 100) throw new Error(`${i.symbol}: the venue answered ${made.text.slice(0, 300)}`);
       await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}/faults`, tokens.admin, {}, 200);
     }
     const positions = instruments.map((i) => ({ symbol: i.symbol, quantity: START_SHARES, avg_price: i.priceCents / 100 }));
@@ -173,7 +178,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     o.log(`D1 read in ${((performance.now() - mark) / 1000).toFixed(1)} s; checking`);
 
-    const invariants = checkAll({ instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, faults: faults.figures });
+    const cancelSentAt = new Map(settled.cancelSent);
+    for (const c of load.cancels) cancelSentAt.set(c.orderId, Math.min(c.sentAt, cancelSentAt.get(c.orderId) ?? Infinity));
+    const bandPct = Number(server.vars.PRICE_BAND_PCT ?? PRICE_BAND_PCT);
+    const invariants = checkAll({
+      instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, faults: faults.figures, moves: load.moves, cancelSentAt, bandPct,
+    });
     const acked = load.submits.filter((s) => s.orderId !== null);
     const byKind: Record<string, Record<string, number>> = {};
     for (const s of load.submits) {
@@ -211,12 +221,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ok: invariants.every((i) => i.ok),
       settings: {
         url: server.url, ownServer: server.owned, vars: server.vars, traders: o.traders, orders: o.orders, seed: o.seed, rate: o.rate, sockets,
-        instruments: instruments.map((i) => ({ symbol: i.symbol, price: i.priceCents / 100, depth: DEPTH })),
+        instruments: instruments.map((i) => ({ symbol: i.symbol, price: i.priceCents / 100, tick: i.tickCents / 100, depth: DEPTH })),
         startingCash: START_CASH_CENTS / 100, startingShares: START_SHARES,
       },
       notes,
       load: {
-        submitted: load.submits.length, acknowledged: acked.length, byKind, outcomes, submitMs: summarize(load.submits.map((s) => s.ms)),
+        submitted: load.submits.length, acknowledged: acked.length, repriced: tally(load.submits.filter((s) => s.repricedAfter).map((s) => s.repricedAfter!)), byKind, outcomes, submitMs: summarize(load.submits.map((s) => s.ms)),
         cancels: tally(load.cancels.map((c) => (c.status === 200 ? "200" : (c.code ?? String(c.status))))),
         priceMoves: load.moves, priceMoveErrors: load.moveErrors,
         durationS: Math.round(durationS * 10) / 10, ordersPerSecond: Math.round((load.submits.length / durationS) * 10) / 10,

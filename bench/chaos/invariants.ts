@@ -1,9 +1,11 @@
 // The promises the drill checks, as pure functions over what it collected: each returns pass/fail, the
 // counts behind it, and the first few violations with enough detail to find them. This file holds the
-// order-level ones and the list; ledgers.ts (money and D1) and trail.ts (events, audit, faults) the rest.
+// order-level ones and the list; ledgers.ts (money and D1), stops.ts (stops and gaps) and trail.ts (events,
+// audit, faults) the rest.
 import { cents, FINAL } from "./api.ts";
 import { allOrders, Check, sum, type DrillEvidence, type Invariant } from "./check.ts";
 import { accountsReconcile, d1ExactlyOnce } from "./ledgers.ts";
+import { stopsTriggered } from "./stops.ts";
 import { auditChain, eventsDelivered, eventsMatchAudit, faultsExercised } from "./trail.ts";
 
 export type { DrillEvidence, Invariant } from "./check.ts";
@@ -17,6 +19,7 @@ export function acknowledged(e: DrillEvidence): Invariant {
   c.add("refused at submit (4xx)", e.submits.filter((s) => s.orderId === null && s.status >= 400 && s.status < 500).length);
   c.add("no answer after retries", e.submits.filter((s) => s.orderId === null && (s.status === 0 || s.status >= 500)).length);
   c.add("submits retried", e.submits.filter((s) => s.tries > 1).length);
+  c.add("re-priced from the reference price a 400 named", e.submits.filter((s) => s.repriced > 0).length);
   for (const s of acked) {
     const o = desk.get(s.orderId!);
     if (!o) c.fail(`${s.trader}: order ${s.orderId} was acknowledged (201) but the desk does not have it`);
@@ -83,12 +86,12 @@ export function fillsSum(e: DrillEvidence): Invariant {
   return c.done();
 }
 
-const CHECKS = [acknowledged, noDoubleExecution, fillsSum, accountsReconcile, d1ExactlyOnce, eventsDelivered, eventsMatchAudit, auditChain, faultsExercised];
+const CHECKS = [acknowledged, noDoubleExecution, fillsSum, accountsReconcile, stopsTriggered, d1ExactlyOnce, eventsDelivered, eventsMatchAudit, auditChain, faultsExercised];
 
 /** The ids of the invariants, in the order checkAll returns them. */
 export const INVARIANT_IDS = [
-  "acknowledged", "no-double-execution", "fills-sum", "accounts-reconcile", "d1-exactly-once", "events-delivered", "events-match-audit",
-  "audit-chain", "faults-exercised",
+  "acknowledged", "no-double-execution", "fills-sum", "accounts-reconcile", "stops-triggered", "d1-exactly-once", "events-delivered",
+  "events-match-audit", "audit-chain", "faults-exercised",
 ] as const;
 
 export function checkAll(e: DrillEvidence): Invariant[] {

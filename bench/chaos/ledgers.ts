@@ -1,64 +1,139 @@
-// The ledgers agree: each account's cash and shares replayed from its fills, and D1's copy of every order,
-// fill, audit row, account and position against what the desks hold.
+// The ledgers agree: each account's cash, shares, average cost and realized P&L replayed from its fills, and
+// D1's copy of every order, fill, audit row, account and position against what the desks hold.
 import { cents, type OrderWithFills } from "./api.ts";
 import { allOrders, Check, FILL_EVENTS, type DrillEvidence, type Invariant } from "./check.ts";
 import type { TraderState } from "./collect.ts";
 import { START_CASH_CENTS, START_SHARES, type InstrumentSpec } from "./scenario.ts";
 
-/** Cash, shares and cost per symbol, replayed from the starting balance over the desk's fills in the order it applied them. */
-function replayAccount(t: TraderState, instruments: readonly InstrumentSpec[]): { cashCents: number; positions: Map<string, { quantity: number; costCents: number }> } {
-  const positions = new Map(instruments.map((i) => [i.symbol, { quantity: START_SHARES, costCents: START_SHARES * i.priceCents }]));
+/** Micro-dollars (1e-6 $) in a cent. */
+const MICROS_PER_CENT = 10_000n;
+
+/** n / d rounded half up, for n >= 0 and d > 0 (BigInt: avg x shares passes 2^53 on large positions). */
+const divHalfUp = (n: bigint, d: bigint) => (2n * n + d) / (2n * d);
+
+/** A position as the average-cost model keeps it: shares, average cost and realized P&L in micro-dollars. */
+interface Holding {
+  quantity: number;
+  avgMicros: bigint;
+  realizedMicros: bigint;
+  /** The fewest shares it held after any fill (a position must never go negative). */
+  lowest: number;
+}
+
+interface Replayed {
+  cashCents: number;
+  /** The least cash the account held after any fill, in the order the desk applied them. */
+  lowestCashCents: number;
+  positions: Map<string, Holding>;
+  /** Each fill's realized P&L in micro-dollars: (price - avg) x shares for a sale, null for a buy. */
+  realizedByFill: Map<string, bigint | null>;
+}
+
+/**
+ * Cash and positions replayed from the starting balance over the desk's fills in the order it applied them,
+ * under average cost (an oracle written from the rules, not from worker/trader/ledger.ts): a buy blends the
+ * average, avg = round_half_up((avg x held + price x bought) / (held + bought)) in micro-dollars; a sale
+ * leaves it unchanged and realizes (price - avg) x sold; a position sold to 0 shares has an average of 0.
+ */
+function replayAccount(t: TraderState, instruments: readonly InstrumentSpec[]): Replayed {
+  const positions = new Map<string, Holding>(
+    instruments.map((i) => [i.symbol, { quantity: START_SHARES, avgMicros: BigInt(i.priceCents) * MICROS_PER_CENT, realizedMicros: 0n, lowest: START_SHARES }]),
+  );
   const orders = new Map(t.orders.map((o) => [o.id, o]));
   const fills = new Map(t.orders.flatMap((o) => o.fills.map((f) => [f.id, f] as const)));
+  const realizedByFill = new Map<string, bigint | null>();
   let cashCents = START_CASH_CENTS;
-  const applied = new Set<string>();
+  let lowestCashCents = cashCents;
   const apply = (o: OrderWithFills, fillId: string) => {
     const f = fills.get(fillId);
-    if (!f || applied.has(fillId)) return;
-    applied.add(fillId);
-    const value = f.quantity_filled * cents(f.price_at_fill);
-    const p = positions.get(o.symbol) ?? { quantity: 0, costCents: 0 };
+    if (!f || realizedByFill.has(fillId)) return;
+    const q = f.quantity_filled;
+    const priceMicros = BigInt(cents(f.price_at_fill)) * MICROS_PER_CENT;
+    const p = positions.get(o.symbol) ?? { quantity: 0, avgMicros: 0n, realizedMicros: 0n, lowest: 0 };
+    let next: Holding;
     if (o.side === "BUY") {
-      cashCents -= value;
-      positions.set(o.symbol, { quantity: p.quantity + f.quantity_filled, costCents: p.costCents + value });
+      cashCents -= q * cents(f.price_at_fill);
+      const held = BigInt(Math.max(0, p.quantity));
+      const total = held + BigInt(q);
+      next = { ...p, quantity: p.quantity + q, avgMicros: divHalfUp(p.avgMicros * held + priceMicros * BigInt(q), total) };
+      realizedByFill.set(fillId, null);
     } else {
-      cashCents += value;
-      const costOut = p.quantity > 0 ? Math.round((p.costCents * f.quantity_filled) / p.quantity) : 0;
-      positions.set(o.symbol, { quantity: p.quantity - f.quantity_filled, costCents: p.costCents - costOut });
+      cashCents += q * cents(f.price_at_fill);
+      const realized = (priceMicros - p.avgMicros) * BigInt(q);
+      const left = p.quantity - q;
+      next = { ...p, quantity: left, avgMicros: left === 0 ? 0n : p.avgMicros, realizedMicros: p.realizedMicros + realized };
+      realizedByFill.set(fillId, realized);
     }
+    next.lowest = Math.min(p.lowest, next.quantity);
+    positions.set(o.symbol, next);
+    lowestCashCents = Math.min(lowestCashCents, cashCents);
   };
-  // The desk's event log carries each fill's id in the order the desk applied them (which moves cost basis).
+  // The desk's event log carries each fill's id in the order the desk applied them (which moves the average).
   for (const ev of [...t.deskEvents].sort((a, b) => a.seq - b.seq)) {
     const o = orders.get(ev.orderId);
     if (o && ev.fillId && FILL_EVENTS.has(ev.event)) apply(o, ev.fillId);
   }
   for (const o of t.orders) for (const f of o.fills) apply(o, f.id); // any fill without an event still counts
-  return { cashCents, positions };
+  return { cashCents, lowestCashCents, positions, realizedByFill };
 }
 
 export function accountsReconcile(e: DrillEvidence): Invariant {
-  const c = new Check("accounts-reconcile", "Each account's cash and positions reconcile exactly with its fills (to the cent) and with D1; reserved is 0");
+  const c = new Check(
+    "accounts-reconcile",
+    "Cash and positions reconcile with the fills (cash to the cent, average cost and realized P&L to the micro-dollar) and with D1; never negative; reserved is 0",
+  );
+  const d1Fills = new Map((e.d1?.fills ?? []).map((f) => [f.id, f]));
   for (const t of e.state.traders) {
     c.add("accounts");
     const want = replayAccount(t, e.instruments);
     const cash = cents(t.account.cash);
     c.add("cents moved by fills", Math.abs(want.cashCents - START_CASH_CENTS));
     c.expect(cash === want.cashCents, () => `${t.id}: cash ${cash / 100}, fills say ${want.cashCents / 100} (off by ${(cash - want.cashCents) / 100})`);
+    c.expect(want.lowestCashCents >= 0 && cash >= 0, () => `${t.id}: cash went negative (lowest ${want.lowestCashCents / 100} after a fill, now ${cash / 100})`);
     c.expect(t.account.reserved === 0, () => `${t.id}: reserved ${t.account.reserved} with nothing working`);
     const d1Account = e.d1?.accounts.find((a) => a.trader_id === t.id);
     if (e.d1) {
       c.expect(d1Account?.cash_cents === cash && d1Account.reserved_cents === 0, () => `${t.id}: D1 account ${JSON.stringify(d1Account)} vs API cash ${cash} reserved 0`);
     }
+    // Each sale fill's realized P&L, as D1 holds it, summed per symbol.
+    const d1RealizedBySymbol = new Map<string, bigint>();
+    for (const o of t.orders) {
+      for (const f of o.fills) {
+        c.add(o.side === "BUY" ? "buy fills" : "sale fills");
+        const expected = want.realizedByFill.get(f.id);
+        if (expected === undefined || !e.d1) continue;
+        const row = d1Fills.get(f.id);
+        if (!row) continue; // d1-exactly-once names a missing fill
+        const got = row.realized_pl_micros === null ? null : BigInt(row.realized_pl_micros);
+        c.expect(got === expected, () => `fill ${f.id} (${o.side} ${f.quantity_filled} @ ${f.price_at_fill}): D1 realized_pl_micros ${row.realized_pl_micros}, the average cost says ${expected ?? "null (a buy)"}`);
+        if (o.side === "SELL" && got !== null) d1RealizedBySymbol.set(o.symbol, (d1RealizedBySymbol.get(o.symbol) ?? 0n) + got);
+      }
+    }
     for (const [symbol, p] of want.positions) {
       c.add("positions");
+      c.add("net realized P&L, cents", Math.round(Number(p.realizedMicros) / 10_000));
+      c.expect(p.lowest >= 0, () => `${t.id} ${symbol}: the position went negative (${p.lowest} shares after a fill)`);
       const api = t.account.positions.find((x) => x.symbol === symbol);
       const quantity = api?.quantity ?? 0;
       c.expect(quantity === p.quantity, () => `${t.id} ${symbol}: holds ${quantity}, fills say ${p.quantity}`);
-      const avg = p.quantity > 0 ? Math.round((p.costCents / p.quantity) * 100) / 10_000 : 0;
-      if (api) c.expect(api.avg_price === avg, () => `${t.id} ${symbol}: avg_price ${api.avg_price}, fills say ${avg}`);
+      c.expect(quantity >= 0, () => `${t.id} ${symbol}: the API shows ${quantity} shares`);
+      if (api) {
+        // avg_price is dollars at micro-dollar precision; realized_pl is dollars rounded to the cent.
+        c.expect(Math.round(api.avg_price * 1_000_000) === Number(p.avgMicros), () => `${t.id} ${symbol}: avg_price ${api.avg_price}, the average cost of the fills is ${Number(p.avgMicros) / 1_000_000}`);
+        const realizedCents = Number(p.realizedMicros) / 10_000;
+        c.expect(Math.abs(api.realized_pl * 100 - realizedCents) <= 0.5 + 1e-6, () => `${t.id} ${symbol}: realized_pl ${api.realized_pl}, the sales realized ${realizedCents / 100}`);
+      }
       if (e.d1) {
         const row = e.d1.positions.find((x) => x.trader_id === t.id && x.symbol === symbol);
-        c.expect((row?.quantity ?? 0) === p.quantity && (p.quantity === 0 || row?.cost_cents === p.costCents), () => `${t.id} ${symbol}: D1 ${JSON.stringify(row)} vs fills ${p.quantity} shares, cost ${p.costCents}`);
+        const cost = divHalfUp(p.avgMicros * BigInt(p.quantity), MICROS_PER_CENT);
+        const same =
+          (row?.quantity ?? 0) === p.quantity &&
+          (row === undefined
+            ? p.quantity === 0 && p.realizedMicros === 0n
+            : BigInt(row.avg_price_micros) === p.avgMicros && BigInt(row.realized_pl_micros) === p.realizedMicros && BigInt(row.cost_cents) === cost);
+        c.expect(same, () => `${t.id} ${symbol}: D1 ${JSON.stringify(row)} vs fills ${p.quantity} shares, avg ${p.avgMicros} micros, realized ${p.realizedMicros} micros, cost ${cost} cents`);
+        const salesSum = d1RealizedBySymbol.get(symbol) ?? 0n;
+        c.expect(salesSum === p.realizedMicros, () => `${t.id} ${symbol}: D1's sale fills realized ${salesSum} micros in all, the position ${p.realizedMicros}`);
       }
     }
   }

@@ -1,10 +1,14 @@
 // The drill's order flow: every trader sends its planned orders one after another, paced so that the whole
 // run keeps a steady global rate; it cancels some resting orders a moment after their 201, and an admin
-// moves prices now and then so that resting limit and stop orders fill. A client that gets no answer (a
-// network error, a 5xx while a desk restarts) retries with the same client_order_id, as a real one would.
+// moves prices now and then so that resting limit and stop orders fill. Every third move is a gap: 8-20% in
+// one move, down through the resting SELL stops of an instrument or up through its BUY stops. A client that
+// gets no answer (a network error, a 5xx while a desk restarts) retries with the same client_order_id, as a
+// real one would; one told its price is on the wrong side of, or too far from, the desk's reference price
+// (a quote that moved under it) prices the order again from that reference and sends it again.
+import { FINAL_EVENTS } from "../clients.ts";
 import { errorCode, type HttpResult } from "../http.ts";
 import type { Api } from "./api.ts";
-import { nextPrice, orderBody, random, type InstrumentSpec, type OrderBody, type OrderKind, type PlannedOrder } from "./scenario.ts";
+import { gapPrice, nextPrice, orderBody, random, STOP_KINDS, type InstrumentSpec, type OrderBody, type OrderKind, type PlannedOrder } from "./scenario.ts";
 import type { EventStream } from "./streams.ts";
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -28,20 +32,37 @@ export interface SubmitRecord {
   /** Date.now() when the 201 arrived. */
   ackedAt: number | null;
   ms: number;
+  /** Times the order was priced again from the reference price a 400 named (its price had moved meanwhile). */
+  repriced: number;
+  /** The first refusal that led to a re-pricing ("400 VALIDATION_ERROR stop_price", "400 PRICE_OUT_OF_BAND"), or null. */
+  repricedAfter: string | null;
 }
 
 export interface CancelRecord {
   trader: string;
   orderId: string;
+  /** Date.now() when the first cancel request was sent. */
+  sentAt: number;
   status: number;
   code: string | null;
   tries: number;
 }
 
+export type MoveKind = "drift" | "gap-down" | "gap-up";
+
 export interface PriceMove {
   symbol: string;
+  kind: MoveKind;
+  /** The price before the move, and after (dollars). */
+  from: number;
   price: number;
+  /** When the admin's request was sent, and when its 200 came back (ISO; ms since the epoch in sentMs/doneMs). */
+  sentAt: string;
   at: string;
+  sentMs: number;
+  doneMs: number;
+  /** For a gap: the stops the drill knew to be resting on the side it jumped through, when it was sent. */
+  restingStops: number;
 }
 
 /** Statuses worth trying again with the same client_order_id. */
@@ -67,6 +88,10 @@ export class Load {
   readonly prices: Map<string, number>;
   private done = 0;
   private moving: Promise<void> = Promise.resolve();
+  private moveCount = 0;
+  /** Per symbol, the admin move on its way: orders of that symbol are priced once it is done. */
+  private readonly moveInFlight = new Map<string, Promise<void>>();
+  private readonly cancelSent = new Set<string>();
   private readonly moveRandom: () => number;
   private readonly total: number;
   private readonly moveEvery: number;
@@ -87,6 +112,15 @@ export class Load {
     this.moveRandom = random(options.seed ^ 0x9e3779b9);
     this.total = plan.reduce((n, p) => n + p.length, 0);
     this.moveEvery = Math.max(4, Math.floor(this.total / 30));
+  }
+
+  /** Stop orders acknowledged and, as far as the drill's streams know, resting untriggered (not final, no cancel sent). */
+  private restingStops(symbol: string, side: "BUY" | "SELL"): number {
+    const streamOf = new Map(this.traders.map((t) => [t.id, t.streams[0]!]));
+    const gone = new Set([...FINAL_EVENTS, "order.triggered"]);
+    return this.submits.filter(
+      (s) => s.orderId !== null && STOP_KINDS.has(s.kind) && s.body.symbol === symbol && s.body.side === side && !this.cancelSent.has(s.orderId) && !streamOf.get(s.trader)!.has(s.orderId, gone),
+    ).length;
   }
 
   /** Orders acknowledged since `sinceMs` (of one kind), oldest first: the fault schedule picks desks to restart from them. */
@@ -131,16 +165,28 @@ export class Load {
   }
 
   private async submit(trader: DrillTrader, planned: PlannedOrder, clientOrderId: string): Promise<SubmitRecord> {
-    const body = orderBody(planned, this.prices.get(planned.symbol)!);
+    await this.moveInFlight.get(planned.symbol); // the drill's own move of this price: wait for it, then price the order
+    const spec = this.options.instruments.find((i) => i.symbol === planned.symbol)!;
+    let body = orderBody(planned, this.prices.get(planned.symbol)!, spec.tickCents);
     const t0 = performance.now();
     let last: HttpResult | null = null;
     let tries = 0;
+    let repriced = 0;
+    let repricedAfter: string | null = null;
     for (; tries < 6; tries++) {
-      if (tries > 0) await sleep(150 * 2 ** (tries - 1));
+      if (tries > 0 && retryable(last)) await sleep(150 * 2 ** (tries - 1));
       try {
         last = await this.api.http.send("POST", "/api/v1/orders", { token: trader.token, body: { ...body, client_order_id: clientOrderId }, timeoutMs: 15_000 });
       } catch {
         last = null;
+      }
+      const reference = repriced < 2 ? referencePriceOf(last) : null;
+      if (reference !== null) {
+        // A refused request uses up no key: the same client_order_id goes again, priced from the desk's reference.
+        repricedAfter ??= refusal(last!);
+        repriced++;
+        body = orderBody(planned, reference, spec.tickCents);
+        continue;
       }
       if (!retryable(last)) break;
     }
@@ -148,11 +194,13 @@ export class Load {
     const orderId = acked ? orderIdOf(last!.text) : null;
     return {
       trader: trader.id, kind: planned.kind, body, clientOrderId, status: last?.status ?? 0, code: last && !acked ? errorCode(last) : last ? null : "network",
-      tries: Math.min(tries + 1, 6), orderId, ackedAt: acked ? Date.now() : null, ms: Math.round(performance.now() - t0),
+      tries: Math.min(tries + 1, 6), orderId, ackedAt: acked ? Date.now() : null, ms: Math.round(performance.now() - t0), repriced, repricedAfter,
     };
   }
 
   private async cancel(trader: DrillTrader, orderId: string): Promise<CancelRecord> {
+    const sentAt = Date.now();
+    this.cancelSent.add(orderId);
     let last: HttpResult | null = null;
     let tries = 0;
     for (; tries < 5; tries++) {
@@ -164,18 +212,78 @@ export class Load {
       }
       if (last && last.status < 500) break;
     }
-    return { trader: trader.id, orderId, status: last?.status ?? 0, code: last && last.status !== 200 ? errorCode(last) : last ? null : "network", tries: Math.min(tries + 1, 5) };
+    return { trader: trader.id, orderId, sentAt, status: last?.status ?? 0, code: last && last.status !== 200 ? errorCode(last) : last ? null : "network", tries: Math.min(tries + 1, 5) };
   }
 
-  /** An admin moves one instrument's price; resting orders it crosses fill at the venue. */
+  /**
+   * An admin moves one instrument's price; resting orders it crosses fill at the venue. Every third move is
+   * a gap of 8-20% through the stops resting on one side: the fast instrument and direction with the most
+   * of them (down through SELL stops, up through BUY stops). The others drift within 2.5% of the starting
+   * price (a drift back from a gapped price is itself a jump of that size).
+   */
   private async movePrice(): Promise<void> {
+    const n = this.moveCount++;
     const all = this.options.instruments;
-    const spec = all[Math.floor(this.moveRandom() * all.length)]!;
-    const priceCents = nextPrice(this.moveRandom, spec);
+    let spec: InstrumentSpec;
+    let kind: MoveKind = "drift";
+    let restingStops = 0;
+    if (n % 3 === 2) {
+      // Gaps alternate down and up. A gap does not go further than 25% from the starting price, so one
+      // instrument cannot run away: one already far out gaps back the other way.
+      const wanted: MoveKind = Math.floor(n / 3) % 2 === 0 ? "gap-down" : "gap-up";
+      const candidates = all.filter((i) => !i.slow).map((i) => {
+        const at = this.prices.get(i.symbol)! / i.priceCents;
+        const gap: MoveKind = at < 0.9 ? "gap-up" : at > 1.1 ? "gap-down" : wanted;
+        return { spec: i, kind: gap, resting: this.restingStops(i.symbol, gap === "gap-down" ? "SELL" : "BUY") };
+      });
+      // The wanted direction first, then the most stops resting on its side; ties (none resting, say) broken
+      // by the seeded generator.
+      const tie = new Map(candidates.map((c) => [c, this.moveRandom()]));
+      candidates.sort((a, b) => Number(b.kind === wanted) - Number(a.kind === wanted) || b.resting - a.resting || tie.get(a)! - tie.get(b)!);
+      ({ spec, kind, resting: restingStops } = candidates[0]!);
+    } else {
+      spec = all[Math.floor(this.moveRandom() * all.length)]!;
+    }
+    const fromCents = this.prices.get(spec.symbol)!;
+    const priceCents = kind === "drift" ? nextPrice(this.moveRandom, spec) : gapPrice(this.moveRandom, spec, fromCents, kind === "gap-down" ? "down" : "up");
     const price = priceCents / 100;
-    await this.api.adminWrite("PUT", `/api/v1/admin/instruments/${spec.symbol}`, this.adminToken, { price }, 200);
+    const sentMs = Date.now();
+    const request = this.api.adminWrite("PUT", `/api/v1/admin/instruments/${spec.symbol}`, this.adminToken, { price }, 200);
+    const settled = request.then(() => undefined, () => undefined);
+    this.moveInFlight.set(spec.symbol, settled);
+    try {
+      await request;
+    } finally {
+      if (this.moveInFlight.get(spec.symbol) === settled) this.moveInFlight.delete(spec.symbol);
+    }
+    const doneMs = Date.now();
     this.prices.set(spec.symbol, priceCents);
-    this.moves.push({ symbol: spec.symbol, price, at: new Date().toISOString() });
+    this.moves.push({
+      symbol: spec.symbol, kind, from: fromCents / 100, price, sentAt: new Date(sentMs).toISOString(), at: new Date(doneMs).toISOString(), sentMs, doneMs, restingStops,
+    });
+  }
+}
+
+/** The reference price (cents) a 400 names when an order's price sits on the wrong side of it or outside its band. */
+function referencePriceOf(r: HttpResult | null): number | null {
+  if (!r || r.status !== 400) return null;
+  try {
+    const body = JSON.parse(r.text) as { error?: unknown; details?: { reference_price?: unknown } };
+    const ref = body.details?.reference_price;
+    if ((body.error !== "VALIDATION_ERROR" && body.error !== "PRICE_OUT_OF_BAND") || typeof ref !== "number") return null;
+    return Math.round(ref * 100);
+  } catch {
+    return null;
+  }
+}
+
+function refusal(r: HttpResult): string {
+  try {
+    const body = JSON.parse(r.text) as { error?: string; details?: { fields?: Record<string, unknown>; field?: string } };
+    const field = body.details?.field ?? Object.keys(body.details?.fields ?? {})[0] ?? "";
+    return `${r.status} ${body.error ?? ""} ${field}`.trim();
+  } catch {
+    return String(r.status);
   }
 }
 

@@ -34,6 +34,11 @@ export function renderReport(r: ChaosResult): string {
   for (const [kind, counts] of Object.entries(r.load.byKind)) out.push(`  ${kind.padEnd(17)} ${fmt(counts)}; ended ${fmt(r.load.outcomes[kind] ?? {})}`);
   out.push(`  submit round trip ms: p50 ${r.load.submitMs.p50}, p99 ${r.load.submitMs.p99}, max ${r.load.submitMs.max}`);
   out.push(`  cancels during the flow: ${fmt(r.load.cancels) || "none"}; admin price moves: ${r.load.priceMoves.length}${r.load.priceMoveErrors.length ? ` (${r.load.priceMoveErrors.length} failed)` : ""}`);
+  const gaps = r.load.priceMoves.filter((m) => m.kind !== "drift");
+  out.push(
+    `  gaps: ${gaps.length} (${gaps.map((m) => `${m.symbol.split("_").pop()} ${m.from}->${m.price} ${((m.price / m.from - 1) * 100).toFixed(1)}% through ${m.restingStops} stop(s)`).join("; ") || "none"})`,
+  );
+  if (Object.keys(r.load.repriced).length > 0) out.push(`  re-priced after a 400 naming the reference price: ${fmt(r.load.repriced)}`);
   out.push("faults:");
   for (const [symbol, f] of Object.entries(r.faults.venue)) out.push(`  venue ${symbol}: ${JSON.stringify(f)}`);
   const v = r.venueSends;

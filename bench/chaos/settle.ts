@@ -55,11 +55,16 @@ export async function waitQuiet(api: Api, traders: readonly DrillTrader[], stabl
 const working = (orders: OrdersByTrader) => [...orders.entries()].flatMap(([trader, list]) => list.filter((o) => !FINAL.has(o.status)).map((o) => ({ trader, order: o })));
 
 /** Cancels every working order, in rounds, until none is left; then waits for quiet again. */
-export async function settle(api: Api, traders: readonly DrillTrader[], log: (line: string) => void): Promise<{ figures: SettleFigures; orders: OrdersByTrader }> {
+export async function settle(
+  api: Api,
+  traders: readonly DrillTrader[],
+  log: (line: string) => void,
+): Promise<{ figures: SettleFigures; orders: OrdersByTrader; cancelSent: Map<string, number> }> {
   const first = await waitQuiet(api, traders, 5000, 180_000);
   log(`desks quiet ${Math.round(first.ms / 1000)} s after the last order${first.quiet ? "" : " (deadline reached: still changing)"}`);
   const tokenOf = new Map(traders.map((t) => [t.id, t.token]));
   const answers: Record<string, number> = {};
+  const cancelSent = new Map<string, number>(); // order id -> Date.now() of its first final cancel
   const workingAtEnd = working(first.orders).length;
   let orders = first.orders;
   let rounds = 0;
@@ -71,6 +76,7 @@ export async function settle(api: Api, traders: readonly DrillTrader[], log: (li
     log(`cancelling ${todo.length} working order(s), round ${rounds}`);
     await inBatches(todo, 8, async ({ trader, order }) => {
       let label = "network";
+      if (!cancelSent.has(order.id)) cancelSent.set(order.id, Date.now());
       try {
         const res = await api.http.send("POST", `/api/v1/orders/${order.id}/cancel`, { token: tokenOf.get(trader)!, timeoutMs: 15_000 });
         label = String(res.status);
@@ -84,5 +90,5 @@ export async function settle(api: Api, traders: readonly DrillTrader[], log: (li
     quiet &&= after.quiet;
     orders = after.orders;
   }
-  return { figures: { quietAfterLoadMs: first.ms, quietAfterCancelMs, quiet, workingAtEnd, cancelRounds: rounds, cancelAnswers: answers, workingLeft: working(orders).length }, orders };
+  return { figures: { quietAfterLoadMs: first.ms, quietAfterCancelMs, quiet, workingAtEnd, cancelRounds: rounds, cancelAnswers: answers, workingLeft: working(orders).length }, orders, cancelSent };
 }

@@ -1,7 +1,8 @@
 // The chaos drill of `npm run chaos` (bench/chaos) at a small size: 8 traders send 150 orders of every type
 // to their own `wrangler dev` while the venue times out 30% of attempts and errors 5%, one instrument
 // answers later than the desk's timeout, D1 refuses writes for 3 s, desks restart mid-retry and sockets
-// drop. Every invariant of the full drill must hold.
+// drop, and the admin's price moves include gaps of 8-20% through resting SELL and BUY stops. Every
+// invariant of the full drill must hold (stops-triggered fails a run where no stop was triggered by a gap).
 import { beforeAll, describe, expect, it } from "vitest";
 import { runChaos, type ChaosResult } from "../../bench/chaos/drill.ts";
 import { INVARIANT_IDS } from "../../bench/chaos/invariants.ts";

@@ -1,0 +1,160 @@
+// Stops, and the gaps that trigger them (SPEC, "Order semantics a broker is held to"): a stop triggers once,
+// audited TRIGGERED and sent as order.triggered before its first fill; a price move that crosses a resting
+// stop triggers it; a triggered STOP is a market order without the protection band, so a SELL stop sells at
+// the price the book gapped to, however far below its stop, and a BUY stop buys as far as its reserved cash
+// goes; a triggered STOP_LIMIT works as a limit at its price. Checked against the drill's own record of the
+// price moves, not the desk's word.
+import { cents, type AuditEntry, type OrderWithFills } from "./api.ts";
+import { Check, FILL_EVENTS, sum, type DrillEvidence, type Invariant } from "./check.ts";
+import type { TraderState } from "./collect.ts";
+import { DEPTH } from "./scenario.ts";
+
+const STOP_TYPES: ReadonlySet<string> = new Set(["STOP", "STOP_LIMIT"]);
+const MARKET_PROTECTION = /market protection/i;
+/** A trigger "through a gap": the first fill at least this far beyond the stop price. */
+const GAP_FRACTION = 0.05;
+
+/** When the desk first knew the venue held the order: its acceptance row (the venue recorded it before). */
+function acceptedAt(audit: readonly AuditEntry[]): string | null {
+  return audit.find((a) => (a.action === "EXECUTED" && a.error_code === null) || a.action === "RECOVERED")?.timestamp ?? null;
+}
+
+/** A crossed stop: a BUY stop at or below the price, a SELL stop at or above it. */
+const crosses = (side: "BUY" | "SELL", stopCents: number, priceCents: number) => (side === "BUY" ? priceCents >= stopCents : priceCents <= stopCents);
+
+export function stopsTriggered(e: DrillEvidence): Invariant {
+  const c = new Check(
+    "stops-triggered",
+    "Stops trigger once (one TRIGGERED row and one order.triggered event, before the first fill) when a move crosses them; a gap never cancels a triggered stop",
+  );
+  const tickOf = new Map(e.instruments.map((i) => [i.symbol, i.tickCents]));
+  // Every price each book had: its start and every admin move. A stop of up to DEPTH shares fills at one of them.
+  const bookPrices = new Map(e.instruments.map((i) => [i.symbol, new Set([i.priceCents])]));
+  for (const m of e.moves) bookPrices.get(m.symbol)?.add(cents(m.price));
+  const d1Seq = new Map((e.d1?.logs ?? []).map((l) => [l.id, l.chain_seq]));
+  let deepestGap = 0;
+
+  for (const t of e.state.traders) {
+    const eventsOf = new Map<string, TraderState["deskEvents"]>();
+    for (const a of t.deskEvents) eventsOf.set(a.orderId, [...(eventsOf.get(a.orderId) ?? []), a]);
+    for (const o of t.orders) {
+      const audit = t.audit.get(o.id) ?? [];
+      const events = eventsOf.get(o.id) ?? [];
+      const rows = audit.filter((a) => a.action === "TRIGGERED");
+      const triggeredEvents = events.filter((a) => a.event === "order.triggered");
+      if (!STOP_TYPES.has(o.order_type)) {
+        c.expect(rows.length === 0 && triggeredEvents.length === 0, () => `${o.id} is a ${o.order_type} with ${rows.length} TRIGGERED row(s) and ${triggeredEvents.length} order.triggered event(s)`);
+        continue;
+      }
+      c.add(`${o.side} ${o.order_type} orders`);
+      c.expect(rows.length <= 1, () => `${o.id}: ${rows.length} TRIGGERED rows`);
+      c.expect(triggeredEvents.length === rows.length, () => `${o.id}: ${rows.length} TRIGGERED row(s), ${triggeredEvents.length} order.triggered event(s)`);
+      c.expect(o.fills.length === 0 || rows.length === 1, () => `${o.id} (${o.side} ${o.order_type}, ${o.status}) has ${o.fills.length} fill(s) but ${rows.length} TRIGGERED rows`);
+      if (rows.length === 0) continue;
+      c.add("triggered");
+      c.add(`triggered ${o.side} ${o.order_type}`);
+      checkOrderOfSteps(c, o, audit, events, d1Seq);
+      checkTriggeredOutcome(c, e, o, tickOf.get(o.symbol) ?? 1, bookPrices.get(o.symbol) ?? new Set());
+      const stop = o.stop_price === null ? null : cents(o.stop_price);
+      if (o.order_type === "STOP" && stop !== null && o.fills.length > 0) {
+        const first = cents(o.fills[0]!.price_at_fill);
+        const gap = Math.abs(first - stop) / stop;
+        if (gap >= GAP_FRACTION) c.add(`triggered through a gap (first fill ${GAP_FRACTION * 100}%+ beyond the stop), ${o.side}`);
+        deepestGap = Math.max(deepestGap, gap);
+      }
+    }
+    checkMovesTrigger(c, e, t);
+  }
+  c.add("deepest gap filled through, basis points", Math.round(deepestGap * 10_000));
+  c.add("gap moves", e.moves.filter((m) => m.kind !== "drift").length);
+  // Only worth its checks if gaps happened and went through stops on both sides (as faults-exercised does for faults).
+  for (const side of ["SELL", "BUY"] as const) {
+    const n = c.counts[`triggered through a gap (first fill ${GAP_FRACTION * 100}%+ beyond the stop), ${side}`] ?? 0;
+    c.expect(n > 0, () => `no ${side} STOP was triggered through a gap (${c.counts["gap moves"]} gap moves): the run did not exercise gaps`);
+  }
+  return c.done();
+}
+
+/** TRIGGERED comes before the first fill: in the desk's audit trail, in D1's chain, and in the event log. */
+function checkOrderOfSteps(c: Check, o: OrderWithFills, audit: readonly AuditEntry[], events: TraderState["deskEvents"], d1Seq: ReadonlyMap<string, number>): void {
+  const trigIndex = audit.findIndex((a) => a.action === "TRIGGERED");
+  const fillIndex = audit.findIndex((a) => a.action === "PARTIAL" || a.action === "FILLED");
+  c.expect(fillIndex < 0 || trigIndex < fillIndex, () => `${o.id}: its audit trail has TRIGGERED at ${trigIndex}, after the first fill row at ${fillIndex}`);
+  const trigSeq = d1Seq.get(audit[trigIndex]!.id);
+  const fillSeq = fillIndex < 0 ? undefined : d1Seq.get(audit[fillIndex]!.id);
+  c.expect(trigSeq === undefined || fillSeq === undefined || trigSeq < fillSeq, () => `${o.id}: D1 chain_seq of TRIGGERED ${trigSeq}, of its first fill ${fillSeq}`);
+  const trigEvent = events.find((a) => a.event === "order.triggered");
+  const fillEvents = events.filter((a) => FILL_EVENTS.has(a.event));
+  const firstFill = fillEvents.length === 0 ? null : Math.min(...fillEvents.map((a) => a.seq));
+  c.expect(!trigEvent || firstFill === null || trigEvent.seq < firstFill, () => `${o.id}: order.triggered is seq ${trigEvent?.seq}, its first fill event seq ${firstFill}`);
+}
+
+/** What a triggered stop must have done (see the file's head). */
+function checkTriggeredOutcome(c: Check, e: DrillEvidence, o: OrderWithFills, tickCents: number, bookPrices: ReadonlySet<number>): void {
+  const stop = o.stop_price === null ? null : cents(o.stop_price);
+  const limit = o.price === null ? null : cents(o.price);
+  const prices = o.fills.map((f) => cents(f.price_at_fill));
+  const trader = e.cancelSentAt.has(o.id);
+  const protectionCancel = o.status === "CANCELLED" && MARKET_PROTECTION.test(o.reason ?? "");
+  // The book does not deplete: level k (k < ceil(shares / DEPTH)) is k ticks from the price it stood at.
+  const levels = Math.ceil(o.quantity / DEPTH);
+  for (const p of prices) {
+    let onBook = false;
+    for (let k = 0; k < levels && !onBook; k++) onBook = bookPrices.has(o.side === "SELL" ? p + k * tickCents : p - k * tickCents);
+    c.expect(onBook, () => `${o.id}: filled at ${p / 100}, a price the book never offered (its prices: start and admin moves)`);
+  }
+  if (o.order_type === "STOP_LIMIT") {
+    c.expect(!protectionCancel, () => `${o.id}: a triggered STOP_LIMIT was cancelled by market protection (${o.reason})`);
+    if (limit !== null) c.expect(prices.every((p) => (o.side === "BUY" ? p <= limit : p >= limit)), () => `${o.id}: a ${o.side} STOP_LIMIT at ${limit / 100} filled at ${prices.map((p) => p / 100).join(", ")}`);
+    return;
+  }
+  if (stop === null) return c.fail(`${o.id}: a STOP without stop_price`);
+  c.expect(prices.every((p) => (o.side === "BUY" ? p >= stop : p <= stop)), () => `${o.id}: a ${o.side} STOP at ${stop / 100} filled at ${prices.map((p) => p / 100).join(", ")}, before its stop was reached`);
+  if (o.side === "SELL") {
+    // A stop-loss sells at the book's prices, however far they gapped: it ends FILLED unless the trader
+    // cancelled it first or it expired.
+    const excused = (o.status === "CANCELLED" && trader && !protectionCancel) || o.status === "EXPIRED";
+    c.expect(o.status === "FILLED" || excused, () => `${o.id}: a triggered SELL STOP (stop ${stop / 100}) ended ${o.status} with ${o.quantity - o.filled_quantity} of ${o.quantity} shares unsold: ${o.reason}`);
+    return;
+  }
+  // A BUY stop reserves its shares at its stop price plus the band (its stop is above the reference price
+  // at submit, and the drill's accounts hold far more cash than that), and spends no more than that.
+  const budget = o.quantity * (stop + Math.floor((stop * e.bandPct) / 100));
+  const spent = sum(o.fills.map((f) => f.quantity_filled * cents(f.price_at_fill)));
+  c.expect(spent <= budget, () => `${o.id}: a BUY STOP spent ${spent / 100}, more than the ${budget / 100} it reserves`);
+  if (o.status === "FILLED" || (o.status === "CANCELLED" && trader && !protectionCancel) || o.status === "EXPIRED") return;
+  if (o.status === "CANCELLED" && protectionCancel) {
+    c.add("BUY STOP filled as far as its reserved cash went");
+    // Not one more share at the price it last paid (or, with no fill, at any price the book had after its submit).
+    const last = prices.length > 0 ? prices[prices.length - 1]! : null;
+    const after = e.moves.filter((m) => m.symbol === o.symbol).map((m) => cents(m.price));
+    const cheapestLeft = last ?? Math.max(0, ...after);
+    c.expect(budget - spent < cheapestLeft, () => `${o.id}: a triggered BUY STOP (stop ${stop / 100}) was cancelled with ${o.quantity - o.filled_quantity} shares unbought and ${(budget - spent) / 100} of its ${budget / 100} reserve unspent, enough for another share at ${cheapestLeft / 100}: ${o.reason}`);
+    return;
+  }
+  c.fail(`${o.id}: a triggered BUY STOP ended ${o.status} with ${o.filled_quantity} of ${o.quantity}: ${o.reason}`);
+}
+
+/**
+ * Every admin move that crossed a stop resting at the venue triggered it. Resting for sure: the desk had
+ * logged the venue's acceptance before the move was sent, it had logged no final state by then, and the drill
+ * had not asked to cancel it before the move was done.
+ */
+function checkMovesTrigger(c: Check, e: DrillEvidence, t: TraderState): void {
+  for (const o of t.orders) {
+    // An expired order may have left the venue before the desk logged it: not resting "for sure".
+    if (!STOP_TYPES.has(o.order_type) || o.stop_price === null || o.status === "EXPIRED") continue;
+    const audit = t.audit.get(o.id) ?? [];
+    const accepted = acceptedAt(audit);
+    if (accepted === null) continue;
+    const acceptedMs = Date.parse(accepted);
+    const endedMs = audit.filter((a) => ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"].includes(a.action)).map((a) => Date.parse(a.timestamp))[0] ?? Infinity;
+    const cancelMs = e.cancelSentAt.get(o.id) ?? Infinity;
+    const stop = cents(o.stop_price);
+    const crossing = e.moves.find((m) => m.symbol === o.symbol && m.sentMs > acceptedMs && m.sentMs < endedMs && m.doneMs < cancelMs && crosses(o.side, stop, cents(m.price)));
+    if (!crossing) continue;
+    c.add(`crossed by a ${crossing.kind === "drift" ? "drift" : "gap"} move while resting`);
+    const triggered = audit.some((a) => a.action === "TRIGGERED");
+    c.expect(triggered, () => `${o.id}: a ${o.side} ${o.order_type} at ${stop / 100} was resting when ${o.symbol} moved ${crossing.from} -> ${crossing.price} (${crossing.kind}, ${crossing.sentAt}) and never triggered; it ended ${o.status}`);
+  }
+}
