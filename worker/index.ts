@@ -7,12 +7,18 @@
 //   GET  /api/v1/orders/:id                       trader      one order with fills
 //   POST /api/v1/orders/:id/cancel                trader
 //   GET  /api/v1/orders/:id/audit                 trader, compliance
-//   GET  /api/v1/account                          trader
+//   PATCH /api/v1/orders/:id                      trader      amend in place (Idempotency-Key)
+//   DELETE /api/v1/orders[?symbol&side]           trader      cancel every working order
+//   GET  /api/v1/orders/by-client-id/:coid        trader
+//   GET  /api/v1/account                          trader      valued: equity, P&L, trading_state
+//   GET  /api/v1/account/activities               trader      fills and cash ledger
+//   GET, DELETE /api/v1/positions[/:symbol]       trader      positions with P&L; close all or part
 //   GET  /api/v1/instruments                      signed in
 //   GET  /api/v1/clock                            signed in   market hours: is_open, next_open, next_close
 //   GET  /api/v1/compliance/executions[?format=csv] compliance  execution logs by range, CSV export
 //   GET  /api/v1/compliance/audit/verify          compliance  recompute the audit hash chain
 //   PUT  /api/v1/admin/accounts/:trader_id        admin
+//   PUT  /api/v1/admin/accounts/:trader_id/trading admin     ACTIVE, REDUCE_ONLY, HALTED (audited)
 //   PUT  /api/v1/admin/instruments/:symbol[/faults] admin
 //   GET  /ws/orders/events?token&since            trader      WebSocket, subprotocol order-updates
 //   GET, POST /api/v1/dev/login                   local dev   seeded people and a token (only when DEV_LOGIN=true)
@@ -34,6 +40,7 @@ import { DOCS_CSP, mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { instruments } from "./routes/instruments";
 import { orders } from "./routes/orders";
+import { positions } from "./routes/positions";
 import { wsRoutes } from "./routes/ws";
 
 const app = router();
@@ -67,6 +74,7 @@ const api = app
   .route("/api/v1/health", healthRoutes)
   .route("/api/v1/orders", orders)
   .route("/api/v1/account", account)
+  .route("/api/v1/positions", positions)
   .route("/api/v1/instruments", instruments)
   .route("/api/v1/clock", clock)
   .route("/api/v1/compliance", complianceRoutes)

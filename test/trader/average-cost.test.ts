@@ -60,7 +60,7 @@ describe("selling a position bought at two prices", () => {
       held -= quantity;
       realizedMicros += -25_000 * quantity;
       const positions = (await account(trader)).positions;
-      expect(positions).toEqual(held > 0 ? [{ symbol: "TEST_PARTIAL", quantity: held, avg_price: 150.025, realized_pl: Math.round(realizedMicros / 10_000) / 100 }] : []);
+      expect(positions).toEqual(held > 0 ? [{ symbol: "TEST_PARTIAL", quantity: held, avg_price: 150.025, realized_pl: -Math.round(-realizedMicros / 10_000) / 100 }] : []); // half-cents away from zero
     }
     await fill(trader, { symbol: "TEST_PARTIAL", side: "SELL", quantity: 1, order_type: "MARKET" });
     expect((await account(trader)).positions).toEqual([]);

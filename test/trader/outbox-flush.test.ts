@@ -9,7 +9,8 @@ import { sign } from "../helpers/auth";
 import { connectEvents } from "../helpers/ws";
 import { groupForFlush, type QueuedRecord } from "../../worker/trader/outbox";
 import type { DeskStore } from "../../worker/trader/store";
-import type { Account, Order } from "../../worker/shared/orders";
+import type { Account } from "../../worker/shared/account";
+import type { Order } from "../../worker/shared/orders";
 
 const deskOf = (traderId: string) => env.TRADER.get(env.TRADER.idFromName(traderId));
 const drained = (traderId: string) => eventually(() => deskOf(traderId).pendingOutbox(), (n) => n === 0);

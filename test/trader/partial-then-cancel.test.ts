@@ -27,7 +27,8 @@ describe("a partly filled order, then cancelled", () => {
     expect(order).toMatchObject({ status: "CANCELLED", filled_quantity: 50 });
     expect(order.fills.map((f) => [f.quantity_filled, f.price_at_fill])).toEqual([[50, 150]]);
     expect(await json(await call("/api/v1/account", { token: trader.token }))).toEqual({
-      trader_id: trader.id, cash: 12_500, reserved: 0, buying_power: 12_500, positions: [{ symbol: "TEST_PARTIAL", quantity: 50, avg_price: 150, realized_pl: 0 }],
+      trader_id: trader.id, cash: 12_500, reserved: 0, buying_power: 12_500, equity: 20_000, realized_pl: 0, unrealized_pl: 0, trading_state: "ACTIVE",
+      positions: [{ symbol: "TEST_PARTIAL", quantity: 50, avg_price: 150, realized_pl: 0 }],
     });
     const trail = await auditOf(trader, id);
     expect(trail.map((a) => [a.action, a.status])).toEqual([

@@ -76,7 +76,7 @@ describe("resting orders at the simulated venue", () => {
     const before = await venueBook(symbol);
     const trails = [await auditOf(trader, buy), await auditOf(trader, stop)];
     const eventsBefore = socket.events().length;
-    const accountBefore = await json(await call("/api/v1/account", { token: trader.token }));
+    const accountBefore = await json<Record<string, unknown>>(await call("/api/v1/account", { token: trader.token }));
 
     await move(symbol, 147);
     await move(symbol, 145.01);
@@ -90,6 +90,7 @@ describe("resting orders at the simulated venue", () => {
     expect(await getOrder(trader, stop)).toMatchObject({ status: "PENDING", filled_quantity: 0, fills: [] });
     expect([await auditOf(trader, buy), await auditOf(trader, stop)]).toEqual(trails);
     expect(socket.events()).toHaveLength(eventsBefore);
-    expect(await json(await call("/api/v1/account", { token: trader.token }))).toEqual(accountBefore);
+    // Cash, reservations and positions are as they were; only their valuation follows the price (100 x +5.00).
+    expect(await json(await call("/api/v1/account", { token: trader.token }))).toEqual({ ...accountBefore, equity: 35_500, unrealized_pl: 500 });
   });
 });

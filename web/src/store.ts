@@ -1,7 +1,8 @@
 // The signed-in trader's desk as one external store (read with useSyncExternalStore): the blotter fed
 // by the REST snapshot and the live feed, the account, the instruments and the toasts. Each live
 // message updates the store on its own, so React renders every step (PARTIAL before FILLED).
-import type { Account, Instrument, Order, OrderRequestInput } from "../../worker/shared/orders";
+import type { Account } from "../../worker/shared/account";
+import type { Instrument, Order, OrderRequestInput } from "../../worker/shared/orders";
 import type { OrderEvent, ServerMessage } from "../../worker/shared/events";
 import { ApiFailure, type Api } from "./api";
 import { acknowledge, applyEvent, emptyBlotter, mergeOrders, type BlotterState } from "./blotter";

@@ -1,10 +1,12 @@
 // Accounts in D1: a desk loads its trader's seeded account from here the first time it is used.
 import { eq } from "drizzle-orm";
+import { TRADING_STATES, type TradingState } from "../shared/account";
 import { database } from "./client";
 import { accounts, positions } from "./schema";
 
 export interface StoredAccount {
   cashCents: number;
+  tradingState: TradingState;
   version: number;
   createdAt: string;
   /** Shares at average cost and realized P&L, micro-dollars (see worker/trader/ledger.ts). */
@@ -21,6 +23,7 @@ export async function loadAccount(d1: D1Database, traderId: string): Promise<Sto
   if (!row) return null;
   return {
     cashCents: row.cashCents,
+    tradingState: (TRADING_STATES as readonly string[]).includes(row.tradingState) ? (row.tradingState as TradingState) : "ACTIVE",
     version: row.version,
     createdAt: row.createdAt,
     positions: held.map((p) => ({

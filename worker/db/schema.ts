@@ -7,6 +7,8 @@ export const accounts = sqliteTable("accounts", {
   traderId: text("trader_id").primaryKey(),
   cashCents: integer("cash_cents").notNull(),
   reservedCents: integer("reserved_cents").notNull().default(0),
+  /** ACTIVE, REDUCE_ONLY or HALTED: set by an admin, audited as TRADING_STATE. */
+  tradingState: text("trading_state").notNull().default("ACTIVE"),
   /** Monotonic per account; an outbox re-flush never moves a row backwards. */
   version: integer("version").notNull().default(0),
   createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
@@ -63,6 +65,8 @@ export const orders = sqliteTable(
     reason: text("reason"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    /** When the last amend (cancel/replace in place) was confirmed by the venue. */
+    amendedAt: text("amended_at"),
     version: integer("version").notNull().default(0),
   },
   (t) => [

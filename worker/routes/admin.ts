@@ -4,8 +4,10 @@ import { z } from "zod";
 import { requireRole } from "../auth";
 import { deskOf, router, venueOf } from "../context";
 import { ApiError, unwrap } from "../http";
+import type { Result } from "../shared/errors";
 import { isPositiveCents, isWholeCents, toCents, toDollars } from "../shared/money";
-import { Account, Symbol } from "../shared/orders";
+import { Account, TradingStateRequest } from "../shared/account";
+import { Symbol } from "../shared/orders";
 import { Faults } from "../venue/faults";
 import type { InstrumentSettings } from "../db/instruments";
 import { authErrors, bearer, errorResponse, json, jsonBody } from "./schemas";
@@ -54,6 +56,27 @@ const putAccount = createRoute({
   responses: { 201: json("Opened", Account), 400: errorResponse("VALIDATION_ERROR"), ...authErrors, 409: errorResponse("ACCOUNT_EXISTS") },
 });
 
+const TradingStateResult = z
+  .object({
+    trading_state: TradingStateRequest.shape.state,
+    account: Account,
+    cancelled: z.array(z.object({ id: z.string(), status: z.number().int(), order: z.unknown().nullable(), error: z.unknown().nullable() })),
+  })
+  .meta({ id: "TradingStateResult" });
+
+const putTrading = createRoute({
+  method: "put",
+  path: "/accounts/{trader_id}/trading",
+  tags: ["admin"],
+  summary: "Set a trader's trading state: ACTIVE, REDUCE_ONLY or HALTED",
+  description:
+    "HALTED refuses new orders and amends (403 TRADING_HALTED; cancels still work); REDUCE_ONLY refuses anything that could grow a position (400 REDUCE_ONLY). Audited as TRADING_STATE with your sub and the reason; cancel_orders also cancels every working order now.",
+  security: bearer,
+  middleware: [admin] as const,
+  request: { params: TraderParam, body: jsonBody(TradingStateRequest) },
+  responses: { 200: json("The new state, the account, and each cancel's result", TradingStateResult), 400: errorResponse("VALIDATION_ERROR"), ...authErrors, 404: errorResponse("ACCOUNT_NOT_FOUND") },
+});
+
 const putInstrument = createRoute({
   method: "put",
   path: "/instruments/{symbol}",
@@ -86,6 +109,11 @@ export const adminRoutes = router()
     const body = c.req.valid("json");
     const positions = body.positions.map((p) => ({ symbol: p.symbol, quantity: p.quantity, avgPriceCents: toCents(p.avg_price)! }));
     return c.json(unwrap(await deskOf(c.env, trader_id).openAccount(trader_id, toCents(body.cash)!, positions)), 201);
+  })
+  .openapi(putTrading, async (c) => {
+    const { trader_id } = c.req.valid("param");
+    const result: Result<z.infer<typeof TradingStateResult>> = await deskOf(c.env, trader_id).setTradingState(trader_id, c.req.valid("json"), c.var.traderId);
+    return c.json(unwrap<z.infer<typeof TradingStateResult>>(result), 200);
   })
   .openapi(putInstrument, async (c) => {
     const { symbol } = c.req.valid("param");

@@ -6,7 +6,8 @@ import { requireRole } from "../auth";
 import { deskOf, router } from "../context";
 import { ApiError, unwrap } from "../http";
 import { auditForOrder } from "../db/executions";
-import { AuditEntry, IdempotencyKey, ListOrdersQuery, Order, OrderRequest, OrderWithFills } from "../shared/orders";
+import { ErrorBody, type Result } from "../shared/errors";
+import { AmendRequest, AuditEntry, IdempotencyKey, ListOrdersQuery, Order, OrderRequest, OrderWithFills, SIDES, Symbol } from "../shared/orders";
 import { authErrors, bearer, errorResponse, json, jsonBody, OrderIdParam } from "./schemas";
 
 const AuditList = z.object({ data: z.array(AuditEntry), total: z.number().int() }).meta({ id: "AuditTrail" });
@@ -75,6 +76,73 @@ const cancel = createRoute({
   },
 });
 
+const amend = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags: ["orders"],
+  summary: "Amend a working order in place (cancel/replace: the id stays)",
+  description:
+    "Any of quantity (the new total, more than filled_quantity), price, stop_price, time_in_force. The amended order is checked as if new; the venue amends it atomically. A lower quantity keeps the order's place in the book; a new price or more shares lose it.",
+  security: bearer,
+  middleware: [requireRole("trader")] as const,
+  request: {
+    params: OrderIdParam,
+    headers: z.object({ "idempotency-key": IdempotencyKey.optional().meta({ description: "Same key + same body answers the same amend" }) }),
+    body: jsonBody(AmendRequest),
+  },
+  responses: {
+    200: json("Amended: the order with its new terms and amended_at", Order),
+    400: errorResponse("VALIDATION_ERROR (a field this order type does not have, quantity not above filled, tick, stop side), MALFORMED_JSON, INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION, PRICE_OUT_OF_BAND, ORDER_TOO_LARGE, REDUCE_ONLY"),
+    ...authErrors,
+    404: errorResponse("ORDER_NOT_FOUND"),
+    409: errorResponse("ORDER_NOT_AMENDABLE (details.status: the order is final, a MARKET order, or filled while the amend was on its way), IDEMPOTENCY_KEY_IN_USE"),
+    422: errorResponse("IDEMPOTENCY_KEY_REUSED"),
+    429: errorResponse("RATE_LIMITED (see Retry-After)"),
+    503: errorResponse("VENUE_UNAVAILABLE: the venue did not confirm in time; details.pending: the amend is settled with the venue later"),
+  },
+});
+
+const CancelAllQuery = z.object({
+  symbol: Symbol.optional(),
+  side: z.enum(SIDES, { error: "side must be BUY or SELL" }).optional(),
+});
+const CancelOutcome = z
+  .object({ id: z.string(), status: z.number().int(), order: Order.nullable(), error: ErrorBody.nullable() })
+  .meta({ id: "CancelOutcome" });
+
+type CancelOutcomeBody = z.infer<typeof CancelOutcome>;
+
+const cancelAll = createRoute({
+  method: "delete",
+  path: "/",
+  tags: ["orders"],
+  summary: "Cancel every working order (optionally of one symbol and side)",
+  security: bearer,
+  middleware: [requireRole("trader")] as const,
+  request: { query: CancelAllQuery },
+  responses: {
+    200: json("One result per working order, each exactly as POST /orders/{id}/cancel answers it (status 200, 409 or 503)", z.object({ data: z.array(CancelOutcome) }).meta({ id: "CancelAllResult" })),
+    400: errorResponse("VALIDATION_ERROR"),
+    ...authErrors,
+    429: errorResponse("RATE_LIMITED (see Retry-After)"),
+  },
+});
+
+const ClientOrderIdParam = z.object({
+  client_order_id: z.string().regex(/^[\x21-\x7e]{1,64}$/, "client_order_id is 1-64 printable ASCII characters").meta({ param: { name: "client_order_id", in: "path" } }),
+});
+
+const byClientId = createRoute({
+  method: "get",
+  path: "/by-client-id/{client_order_id}",
+  tags: ["orders"],
+  summary: "One order by the client_order_id you gave it",
+  security: bearer,
+  middleware: [requireRole("trader")] as const,
+  request: { params: ClientOrderIdParam },
+  responses: { 200: json("The order", OrderWithFills), 400: errorResponse("VALIDATION_ERROR"), ...authErrors, 404: errorResponse("ORDER_NOT_FOUND") },
+});
+
 const auditTrail = createRoute({
   method: "get",
   path: "/{id}/audit",
@@ -92,6 +160,20 @@ export const orders = router()
     const result = unwrap(await deskOf(c.env, c.var.traderId).submitOrder(c.var.traderId, c.req.valid("json"), key ?? null));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(result.order, 201);
+  })
+  .openapi(cancelAll, async (c) => {
+    const result: Result<{ data: CancelOutcomeBody[] }> = await deskOf(c.env, c.var.traderId).cancelAll(c.var.traderId, c.req.valid("query"));
+    const { data } = unwrap<{ data: CancelOutcomeBody[] }>(result);
+    return c.json({ data }, 200);
+  })
+  .openapi(byClientId, async (c) =>
+    c.json(unwrap(await deskOf(c.env, c.var.traderId).orderByClientId(c.var.traderId, c.req.valid("param").client_order_id)), 200),
+  )
+  .openapi(amend, async (c) => {
+    const { "idempotency-key": key } = c.req.valid("header");
+    const result = unwrap(await deskOf(c.env, c.var.traderId).amendOrder(c.var.traderId, c.req.valid("param").id, c.req.valid("json"), key ?? null));
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(result.order, 200);
   })
   .openapi(list, async (c) => c.json(unwrap(await deskOf(c.env, c.var.traderId).listOrders(c.var.traderId, c.req.valid("query"))), 200))
   .openapi(read, async (c) => c.json(unwrap(await deskOf(c.env, c.var.traderId).getOrder(c.var.traderId, c.req.valid("param").id)), 200))

@@ -45,7 +45,8 @@ export type ExecutionsQuery = z.output<typeof ExecutionsQuery>;
 
 export const ExecutionRow = AuditEntry.extend({
   symbol: z.string(),
-  side: z.enum(SIDES),
+  /** "" on account rows (TRADING_STATE), which belong to no order. */
+  side: z.enum([...SIDES, ""]),
   /** The row's place in its trader's audit hash chain, and its hash (see docs/compliance.md). */
   chain_seq: z.number().int(),
   hash: z.string(),

@@ -3,8 +3,8 @@ import { z } from "zod";
 import { ORDER_STATUSES, ORDER_TYPES, SIDES } from "./orders";
 
 export const ORDER_EVENTS = [
-  "order.submitted", "order.accepted", "order.triggered", "order.partial", "order.filled",
-  "order.cancelled", "order.rejected", "order.expired",
+  "order.submitted", "order.accepted", "order.triggered", "order.replaced", "order.partial", "order.filled",
+  "order.cancelled", "order.rejected", "order.expired", "order.cancel_rejected",
 ] as const;
 export type OrderEventName = (typeof ORDER_EVENTS)[number];
 
@@ -24,6 +24,8 @@ export const OrderEvent = z.object({
   price_at_fill: z.number().nullable(),
   /** The seed's shorthand: this fill's price on fill events, else the order's limit price (or null). */
   price: z.number().nullable(),
+  /** The order's stop price (STOP, STOP_LIMIT), or null. */
+  stop_price: z.number().nullable().optional(),
   fill_id: z.string().nullable(),
   reason: z.string().nullable(),
   timestamp: z.string(),

@@ -10,6 +10,7 @@ export const ORDER_STATUSES = ["PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJ
 export const FINAL_STATUSES = ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
 export const AUDIT_ACTIONS = [
   "SUBMITTED", "APPROVED", "EXECUTED", "RECOVERED", "TRIGGERED", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED",
+  "REPLACED", "ACTIVATED", "TRADING_STATE",
 ] as const;
 
 export type Side = (typeof SIDES)[number];
@@ -79,6 +80,33 @@ export const OrderRequest = z
     example: { symbol: "AAPL", side: "BUY", quantity: 100, order_type: "MARKET", time_in_force: "DAY" },
   });
 export type OrderRequest = z.output<typeof OrderRequest>;
+
+/** The working time in force an amend may set: a resting order cannot become IOC or FOK. */
+export const AMENDABLE_TIME_IN_FORCE = ["DAY", "GTC"] as const;
+
+/**
+ * PATCH /api/v1/orders/:id: the new terms of a working order (FIX cancel/replace, in place). `quantity` is
+ * the new total, more than what has filled. At least one field.
+ */
+export const AmendRequest = z
+  .strictObject(
+    {
+      quantity: z
+        .number({ error: "quantity must be the new total number of shares, a whole number" })
+        .int("quantity must be the new total number of shares, a whole number")
+        .min(1, "quantity must be at least 1")
+        .max(Number.MAX_SAFE_INTEGER, "quantity is too large")
+        .optional()
+        .meta({ description: "The new total quantity (more than filled_quantity); lower keeps the order's place in the book" }),
+      price: Price("price").optional().meta({ description: "New limit price in dollars (LIMIT, STOP_LIMIT)" }),
+      stop_price: Price("stop_price").optional().meta({ description: "New stop price in dollars (STOP, STOP_LIMIT, before it triggers)" }),
+      time_in_force: z.enum(AMENDABLE_TIME_IN_FORCE, { error: "time_in_force of a working order can be DAY or GTC" }).optional(),
+    },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : undefined) },
+  )
+  .refine((a) => Object.values(a).some((v) => v !== undefined), { message: "name at least one of quantity, price, stop_price, time_in_force", path: ["body"] })
+  .meta({ id: "AmendRequest", example: { quantity: 80, price: 149.5 } });
+export type AmendRequest = z.output<typeof AmendRequest>;
 export type OrderRequestInput = z.input<typeof OrderRequest>;
 
 export const IdempotencyKey = z
@@ -114,6 +142,7 @@ export const Order = z
     reason: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
+    amended_at: z.string().nullable().meta({ description: "When the last amend was confirmed by the venue" }),
   })
   .meta({ id: "Order" });
 export type Order = z.infer<typeof Order>;
@@ -127,7 +156,8 @@ export const AuditEntry = z
     order_id: z.string(),
     trader_id: z.string(),
     action: z.enum(AUDIT_ACTIONS),
-    status: z.enum(ORDER_STATUSES),
+    /** The order's status after the step; for TRADING_STATE rows, the account's new trading state. */
+    status: z.enum([...ORDER_STATUSES, "ACTIVE", "REDUCE_ONLY", "HALTED"]),
     timestamp: z.string(),
     reason: z.string().nullable(),
     error_code: z.string().nullable(),
@@ -159,17 +189,6 @@ export const Position = z.object({
   avg_price: z.number().meta({ description: "Average cost per share in dollars, kept to the micro-dollar (150.025); a sale leaves it unchanged" }),
   realized_pl: z.number().meta({ description: "Realized P&L of this symbol's sales, dollars: the sum of (fill price - avg_price) x shares" }),
 });
-export const Account = z
-  .object({
-    trader_id: z.string(),
-    cash: z.number(),
-    reserved: z.number(),
-    buying_power: z.number(),
-    positions: z.array(Position),
-  })
-  .meta({ id: "Account" });
-export type Account = z.infer<typeof Account>;
-
 export const Instrument = z
   .object({ symbol: z.string(), name: z.string(), price: z.number(), tick_size: z.number(), tradable: z.boolean() })
   .meta({ id: "Instrument" });

@@ -12,7 +12,7 @@ export function d1Order(row: OrderRow, traderId: string): OutboxRows["order"] {
     orderType: row.order_type, limitPriceCents: row.limit_cents, stopPriceCents: row.stop_cents, timeInForce: row.tif,
     status: row.status, filledQuantity: row.filled_quantity, filledNotionalCents: row.filled_notional_cents,
     avgFillPrice: avgPrice(row.filled_notional_cents, row.filled_quantity), reason: row.reason, createdAt: row.created_at,
-    updatedAt: row.updated_at, version: row.version,
+    updatedAt: row.updated_at, amendedAt: row.amended_at, version: row.version,
   };
 }
 
@@ -24,7 +24,10 @@ export function d1Fill(row: FillRow, order: Pick<OrderRow, "symbol" | "side">, t
 }
 
 export function d1Account(row: AccountRow, now: string): OutboxRows["account"] {
-  return { traderId: row.trader_id, cashCents: row.cash_cents, reservedCents: row.reserved_cents, version: row.version, createdAt: row.created_at, updatedAt: now };
+  return {
+    traderId: row.trader_id, cashCents: row.cash_cents, reservedCents: row.reserved_cents, tradingState: row.trading_state,
+    version: row.version, createdAt: row.created_at, updatedAt: now,
+  };
 }
 
 export function d1Position(row: PositionRow, traderId: string): OutboxRows["position"] {

@@ -8,26 +8,27 @@
 import { DurableObject } from "cloudflare:workers";
 import { deskConfig, type DeskConfig } from "../config";
 import { loadAccount } from "../db/accounts";
-import { errorText, fail, ok, type Result } from "../shared/errors";
-import { isFinalStatus, type Account, type AuditEntry, type ListOrdersQuery, type Order, type OrderRequest, type OrderWithFills } from "../shared/orders";
+import { fail, ok, type Result } from "../shared/errors";
+import type { Account, ActivitiesQuery, Activity, PositionValue, TradingStateRequest } from "../shared/account";
+import { isFinalStatus, type AmendRequest, type AuditEntry, type ListOrdersQuery, type Order, type OrderRequest, type OrderWithFills, type Side } from "../shared/orders";
 import type { Quote, VenueReport } from "../venue/adapter";
-import { dayOrderExpiry } from "../venue/calendar";
 import { exchangeFor } from "../venue/simulated";
 import { DeskBackground } from "./background";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { openingHolding } from "./ledger";
-import { checkMarketHours, checkRisk } from "./risk";
-import { TokenBucket } from "./rate-limit";
+import { noAccount, OrderEntry, orderNotFound, type CancelOutcome } from "./order-entry";
 import { QuoteCache } from "./quotes";
+import { TokenBucket } from "./rate-limit";
+import type { OrderRow } from "./schema";
 import { DeskSockets } from "./sockets";
 import { DeskStore } from "./store";
-import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
-import { SEND_GRACE_MS, VenueSession } from "./venue-session";
-import { toAccount, toAuditEntry, toOrder, toOrderWithFills } from "./views";
-import type { OrderRow } from "./schema";
+import type { Submitted } from "./submission";
+import { VenueSession } from "./venue-session";
+import { Portfolio, type TradingStateChange } from "./portfolio";
+import { toAuditEntry, toOrder, toOrderWithFills } from "./views";
 
 export type { Submitted } from "./submission";
-export type { SocketAttachment } from "./sockets";
+export type { CancelOutcome } from "./order-entry";
 
 export class TraderDesk extends DurableObject<Env> {
   private readonly store: DeskStore;
@@ -36,10 +37,9 @@ export class TraderDesk extends DurableObject<Env> {
   private readonly quotes: QuoteCache;
   private readonly sockets: DeskSockets;
   private readonly background: DeskBackground;
-  private readonly rateLimit: TokenBucket;
+  private readonly entry: OrderEntry;
+  private readonly portfolio: Portfolio;
   private traderId = "";
-  /** Idempotency keys of submits still being handled (a second request with one answers 409). */
-  private readonly keysInFlight = new Set<string>();
   private hydrating: Promise<unknown> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -51,12 +51,20 @@ export class TraderDesk extends DurableObject<Env> {
     this.sockets = new DeskSockets(ctx, this.store.journal, now);
     this.background = new DeskBackground(ctx, this.store, env.DB, this.config, now, () => this.sockets.nextExpiry());
     this.quotes = new QuoteCache(exchange, () => this.traderId, now);
-    this.rateLimit = new TokenBucket(this.config.rateLimitPerSecond, this.config.rateLimitBurst);
     this.venue = new VenueSession({
       store: this.store, exchange, config: this.config, now,
       changed: () => this.afterChange(),
       reschedule: () => this.background.arm(),
     });
+    this.entry = new OrderEntry({
+      store: this.store, config: this.config, venue: this.venue, quotes: this.quotes,
+      rateLimit: new TokenBucket(this.config.rateLimitPerSecond, this.config.rateLimitBurst),
+      ensureAccount: () => this.ensureAccount(),
+      changed: () => this.afterChange(),
+      arm: () => this.background.arm(),
+      waitUntil: (work) => this.ctx.waitUntil(work),
+    });
+    this.portfolio = new Portfolio(this.store, this.quotes, this.entry, () => this.afterChange());
     ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       this.traderId = this.store.meta("trader_id") ?? "";
@@ -78,67 +86,32 @@ export class TraderDesk extends DurableObject<Env> {
 
   async submitOrder(traderId: string, request: OrderRequest, idempotencyKey: string | null): Promise<Result<Submitted>> {
     this.bind(traderId);
-    const key = idempotencyKeyOf(request, idempotencyKey);
-    const fingerprint = fingerprintOf(request);
-    const previous = key ? this.store.orderByKey(key, request.client_order_id ?? null) : undefined;
-    if (previous) return answerRepeat(previous, fingerprint, traderId);
-    const claims = claimsOf(request, key);
-    if (claims.some((k) => this.keysInFlight.has(k))) {
-      return fail("IDEMPOTENCY_KEY_IN_USE", "A request with this idempotency key is still being handled; retry in a moment");
-    }
-    const limited = this.rateLimit.take(Date.now());
-    if (limited) return limited;
-
-    for (const k of claims) this.keysInFlight.add(k);
-    try {
-      const closed = checkMarketHours(request, Date.now(), this.config);
-      if (closed) return closed;
-      if (!(await this.ensureAccount())) return noAccount(traderId);
-      const quote = await this.quotes.get(request.symbol);
-      // Balances are read after the await: another order may have reserved cash meanwhile.
-      const account = this.store.account()!;
-      const held = request.side === "SELL" ? this.store.position(request.symbol) : undefined; // only a SELL needs it
-      const approval = checkRisk(request, quote, {
-        cashCents: account.cash_cents, reservedCents: account.reserved_cents,
-        heldQuantity: held?.quantity ?? 0, reservedQuantity: held?.reserved_qty ?? 0,
-      }, this.config);
-      if ("ok" in approval) return approval;
-
-      const nowMs = Date.now();
-      const row = this.store.atomically(() =>
-        placeOrder(this.store, request, approval, {
-          key, fingerprint, nowMs,
-          // The alarm's backstop: if this first send has not concluded by then, the alarm takes it over.
-          backstopAt: nowMs + this.config.exchangeTimeoutMs + SEND_GRACE_MS,
-          expiresAt: request.time_in_force === "DAY" ? dayOrderExpiry(nowMs) : null,
-        }),
-      );
-      // The alarm is armed before the client hears 201: if this instance dies mid-send, the alarm resumes.
-      this.background.arm();
-      this.afterChange();
-      this.ctx.waitUntil(this.venue.send(row.id, row));
-      return ok({ order: toOrder(row, traderId), replayed: false });
-    } finally {
-      for (const k of claims) this.keysInFlight.delete(k);
-    }
+    return this.entry.submit(request, idempotencyKey);
   }
 
   async cancelOrder(traderId: string, orderId: string): Promise<Result<Order>> {
     this.bind(traderId);
-    const order = this.store.order(orderId);
-    if (!order) return orderNotFound(orderId);
-    if (isFinalStatus(order.status)) return notCancellable(order);
-    const limited = this.rateLimit.take(Date.now());
-    if (limited) return limited;
-    let report: VenueReport;
-    try {
-      report = await this.venue.end(order, "CANCELLED", "User requested cancellation");
-    } catch (err) {
-      return fail("VENUE_UNAVAILABLE", `The venue did not confirm the cancel (${errorText(err)}); the order is unchanged, try again`);
-    }
-    this.venue.apply(orderId, report, { kind: "none" });
-    const after = this.store.order(orderId)!;
-    return after.status === "CANCELLED" ? ok(toOrder(after, traderId)) : notCancellable(after);
+    return this.entry.cancel(orderId);
+  }
+
+  /** Cancels every working order (of one symbol and side, when given): one result per order. */
+  async cancelAll(traderId: string, filter: { symbol?: string; side?: Side }): Promise<Result<{ data: CancelOutcome[] }>> {
+    this.bind(traderId);
+    return this.entry.cancelAll(filter);
+  }
+
+  /** Amends a working order in place (cancel/replace); see OrderEntry.amend. */
+  async amendOrder(traderId: string, orderId: string, changes: AmendRequest, idempotencyKey: string | null): Promise<Result<Submitted>> {
+    this.bind(traderId);
+    return this.entry.amend(orderId, changes, idempotencyKey);
+  }
+
+  /** One order by the id the client gave it. */
+  async orderByClientId(traderId: string, clientOrderId: string): Promise<Result<OrderWithFills>> {
+    this.bind(traderId);
+    const order = this.store.orderByClientId(clientOrderId);
+    if (!order) return fail("ORDER_NOT_FOUND", `No order with client_order_id ${clientOrderId} in your account`, { client_order_id: clientOrderId });
+    return ok(toOrderWithFills(order, this.store.fills(order.id), traderId));
   }
 
   async getOrder(traderId: string, orderId: string): Promise<Result<OrderWithFills>> {
@@ -168,8 +141,37 @@ export class TraderDesk extends DurableObject<Env> {
 
   async getAccount(traderId: string): Promise<Result<Account>> {
     this.bind(traderId);
-    const account = await this.ensureAccount();
-    return account ? ok(toAccount(this.store.account()!, this.store.positions())) : noAccount(traderId);
+    return (await this.ensureAccount()) ? ok(await this.portfolio.account()) : noAccount(traderId);
+  }
+
+  /** Open positions valued at the venue's current prices, with unrealized and realized P&L. */
+  async getPositions(traderId: string): Promise<Result<{ data: PositionValue[] }>> {
+    this.bind(traderId);
+    return (await this.ensureAccount()) ? ok({ data: await this.portfolio.positions() }) : noAccount(traderId);
+  }
+
+  /** Closes all or part of a position with a MARKET SELL (see Portfolio.close). */
+  async closePosition(traderId: string, symbol: string, part: { quantity?: number; percentage?: number }): Promise<Result<Order>> {
+    this.bind(traderId);
+    return (await this.ensureAccount()) ? this.portfolio.close(symbol, part) : noAccount(traderId);
+  }
+
+  /** Closes every open position: one MARKET SELL each. */
+  async closeAllPositions(traderId: string): Promise<Result<{ data: Order[]; errors: { symbol: string; error: string; message: string }[] }>> {
+    this.bind(traderId);
+    return (await this.ensureAccount()) ? ok(await this.portfolio.closeAll()) : noAccount(traderId);
+  }
+
+  /** The trader's ledger of fills and cash movements, newest first. */
+  async activities(traderId: string, query: ActivitiesQuery): Promise<Result<{ data: Activity[]; next_cursor: string | null }>> {
+    this.bind(traderId);
+    return (await this.ensureAccount()) ? this.portfolio.activities(query) : noAccount(traderId);
+  }
+
+  /** Admin: ACTIVE, REDUCE_ONLY or HALTED, audited with the admin's `sub` and reason. */
+  async setTradingState(traderId: string, change: TradingStateRequest, adminSub: string): Promise<Result<TradingStateChange>> {
+    this.bind(traderId);
+    return (await this.ensureAccount()) ? ok(await this.portfolio.setTradingState(change, adminSub)) : noAccount(traderId);
   }
 
   /** Opens the account with `cashCents` and positions bought at `avgPriceCents` a share. */
@@ -184,7 +186,7 @@ export class TraderDesk extends DurableObject<Env> {
       for (const p of positions) this.store.setHolding(p.symbol, openingHolding(p.quantity, p.avgPriceCents), 0);
     });
     await this.background.flush();
-    return ok(toAccount(this.store.account()!, this.store.positions()));
+    return ok(await this.portfolio.account());
   }
 
   /** The trader's account, loaded from D1 (where `npm run seed` or an admin put it) on first use. */
@@ -194,7 +196,7 @@ export class TraderDesk extends DurableObject<Env> {
       .then((remote) => {
         if (!remote || this.store.account()) return;
         this.store.atomically(() => {
-          this.store.createAccount(remote.cashCents, remote.createdAt, remote.version, false);
+          this.store.createAccount(remote.cashCents, remote.createdAt, { version: remote.version, tradingState: remote.tradingState });
           for (const p of remote.positions) this.store.setHolding(p.symbol, p, 0, false);
         });
       })
@@ -279,9 +281,3 @@ export class TraderDesk extends DurableObject<Env> {
     this.sockets.onClose(ws, code, reason);
   }
 }
-
-const orderNotFound = (orderId: string) => fail("ORDER_NOT_FOUND", `No order ${orderId} in your account`, { order_id: orderId });
-const noAccount = (traderId: string) =>
-  fail("ACCOUNT_NOT_FOUND", `No account for trader ${traderId}; an admin opens one with PUT /api/v1/admin/accounts/${traderId}`, { trader_id: traderId });
-const notCancellable = (order: OrderRow) =>
-  fail("ORDER_NOT_CANCELLABLE", `Order ${order.id} is ${order.status} and can no longer be cancelled`, { order_id: order.id, status: order.status });

@@ -4,6 +4,7 @@
 import { formatUsd } from "../shared/money";
 import { isFinalStatus } from "../shared/orders";
 import type { VenueReport } from "../venue/adapter";
+import { settleAmend } from "./amendment";
 import { fillEffect, releaseEffect, type LedgerEffect } from "./ledger";
 import { reconcile, type Acceptance, type Step } from "./lifecycle";
 import type { OrderPatch, OrderRow } from "./schema";
@@ -17,8 +18,10 @@ interface OrderDraft {
 
 /** Applies `report` to the order inside the caller's atomically(); a report applied twice changes nothing. */
 export function applyReport(store: DeskStore, orderId: string, report: VenueReport, how: Acceptance, nowMs: number): void {
-  const stored = store.order(orderId);
-  if (!stored) return;
+  const found = store.order(orderId);
+  if (!found) return;
+  // An amend waiting for the venue is settled first: fills in this report come after it.
+  const stored = found.pending_amend === null ? found : settleAmend(store, found, report, nowMs);
   const steps = reconcile(
     {
       quantity: stored.quantity, status: stored.status, filledQuantity: stored.filled_quantity, attempt: stored.attempt,

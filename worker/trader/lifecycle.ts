@@ -1,6 +1,7 @@
 // The order state machine, as a pure function: given what the desk knows of an order and what the venue
 // reports, which fills are new, which audit rows to write and which events to send. Applying a report
 // twice, or an older report after a newer one, changes nothing.
+import type { TradingState } from "../shared/account";
 import type { AuditAction, OrderStatus } from "../shared/orders";
 import type { OrderEventName } from "../shared/events";
 import { isFinalStatus } from "../shared/orders";
@@ -26,7 +27,8 @@ export type Acceptance =
 
 export interface AuditDraft {
   action: AuditAction;
-  status: OrderStatus;
+  /** The order's status after the step (an account's trading state on a TRADING_STATE row). */
+  status: OrderStatus | TradingState;
   reason: string | null;
   errorCode: string | null;
   retryAttempt: number | null;
@@ -91,6 +93,6 @@ export function reconcile(order: OrderProgress, report: VenueReport, how: Accept
   return steps;
 }
 
-export function audit(action: AuditAction, status: OrderStatus, reason: string | null = null, errorCode: string | null = null, retryAttempt: number | null = null): AuditDraft {
+export function audit(action: AuditAction, status: OrderStatus | TradingState, reason: string | null = null, errorCode: string | null = null, retryAttempt: number | null = null): AuditDraft {
   return { action, status, reason, errorCode, retryAttempt };
 }

@@ -63,10 +63,11 @@ export function snapshotKey<K extends OutboxKind>(kind: K, row: OutboxRows[K]): 
 /** INSERT ... SELECT FROM json_each(?1): one statement writes every queued row of a table. */
 function flushStatement(target: Target): string {
   const table = getTableName(target.table);
-  const columns = Object.entries(getTableColumns(target.table)).map(([key, column]) => ({ key, name: column.name }));
+  const columns = Object.entries(getTableColumns(target.table)).map(([key, column]) => ({ key, name: column.name, fallback: sqlLiteral(column.default) }));
   const nameOf = (key: string) => `"${columns.find((c) => c.key === key)!.name}"`;
   const names = columns.map((c) => `"${c.name}"`).join(", ");
-  const values = columns.map((c) => `value ->> '$.${c.key}'`).join(", ");
+  // A record queued by an older desk lacks the columns added since: they take the schema's default.
+  const values = columns.map((c) => (c.fallback === null ? `value ->> '$.${c.key}'` : `COALESCE(value ->> '$.${c.key}', ${c.fallback})`)).join(", ");
   const conflict = target.keys.map(nameOf).join(", ");
   const action = target.versioned
     ? `DO UPDATE SET ${columns.filter((c) => !target.keys.includes(c.key)).map((c) => `"${c.name}" = excluded."${c.name}"`).join(", ")} ` +
@@ -77,6 +78,14 @@ function flushStatement(target: Target): string {
   // chain_seq), as they always have; upserts name their key.
   const onConflict = action === null ? "ON CONFLICT DO NOTHING" : `ON CONFLICT (${conflict}) ${action}`;
   return `INSERT INTO "${table}" (${names}) SELECT ${values} FROM json_each(?1) WHERE true ${onConflict}`;
+}
+
+/** A plain default value as a SQL literal (null for none, or for an SQL expression). */
+function sqlLiteral(value: unknown): string | null {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "boolean") return value ? "1" : "0";
+  if (typeof value === "string") return `'${value.replaceAll("'", "''")}'`;
+  return null;
 }
 
 const STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, flushStatement(TARGETS[kind])])) as Record<OutboxKind, string>;

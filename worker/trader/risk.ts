@@ -3,7 +3,8 @@
 import type { DeskConfig } from "../config";
 import { fail, type Failure } from "../shared/errors";
 import { formatUsd, toCents, toDollars } from "../shared/money";
-import type { OrderRequest } from "../shared/orders";
+import type { TradingState } from "../shared/account";
+import type { OrderRequest, Side } from "../shared/orders";
 import { checkStopSide, checkTick } from "../shared/price-rules";
 import { isOpen, nextOpen } from "../venue/calendar";
 import type { Quote } from "../venue/adapter";
@@ -28,6 +29,23 @@ export interface Approval {
 type RiskConfig = Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">;
 
 /**
+ * The account's trading state (set by an admin): HALTED refuses new orders and amends with 403
+ * TRADING_HALTED; REDUCE_ONLY refuses with 400 REDUCE_ONLY whatever could grow a position (with no short
+ * selling, that is every BUY, and an amend of a BUY other than a smaller quantity). SPEC, "Order management".
+ */
+export function checkTradingState(state: TradingState, side: Side, what: "order" | "amend", grows = side === "BUY"): Failure | null {
+  if (state === "HALTED") {
+    return fail("TRADING_HALTED", `Trading is halted on this account: new orders and amends are refused (cancels still work)`, { trading_state: state });
+  }
+  if (state === "REDUCE_ONLY" && grows) {
+    return fail("REDUCE_ONLY", `This account is reduce-only: ${what === "order" ? "a BUY order" : "this amend"} could grow a position; only orders that reduce one are accepted`, {
+      trading_state: state, side,
+    });
+  }
+  return null;
+}
+
+/**
  * With MARKET_HOURS=regular, an order that must trade now (MARKET, IOC, FOK) is refused outside the venue's
  * session with 400 MARKET_CLOSED and details.next_open; LIMIT and STOP orders are accepted and work from the
  * open (SPEC, "DAY follows the exchange's calendar").
@@ -44,9 +62,14 @@ export function checkMarketHours(order: OrderRequest, nowMs: number, config: Pic
   );
 }
 
+const NONE_KEPT: ReadonlySet<"price" | "stop_price"> = new Set();
 const bandOf = (cents: number, pct: number) => Math.floor((cents * pct) / 100);
 
-export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Balances, config: RiskConfig): Approval | Failure {
+/**
+ * The pre-trade checks of a new order (or of an amended one: `kept` names the prices an amend leaves as they
+ * were, which the price rules do not judge again). Returns what the order reserves, or the failure.
+ */
+export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Balances, config: RiskConfig, kept: ReadonlySet<"price" | "stop_price"> = NONE_KEPT): Approval | Failure {
   if (!quote) {
     return fail("UNKNOWN_SYMBOL", `Unknown symbol ${order.symbol}: GET /api/v1/instruments lists the symbols you can trade`, { symbol: order.symbol });
   }
@@ -64,15 +87,15 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
   const limitCents = order.price === undefined ? null : toCents(order.price)!;
   const stopCents = order.stop_price === undefined ? null : toCents(order.stop_price)!;
   for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
-    const offTick = cents === null ? null : checkTick(field, cents, quote.tickCents, order.symbol);
+    const offTick = cents === null || kept.has(field) ? null : checkTick(field, cents, quote.tickCents, order.symbol);
     if (offTick) return offTick;
   }
-  if (stopCents !== null) {
+  if (stopCents !== null && !kept.has("stop_price")) {
     const wrongSide = checkStopSide(order.side, order.order_type, stopCents, ref, order.symbol);
     if (wrongSide) return wrongSide;
   }
   for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
-    if (cents !== null && Math.abs(cents - ref) > band) {
+    if (cents !== null && !kept.has(field) && Math.abs(cents - ref) > band) {
       return fail(
         "PRICE_OUT_OF_BAND",
         `${field} ${formatUsd(cents)} is more than ${config.priceBandPct}% away from the ${order.symbol} reference price ${formatUsd(ref)}; allowed ${formatUsd(ref - band)} to ${formatUsd(ref + band)}`,

@@ -1,8 +1,9 @@
 // The trader desk's own SQLite storage: its tables, their row types, and the migrations between versions.
 // Schema changes happen once, in the desk's constructor (blockConcurrencyWhile), never per request.
+import type { TradingState } from "../shared/account";
 import type { OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
 export type VenueStage = "NEW" | "SENT" | "ACKED";
@@ -12,8 +13,18 @@ export interface AccountRow extends Record<string, SqlStorageValue> {
   trader_id: string;
   cash_cents: number;
   reserved_cents: number;
+  /** ACTIVE, REDUCE_ONLY or HALTED (see shared/account.ts). */
+  trading_state: TradingState;
   version: number;
   created_at: string;
+}
+
+/** A movement of cash that is not a fill (the opening balance, an admin's deposit): the CASH activities. */
+export interface CashRow extends Record<string, SqlStorageValue> {
+  id: string;
+  at: string;
+  amount_cents: number;
+  reason: string;
 }
 
 /**
@@ -63,6 +74,12 @@ export interface OrderRow extends Record<string, SqlStorageValue> {
   expires_at: number | null;
   /** When the venue reported the stop reached (ISO), or null. */
   triggered_at: string | null;
+  /** Amends applied so far (the venue applies each seq once). */
+  amend_seq: number;
+  /** When the last amend was confirmed (ISO), or null. */
+  amended_at: string | null;
+  /** An amend sent to the venue and not yet confirmed or refused (an AmendPlan as JSON), or null. */
+  pending_amend: string | null;
 }
 
 /** The columns of an order that a change may set (the rest are keys or kept by the store). */
@@ -129,6 +146,20 @@ export function migrateDesk(sql: SqlStorage): void {
     addColumn(sql, "positions", "realized_pl_micros", "INTEGER NOT NULL DEFAULT 0");
     addColumn(sql, "fills", "realized_pl_micros", "INTEGER");
     addColumn(sql, "orders", "triggered_at", "TEXT");
+  }
+  if (version < 4) {
+    // v4: amends (FIX cancel/replace) in place, with their own idempotency keys.
+    addColumn(sql, "orders", "amend_seq", "INTEGER NOT NULL DEFAULT 0");
+    addColumn(sql, "orders", "amended_at", "TEXT");
+    addColumn(sql, "orders", "pending_amend", "TEXT");
+    sql.exec("CREATE TABLE IF NOT EXISTS amend_keys (key TEXT PRIMARY KEY, order_id TEXT NOT NULL, fingerprint TEXT NOT NULL)");
+    // ... the account's trading state, and the cash ledger beside the fills (activities).
+    addColumn(sql, "account", "trading_state", "TEXT NOT NULL DEFAULT 'ACTIVE'");
+    sql.exec("CREATE TABLE IF NOT EXISTS cash_ledger (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, at TEXT NOT NULL, amount_cents INTEGER NOT NULL, reason TEXT NOT NULL)");
+    // An account opened before the ledger: its opening balance is what its cash was before any fill.
+    sql.exec(`INSERT OR IGNORE INTO cash_ledger (id, at, amount_cents, reason)
+      SELECT 'cash_opening', created_at, cash_cents + COALESCE((SELECT SUM(CASE WHEN o.side = 'BUY' THEN f.quantity * f.price_cents ELSE -f.quantity * f.price_cents END)
+        FROM fills f JOIN orders o ON o.id = f.order_id), 0), 'Opening balance' FROM account`);
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
 }

@@ -8,12 +8,29 @@ import { d1Account, d1Fill, d1Order, d1Position } from "./d1-rows";
 import { Journal } from "./journal";
 import { costBasisCents, type Holding } from "./ledger";
 import type { AuditDraft } from "./lifecycle";
-import { migrateDesk, readMeta, writeMeta, type AccountRow, type FillRow, type OrderPatch, type OrderRow, type PositionRow, type VenueStage } from "./schema";
+import type { TradingState } from "../shared/account";
+import { migrateDesk, readMeta, writeMeta, type AccountRow, type CashRow, type FillRow, type OrderPatch, type OrderRow, type PositionRow, type VenueStage } from "./schema";
 import { toEvent, type FillNote } from "./views";
 
+/** One line of the activity ledger as stored (money in cents and micro-dollars). */
+export interface ActivityRow extends Record<string, SqlStorageValue> {
+  type: "FILL" | "CASH";
+  id: string;
+  at: string;
+  order_id: string | null;
+  symbol: string | null;
+  side: "BUY" | "SELL" | null;
+  quantity: number | null;
+  price_cents: number | null;
+  realized_pl_micros: number | null;
+  reason: string | null;
+  net_cents: number;
+}
+
+const ACCOUNT_COLUMNS = "trader_id, cash_cents, reserved_cents, trading_state, version, created_at";
 const POSITION_COLUMNS = "symbol, quantity, avg_price_micros, realized_pl_micros, reserved_qty, version";
 
-export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status" | "triggered_at">;
+export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status" | "triggered_at" | "amend_seq" | "amended_at" | "pending_amend">;
 
 export class DeskStore {
   readonly journal: Journal;
@@ -79,33 +96,53 @@ export class DeskStore {
 
   account(): AccountRow | undefined {
     if (this.accountRow === undefined) {
-      this.accountRow = this.sql.exec<AccountRow>("SELECT trader_id, cash_cents, reserved_cents, version, created_at FROM account").toArray()[0] ?? null;
+      this.accountRow = this.sql.exec<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM account`).toArray()[0] ?? null;
     }
     return this.accountRow ?? undefined;
   }
 
-  /** A new account; `record` false when it is restored from D1, which already holds it. */
-  createAccount(cashCents: number, createdAt: string, version = 1, record = true): AccountRow {
+  /**
+   * A new account with its opening balance as the first CASH activity; `restored` (its D1 version and
+   * trading state) when it is loaded from D1, which already holds it.
+   */
+  createAccount(cashCents: number, createdAt: string, restored?: { version: number; tradingState: TradingState }): AccountRow {
     this.accountRow = this.sql
       .exec<AccountRow>(
-        "INSERT INTO account (id, trader_id, cash_cents, reserved_cents, version, created_at) VALUES (1, ?, ?, 0, ?, ?) RETURNING trader_id, cash_cents, reserved_cents, version, created_at",
-        this.traderId, cashCents, version, createdAt,
+        `INSERT INTO account (id, trader_id, cash_cents, reserved_cents, trading_state, version, created_at) VALUES (1, ?, ?, 0, ?, ?, ?) RETURNING ${ACCOUNT_COLUMNS}`,
+        this.traderId, cashCents, restored?.tradingState ?? "ACTIVE", restored?.version ?? 1, createdAt,
       )
       .one();
-    if (record) this.journal.enqueue("account", d1Account(this.accountRow, createdAt));
+    this.sql.exec("INSERT OR IGNORE INTO cash_ledger (id, at, amount_cents, reason) VALUES ('cash_opening', ?, ?, 'Opening balance')", createdAt, cashCents);
+    if (!restored) this.journal.enqueue("account", d1Account(this.accountRow, createdAt));
     return this.accountRow;
+  }
+
+  /** Sets the account's trading state (the caller audits it). */
+  setTradingState(state: TradingState, at: string): AccountRow {
+    this.accountRow = this.sql.exec<AccountRow>(`UPDATE account SET trading_state = ?, version = version + 1 RETURNING ${ACCOUNT_COLUMNS}`, state).one();
+    this.journal.enqueue("account", d1Account(this.accountRow, at));
+    return this.accountRow;
+  }
+
+  cashLedger(): CashRow[] {
+    return this.sql.exec<CashRow>("SELECT id, at, amount_cents, reason FROM cash_ledger ORDER BY seq").toArray();
   }
 
   /** Changes cash and reservation by the given deltas (cents); returns the new row. */
   adjustAccount(cashDelta: number, reservedDelta: number, at: string): AccountRow {
     this.accountRow = this.sql
       .exec<AccountRow>(
-        "UPDATE account SET cash_cents = cash_cents + ?, reserved_cents = MAX(0, reserved_cents + ?), version = version + 1 RETURNING trader_id, cash_cents, reserved_cents, version, created_at",
+        `UPDATE account SET cash_cents = cash_cents + ?, reserved_cents = MAX(0, reserved_cents + ?), version = version + 1 RETURNING ${ACCOUNT_COLUMNS}`,
         cashDelta, reservedDelta,
       )
       .one();
     this.journal.enqueue("account", d1Account(this.accountRow, at));
     return this.accountRow;
+  }
+
+  /** Realized P&L of every position, open or closed (micro-dollars). */
+  realizedTotal(): number {
+    return this.sql.exec<{ total: number | null }>("SELECT SUM(realized_pl_micros) AS total FROM positions").one().total ?? 0;
   }
 
   positions(): PositionRow[] {
@@ -184,6 +221,19 @@ export class DeskStore {
     return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE id = ?", id).toArray()[0];
   }
 
+  orderByClientId(clientOrderId: string): OrderRow | undefined {
+    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE client_order_id = ?", clientOrderId).toArray()[0];
+  }
+
+  /** The amend an Idempotency-Key was used for, if any. */
+  amendKey(key: string): { order_id: string; fingerprint: string } | undefined {
+    return this.sql.exec<{ order_id: string; fingerprint: string }>("SELECT order_id, fingerprint FROM amend_keys WHERE key = ?", key).toArray()[0];
+  }
+
+  saveAmendKey(key: string, orderId: string, fingerprint: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO amend_keys (key, order_id, fingerprint) VALUES (?, ?, ?)", key, orderId, fingerprint);
+  }
+
   orderByKey(idemKey: string | null, clientOrderId: string | null): OrderRow | undefined {
     return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE idem_key = ? OR client_order_id = ? LIMIT 1", idemKey, clientOrderId).toArray()[0];
   }
@@ -248,6 +298,42 @@ export class DeskStore {
     const at = new Date(nowMs).toISOString();
     this.journal.appendAudit(order, draft, at, newId("log", nowMs));
     if (event) this.pendingEvents.push(this.journal.appendEvent((seq) => toEvent(event, seq, order, draft.reason, at, fill), nowMs));
+  }
+
+  /** An event about an order that changes nothing in it (order.cancel_rejected): no audit row. */
+  notify(order: OrderRow, event: OrderEventName, reason: string, nowMs: number): void {
+    const at = new Date(nowMs).toISOString();
+    this.pendingEvents.push(this.journal.appendEvent((seq) => toEvent(event, seq, order, reason, at), nowMs));
+  }
+
+  /** Working orders (not final), oldest first, optionally of one symbol and side. */
+  workingOrders(filter: { symbol?: string; side?: string } = {}): OrderRow[] {
+    return this.sql
+      .exec<OrderRow>(
+        `SELECT * FROM orders WHERE status NOT IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED')
+           AND (?1 IS NULL OR symbol = ?1) AND (?2 IS NULL OR side = ?2) ORDER BY seq`,
+        filter.symbol ?? null, filter.side ?? null,
+      )
+      .toArray();
+  }
+
+  /** Fills and cash movements, newest first (the activity ledger), with the filters of ActivitiesQuery. */
+  activities(f: { type?: "FILL" | "CASH"; symbol?: string; from?: string; to?: string; before?: { at: string; id: string }; limit: number }): ActivityRow[] {
+    return this.sql
+      .exec<ActivityRow>(
+        `SELECT * FROM (
+           SELECT 'FILL' AS type, f.id, f.timestamp AS at, o.id AS order_id, o.symbol, o.side, f.quantity, f.price_cents,
+             f.realized_pl_micros, NULL AS reason,
+             CASE o.side WHEN 'BUY' THEN -f.quantity * f.price_cents ELSE f.quantity * f.price_cents END AS net_cents
+           FROM fills f JOIN orders o ON o.id = f.order_id
+           UNION ALL
+           SELECT 'CASH', id, at, NULL, NULL, NULL, NULL, NULL, NULL, reason, amount_cents FROM cash_ledger)
+         WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR symbol = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at <= ?4)
+           AND (?5 IS NULL OR at < ?5 OR (at = ?5 AND id < ?6))
+         ORDER BY at DESC, id DESC LIMIT ?7`,
+        f.type ?? null, f.symbol ?? null, f.from ?? null, f.to ?? null, f.before?.at ?? null, f.before?.id ?? null, f.limit,
+      )
+      .toArray();
   }
 
   /** Records not yet in D1. */

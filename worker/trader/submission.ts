@@ -24,8 +24,8 @@ export function claimsOf(request: OrderRequest, key: string | null): string[] {
   return [key, request.client_order_id ? `client_order_id:${request.client_order_id}` : null].filter((k): k is string => k !== null);
 }
 
-/** The same request, however its JSON keys were ordered. */
-export function fingerprintOf(request: OrderRequest): string {
+/** The same request body (an order, or an amend), however its JSON keys were ordered. */
+export function fingerprintOf(request: object): string {
   const entries = Object.entries(request).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b));
   return JSON.stringify(entries);
 }

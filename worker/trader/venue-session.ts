@@ -5,7 +5,7 @@
 import type { DeskConfig } from "../config";
 import { errorText } from "../shared/errors";
 import { isFinalStatus } from "../shared/orders";
-import type { ExchangeAdapter, OrderRef, VenueOrder, VenueReport } from "../venue/adapter";
+import type { ExchangeAdapter, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../venue/adapter";
 import { applyReport } from "./execution";
 import { audit, type Acceptance } from "./lifecycle";
 import { canRetry, retryDelayMs } from "./retry";
@@ -48,6 +48,10 @@ export class VenueSession {
     const { store, exchange, config } = this.d;
     try {
       const order = inserted ?? store.order(orderId);
+      if (order && !isFinalStatus(order.status) && order.pending_amend !== null) {
+        await this.amend(orderId); // the alarm asks again about an amend the venue did not confirm
+        return;
+      }
       if (!order || isFinalStatus(order.status) || order.venue_stage === "ACKED") return;
       const attempt = order.attempt;
       if (attempt > config.retryMaxAttempts) return await this.giveUp(order);
@@ -70,6 +74,30 @@ export class VenueSession {
       this.sending.delete(orderId);
       this.d.reschedule();
     }
+  }
+
+  /**
+   * Sends the order's pending amend to the venue and applies the answer (which settles it). When the venue
+   * does not answer, asks it for the order by key; when that fails too, the amend stays pending and the
+   * alarm asks again (the venue applies each amend seq once). Returns false when the venue could not be
+   * reached: the amend is still pending.
+   */
+  async amend(orderId: string): Promise<boolean> {
+    const { store } = this.d;
+    const order = store.order(orderId);
+    if (!order || order.pending_amend === null) return true;
+    const plan = JSON.parse(order.pending_amend) as VenueAmend;
+    const ref = orderRef(order, store.traderId);
+    let report = await this.withTimeout(this.d.exchange.amend(ref, plan)).catch(() => undefined);
+    if (report === undefined) report = await this.withTimeout(this.d.exchange.lookup(ref)).catch(() => undefined);
+    if (report === undefined) {
+      store.scheduleOrder(orderId, { next_attempt_at: this.d.now() + this.d.config.retryBaseMs });
+      this.d.reschedule();
+      return false;
+    }
+    // null: the venue does not hold the order (it cannot be amended there); a refusal settles the amend.
+    this.apply(orderId, report ?? { key: order.id, orderId, state: "WORKING", fills: [], reason: null, terms: { amendSeq: order.amend_seq, quantity: order.quantity, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif } }, { kind: "none" });
+    return true;
   }
 
   /** Ends the order at the venue (bounded by the venue timeout); throws when the venue does not confirm. */

@@ -1,14 +1,13 @@
 // Desk rows to the API's shapes: cents become dollars here and nowhere else.
 import type { OrderEvent, OrderEventName } from "../shared/events";
-import type { AuditEntry, Account, Fill, Order, OrderWithFills } from "../shared/orders";
+import type { AuditEntry, Fill, Order, OrderWithFills } from "../shared/orders";
 import { toDollars } from "../shared/money";
-import type { AccountRow, AuditRow, FillRow, OrderRow, PositionRow } from "./schema";
+import type { AuditRow, FillRow, OrderRow } from "./schema";
 
 const dollarsOrNull = (cents: number | null) => (cents === null ? null : toDollars(cents));
 /** Average prices keep four decimals: 50 @ 150.00 and 50 @ 150.05 average 150.025. */
-const MICROS_PER_DOLLAR = 1_000_000;
 /** Micro-dollars to dollars rounded to cents (P&L in JSON). */
-export const microsToDollars = (micros: number) => Math.round(micros / 10_000) / 100;
+export const microsToDollars = (micros: number) => (Math.sign(micros) * Math.round(Math.abs(micros) / 10_000)) / 100 || 0; // half away from zero
 export const avgPrice = (notionalCents: number, quantity: number) => (quantity > 0 ? Math.round((notionalCents / quantity) * 100) / 10_000 : null);
 
 export function toOrder(row: OrderRow, traderId: string): Order {
@@ -29,6 +28,7 @@ export function toOrder(row: OrderRow, traderId: string): Order {
     reason: row.reason,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    amended_at: row.amended_at,
   };
 }
 
@@ -54,18 +54,6 @@ export function toAuditEntry(row: AuditRow, traderId: string): AuditEntry {
   };
 }
 
-export function toAccount(row: AccountRow, held: PositionRow[]): Account {
-  return {
-    trader_id: row.trader_id,
-    cash: toDollars(row.cash_cents),
-    reserved: toDollars(row.reserved_cents),
-    buying_power: toDollars(row.cash_cents - row.reserved_cents),
-    positions: held
-      .filter((p) => p.quantity !== 0)
-      .map((p) => ({ symbol: p.symbol, quantity: p.quantity, avg_price: p.avg_price_micros / MICROS_PER_DOLLAR, realized_pl: microsToDollars(p.realized_pl_micros) })),
-  };
-}
-
 /** A fill as an event reports it: this fill's shares, price (cents) and id. */
 export interface FillNote {
   quantity: number;
@@ -80,6 +68,7 @@ export function toEvent(event: OrderEventName, seq: number, order: OrderRow, rea
     quantity: order.quantity, filled_quantity: order.filled_quantity, avg_fill_price: avgPrice(order.filled_notional_cents, order.filled_quantity),
     quantity_filled: fill?.quantity ?? null, price_at_fill: fill ? fill.priceCents / 100 : null, fill_id: fill?.id ?? null,
     price: fill ? fill.priceCents / 100 : order.limit_cents === null ? null : order.limit_cents / 100,
+    stop_price: order.stop_cents === null ? null : order.stop_cents / 100,
     reason, timestamp,
   };
 }

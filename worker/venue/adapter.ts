@@ -40,6 +40,23 @@ export interface VenueFill {
 
 export type VenueState = "WORKING" | "FILLED" | "CANCELLED" | "REJECTED" | "EXPIRED";
 
+/** The terms an order works on at the venue now, and the last amend applied to them (0: none). */
+export interface VenueTerms {
+  amendSeq: number;
+  quantity: number;
+  limitCents: number | null;
+  stopCents: number | null;
+  timeInForce: TimeInForce;
+}
+
+/** An amend (FIX cancel/replace) of a working order: its new terms under the desk's amend sequence number. */
+export interface VenueAmend extends Omit<VenueTerms, "amendSeq"> {
+  /** Rises by one per amend of the order; the venue applies each seq at most once. */
+  seq: number;
+  protectCents: number | null;
+  maxCostCents: number | null;
+}
+
 /** The venue's whole view of one order: every fill so far, so a report can be applied more than once. */
 export interface VenueReport {
   key: string;
@@ -49,6 +66,8 @@ export interface VenueReport {
   reason: string | null;
   /** A STOP or STOP_LIMIT order's stop has been reached (it now works as a market or limit order). */
   triggered?: boolean;
+  /** The terms the order works on at the venue (a report after an amend says whether it applied). */
+  terms?: VenueTerms;
 }
 
 export interface ExchangeAdapter {
@@ -61,6 +80,12 @@ export interface ExchangeAdapter {
   submit(order: VenueOrder, attempt: number): Promise<VenueReport>;
   /** The order the venue holds under `key`, or null when it never received it. */
   lookup(order: OrderRef): Promise<VenueReport | null>;
+  /**
+   * Amends a working order in place: the answer is its report after the change (terms.amendSeq tells
+   * whether this amend applied; an order no longer working is left as it is), or null when the venue never
+   * received the order. Sending the same seq again changes nothing more.
+   */
+  amend(order: OrderRef, amend: VenueAmend): Promise<VenueReport | null>;
   /** Ends the order at the venue; an unknown key is tombstoned so a late copy can never trade. */
   cancel(order: OrderRef, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport>;
 }

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
 import type { Executable, Slice } from "./matching";
+import { TIME_IN_FORCE } from "../shared/orders";
 
 export interface BookOrderRow extends Record<string, SqlStorageValue> {
   key: string;
@@ -16,6 +17,9 @@ export interface BookOrderRow extends Record<string, SqlStorageValue> {
   /** The VenueFill[] as JSON. */
   fills: string;
   reason: string | null;
+  /** Time priority among resting orders (lower first): kept by a smaller quantity, lost by a new price or more shares. */
+  priority: number;
+  amend_seq: number;
 }
 
 export class BookOrders {
@@ -30,6 +34,10 @@ export class BookOrders {
       CREATE TABLE IF NOT EXISTS attempts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS undelivered (key TEXT PRIMARY KEY, trader_id TEXT NOT NULL);
     `);
+    // Amends (cancel/replace) and time priority came later: add their columns to older books.
+    const columns = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('orders')").toArray().map((c) => c.name));
+    if (!columns.has("priority")) this.sql.exec("ALTER TABLE orders ADD COLUMN priority INTEGER; UPDATE orders SET priority = rowid");
+    if (!columns.has("amend_seq")) this.sql.exec("ALTER TABLE orders ADD COLUMN amend_seq INTEGER NOT NULL DEFAULT 0");
   }
 
   row(key: string): BookOrderRow | undefined {
@@ -43,30 +51,43 @@ export class BookOrders {
   }
 
   working(): BookOrderRow[] {
-    return this.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE state = 'WORKING'").toArray();
+    return this.sql.exec<BookOrderRow>("SELECT * FROM orders WHERE state = 'WORKING' ORDER BY priority").toArray();
   }
 
   hasWorking(): boolean {
     return this.sql.exec("SELECT 1 FROM orders WHERE state = 'WORKING' LIMIT 1").toArray().length > 0;
   }
 
-  /** Writes the order's state and answers with its report. */
-  record(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered = false): VenueReport {
+  /** Writes the order's state and answers with its report (built from what it wrote: no read back). */
+  record(order: VenueOrder, state: VenueState, fills: VenueFill[], reason: string | null, triggered = false, amendSeq = 0): VenueReport {
     const filled = fills.reduce((n, f) => n + f.quantity, 0);
     const spent = fills.reduce((n, f) => n + f.quantity * f.priceCents, 0);
     this.sql.exec(
-      `INSERT INTO orders (key, body, state, filled, spent_cents, triggered, fills, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO orders (key, body, state, filled, spent_cents, triggered, fills, reason, priority)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(priority), 0) + 1 FROM orders))
        ON CONFLICT(key) DO UPDATE SET state = excluded.state, filled = excluded.filled, spent_cents = excluded.spent_cents,
          triggered = excluded.triggered, fills = excluded.fills, reason = excluded.reason`,
       order.key, JSON.stringify(order), state, filled, spent, triggered ? 1 : 0, JSON.stringify(fills), reason,
     );
-    return { key: order.key, orderId: order.orderId, state, fills, reason, triggered };
+    const terms = { amendSeq, quantity: order.quantity, limitCents: order.limitCents, stopCents: order.stopCents, timeInForce: order.timeInForce };
+    return { key: order.key, orderId: order.orderId, state, fills, reason, triggered, terms };
   }
 
   /** Ends a working order (cancel or expiry); returns its report. */
   end(key: string, final: "CANCELLED" | "EXPIRED", reason: string): VenueReport {
     this.sql.exec("UPDATE orders SET state = ?, reason = ? WHERE key = ?", final, reason, key);
     return toReport(this.row(key)!);
+  }
+
+  /**
+   * Puts the amended order's terms in place under amend `seq`. `requeue`: it goes to the back of the queue
+   * (a new price or more shares, as at an exchange); a smaller quantity keeps its place.
+   */
+  amend(key: string, order: VenueOrder, seq: number, requeue: boolean): void {
+    this.sql.exec(
+      `UPDATE orders SET body = ?, amend_seq = ?, priority = CASE WHEN ? THEN (SELECT MAX(priority) + 1 FROM orders) ELSE priority END WHERE key = ?`,
+      JSON.stringify(order), seq, requeue ? 1 : 0, key,
+    );
   }
 
   /** Counts one more attempt at `key` (from 1); fault injection decides by it. */
@@ -108,16 +129,24 @@ export function appendFills(key: string, previous: VenueFill[], slices: Slice[])
   ];
 }
 
-const StoredOrder = z.object({ orderId: z.string() });
+const StoredOrder = z.object({
+  orderId: z.string(),
+  quantity: z.number(),
+  limitCents: z.number().nullable(),
+  stopCents: z.number().nullable(),
+  timeInForce: z.enum(TIME_IN_FORCE),
+});
 
 export function toReport(row: BookOrderRow): VenueReport {
+  const body = StoredOrder.parse(JSON.parse(row.body));
   return {
     key: row.key,
-    orderId: StoredOrder.parse(JSON.parse(row.body)).orderId,
+    orderId: body.orderId,
     state: row.state as VenueState,
     fills: JSON.parse(row.fills) as VenueFill[],
     reason: row.reason,
     triggered: row.triggered === 1,
+    terms: { amendSeq: row.amend_seq ?? 0, quantity: body.quantity, limitCents: body.limitCents, stopCents: body.stopCents, timeInForce: body.timeInForce },
   };
 }
 

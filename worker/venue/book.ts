@@ -2,7 +2,7 @@
 // key, fills level by level, rests limit and stop orders until the price crosses them, and reports fills
 // that happen later back to the trader's desk (at least once, retried by alarm).
 import { DurableObject } from "cloudflare:workers";
-import type { OrderRef, Quote, VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
+import type { OrderRef, Quote, VenueAmend, VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
 import { appendFills, BookOrders, executable, toReport } from "./book-orders";
 import { decideFault, Faults, hasFaults } from "./faults";
 import { match } from "./matching";
@@ -121,8 +121,54 @@ export class VenueBook extends DurableObject<Env> {
     return this.orders.report(key);
   }
 
+  /**
+   * Amends a working order in place (FIX cancel/replace), atomically: no fill happens at the old terms
+   * after this returns, and an amended price that crosses the book trades at once. A smaller quantity
+   * keeps the order's time priority; a new price or more shares lose it. An order no longer working (or an
+   * amend already applied) is left as it is: the report says so (terms.amendSeq). null: no such order.
+   */
+  async amend(key: string, amend: VenueAmend): Promise<VenueReport | null> {
+    const late = await this.injectedLatency();
+    const row = this.orders.row(key);
+    if (!row) return null;
+    if (row.state !== "WORKING" || row.amend_seq >= amend.seq || amend.quantity <= row.filled) return toReport(row);
+    const order = JSON.parse(row.body) as VenueOrder;
+    const next: VenueOrder = {
+      ...order, quantity: amend.quantity, limitCents: amend.limitCents, stopCents: amend.stopCents, timeInForce: amend.timeInForce,
+      protectCents: amend.protectCents, maxCostCents: amend.maxCostCents,
+    };
+    const requeue = next.limitCents !== order.limitCents || next.stopCents !== order.stopCents || next.quantity > order.quantity;
+    this.orders.amend(key, next, amend.seq, requeue);
+    const book = this.instrument;
+    let report = toReport(this.orders.row(key)!);
+    if (book?.tradable && this.sessionOpen()) {
+      const outcome = match(book, executable(next, row.filled, row.spent_cents, row.triggered === 1));
+      const fills = appendFills(key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
+      const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
+      report = this.orders.record(next, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered, amend.seq);
+    }
+    if (late) this.owe(key, next.traderId); // the desk may have stopped waiting: it hears of the change anyway
+    return report;
+  }
+
+  /**
+   * The faults' latency_ms before the venue acts on a cancel or an amend (true when there was some): a desk
+   * that stopped waiting is then sent the outcome as a report of its own, as a real venue does.
+   */
+  private async injectedLatency(): Promise<boolean> {
+    const latency = this.instrument?.faults.latency_ms ?? 0;
+    if (latency > 0) await sleep(latency);
+    return latency > 0;
+  }
+
+  private owe(key: string, traderId: string): void {
+    this.orders.owe(key, traderId);
+    this.ctx.waitUntil(this.deliverReports());
+  }
+
   async cancel(ref: OrderRef, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport> {
     const { key } = ref;
+    const late = await this.injectedLatency();
     const row = this.orders.row(key);
     if (!row) {
       // Tombstone: a copy of this order still on its way must never trade.
@@ -133,7 +179,9 @@ export class VenueBook extends DurableObject<Env> {
       return this.orders.record(tomb, final, [], reason);
     }
     if (row.state !== "WORKING") return toReport(row);
-    return this.orders.end(key, final, reason);
+    const ended = this.orders.end(key, final, reason);
+    if (late) this.owe(key, ref.traderId);
+    return ended;
   }
 
   /**
@@ -246,7 +294,7 @@ export class VenueBook extends DurableObject<Env> {
       if (outcome.slices.length === 0 && outcome.kind === "rest" && outcome.triggered === (row.triggered === 1)) continue;
       const fills = appendFills(order.key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
       const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
-      this.orders.record(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered);
+      this.orders.record(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered, row.amend_seq);
       this.orders.owe(order.key, order.traderId);
     }
   }

@@ -86,8 +86,13 @@ export function match(book: Book, o: Executable): MatchOutcome {
   }
   const marketLike = o.orderType === "MARKET" || o.orderType === "STOP";
   if (marketLike) {
-    const why = budget !== null && got < remaining ? "within the reserved funds and price band" : "within the price band";
-    return { kind: "done", slices, final: "CANCELLED", reason: `Market protection: ${remaining - got} shares could not fill ${why}; remainder cancelled`, triggered };
+    // A MARKET order is bounded by its protection band and, for a BUY, its reserved cash; a triggered STOP
+    // by its reserved cash only (a SELL stop has no bound: the book always takes it).
+    const short = remaining - got;
+    const reason = o.protectCents === null
+      ? `${short} shares could not fill within the cash reserved for this order; remainder cancelled`
+      : `Market protection: ${short} shares could not fill ${budget !== null ? "within the reserved funds and price band" : "within the price band"}; remainder cancelled`;
+    return { kind: "done", slices, final: "CANCELLED", reason, triggered };
   }
   return { kind: "rest", slices, triggered };
 }

@@ -7,6 +7,7 @@ export function simulatedExchange(env: Env): ExchangeAdapter {
     quote: (symbol, subscriber) => book(symbol).quote(symbol, subscriber),
     submit: (order, attempt) => book(order.symbol).submit(order, attempt),
     lookup: (ref) => book(ref.symbol).lookup(ref.key),
+    amend: (ref, amend) => book(ref.symbol).amend(ref.key, amend),
     cancel: (ref, final, reason) => book(ref.symbol).cancel(ref, final, reason),
   };
 }

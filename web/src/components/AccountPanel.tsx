@@ -1,5 +1,6 @@
 // Cash, reserved cash, buying power and positions; the desk refreshes it after every order event.
-import type { Account, Instrument } from "../../../worker/shared/orders";
+import type { Account } from "../../../worker/shared/account";
+import type { Instrument } from "../../../worker/shared/orders";
 import { money, price, quantity } from "../format";
 
 export function AccountPanel({ account, error, instruments }: { account: Account | null; error: string | null; instruments: Instrument[] | null }) {

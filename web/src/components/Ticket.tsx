@@ -2,7 +2,8 @@
 // verbatim in a red banner; one Idempotency-Key per ticket makes a double click or a retry harmless.
 import { useId, useRef, useState, type FormEvent } from "react";
 import { needsLimitPrice, needsStopPrice, ORDER_TYPES, TIME_IN_FORCE } from "../../../worker/shared/orders";
-import type { Account, Instrument, OrderType } from "../../../worker/shared/orders";
+import type { Account } from "../../../worker/shared/account";
+import type { Instrument, OrderType } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
 import { money, price } from "../format";
 import type { DeskStore } from "../store";

@@ -1,0 +1,215 @@
+// Order entry on a trader's desk: submit, cancel, cancel all and amend, each as one command that checks,
+// writes in one change, talks to the venue and answers a Result (expected failures are values). Every door
+// into the desk (the Worker's HTTP routes by RPC, the trader's socket) calls these same commands, so a rule
+// holds on all of them by construction.
+import type { DeskConfig } from "../config";
+import { ERROR_STATUS, errorText, fail, ok, type ErrorBody, type Result } from "../shared/errors";
+import { isFinalStatus, type AmendRequest, type Order, type OrderRequest, type Side } from "../shared/orders";
+import type { VenueReport } from "../venue/adapter";
+import { dayOrderExpiry } from "../venue/calendar";
+import { amendRefusal, holdForAmend, planAmend } from "./amendment";
+import type { QuoteCache } from "./quotes";
+import type { TokenBucket } from "./rate-limit";
+import { checkMarketHours, checkRisk, checkTradingState, type Balances } from "./risk";
+import type { OrderRow } from "./schema";
+import type { DeskStore } from "./store";
+import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
+import { SEND_GRACE_MS, type VenueSession } from "./venue-session";
+import { toOrder } from "./views";
+
+/** One order's answer within a cancel-all: the HTTP status a single cancel would give, and its body. */
+export interface CancelOutcome {
+  id: string;
+  status: number;
+  order: Order | null;
+  error: ErrorBody | null;
+}
+
+export interface OrderEntryDeps {
+  store: DeskStore;
+  config: DeskConfig;
+  venue: VenueSession;
+  quotes: QuoteCache;
+  rateLimit: TokenBucket;
+  /** The trader's account is there (loaded from D1 on first use). */
+  ensureAccount: () => Promise<boolean>;
+  /** After a committed change: send its events, let the outbox carry it. */
+  changed: () => void;
+  /** Re-arm the alarm for the schedule in storage. */
+  arm: () => void;
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+export class OrderEntry {
+  /** Idempotency keys of commands still being handled (a second request with one answers 409). */
+  private readonly keysInFlight = new Set<string>();
+
+  constructor(private readonly d: OrderEntryDeps) {}
+
+  async submit(request: OrderRequest, idempotencyKey: string | null): Promise<Result<Submitted>> {
+    const traderId = this.d.store.traderId;
+    const key = idempotencyKeyOf(request, idempotencyKey);
+    const fingerprint = fingerprintOf(request);
+    const previous = key ? this.d.store.orderByKey(key, request.client_order_id ?? null) : undefined;
+    if (previous) return answerRepeat(previous, fingerprint, traderId);
+    const claims = claimsOf(request, key);
+    if (claims.some((k) => this.keysInFlight.has(k))) {
+      return fail("IDEMPOTENCY_KEY_IN_USE", "A request with this idempotency key is still being handled; retry in a moment");
+    }
+    const limited = this.d.rateLimit.take(Date.now());
+    if (limited) return limited;
+
+    for (const k of claims) this.keysInFlight.add(k);
+    try {
+      const closed = checkMarketHours(request, Date.now(), this.d.config);
+      if (closed) return closed;
+      if (!(await this.d.ensureAccount())) return noAccount(traderId);
+      const gate = checkTradingState(this.d.store.account()!.trading_state, request.side, "order");
+      if (gate) return gate;
+      const quote = await this.d.quotes.get(request.symbol);
+      // Balances are read after the await: another order may have reserved cash meanwhile.
+      const account = this.d.store.account()!;
+      const held = request.side === "SELL" ? this.d.store.position(request.symbol) : undefined; // only a SELL needs it
+      const approval = checkRisk(request, quote, {
+        cashCents: account.cash_cents, reservedCents: account.reserved_cents,
+        heldQuantity: held?.quantity ?? 0, reservedQuantity: held?.reserved_qty ?? 0,
+      }, this.d.config);
+      if ("ok" in approval) return approval;
+
+      const nowMs = Date.now();
+      const row = this.d.store.atomically(() =>
+        placeOrder(this.d.store, request, approval, {
+          key, fingerprint, nowMs,
+          // The alarm's backstop: if this first send has not concluded by then, the alarm takes it over.
+          backstopAt: nowMs + this.d.config.exchangeTimeoutMs + SEND_GRACE_MS,
+          expiresAt: request.time_in_force === "DAY" ? dayOrderExpiry(nowMs) : null,
+        }),
+      );
+      // The alarm is armed before the client hears 201: if this instance dies mid-send, the alarm resumes.
+      this.d.arm();
+      this.d.changed();
+      this.d.waitUntil(this.d.venue.send(row.id, row));
+      return ok({ order: toOrder(row, traderId), replayed: false });
+    } finally {
+      for (const k of claims) this.keysInFlight.delete(k);
+    }
+  }
+
+  async cancel(orderId: string): Promise<Result<Order>> {
+    const order = this.d.store.order(orderId);
+    if (!order) return orderNotFound(orderId);
+    if (isFinalStatus(order.status)) return notCancellable(order);
+    const limited = this.d.rateLimit.take(Date.now());
+    if (limited) return limited;
+    return this.cancelWorking(order);
+  }
+
+  /**
+   * Cancels every working order (of one symbol and side, when given), all at once: one result per order,
+   * each exactly as a single cancel answers it; a venue that does not confirm one does not stop the others.
+   */
+  async cancelAll(filter: { symbol?: string; side?: Side }): Promise<Result<{ data: CancelOutcome[] }>> {
+    const limited = this.d.rateLimit.take(Date.now());
+    if (limited) return limited;
+    const working = this.d.store.workingOrders(filter);
+    const data = await Promise.all(working.map(async (order): Promise<CancelOutcome> => {
+      const result = await this.cancelWorking(order);
+      return result.ok
+        ? { id: order.id, status: 200, order: result.value, error: null }
+        : { id: order.id, status: ERROR_STATUS[result.code], order: null, error: { error: result.code, message: result.message, details: result.details ?? {} } };
+    }));
+    return ok({ data });
+  }
+
+  /** Asks the venue to cancel a working order and applies its answer; a cancel that fails is told on the stream. */
+  private async cancelWorking(order: OrderRow): Promise<Result<Order>> {
+    let report: VenueReport;
+    try {
+      report = await this.d.venue.end(order, "CANCELLED", "User requested cancellation");
+    } catch (err) {
+      const message = `The venue did not confirm the cancel (${errorText(err)}); the order is unchanged, try again`;
+      this.cancelRejected(order.id, message);
+      return fail("VENUE_UNAVAILABLE", message, { order_id: order.id });
+    }
+    this.d.venue.apply(order.id, report, { kind: "none" });
+    const after = this.d.store.order(order.id)!;
+    if (after.status === "CANCELLED") return ok(toOrder(after, this.d.store.traderId));
+    this.cancelRejected(order.id, `Order is ${after.status}: the venue had already ${after.status === "FILLED" ? "filled" : "ended"} it`);
+    return notCancellable(after);
+  }
+
+  private cancelRejected(orderId: string, reason: string): void {
+    const nowMs = Date.now();
+    this.d.store.atomically(() => this.d.store.notify(this.d.store.order(orderId)!, "order.cancel_rejected", reason, nowMs));
+    this.d.changed();
+  }
+
+  /**
+   * Amends a working order in place (FIX cancel/replace): checked as if new, the extra reservation held
+   * while the venue amends atomically; one outcome only: amended (200), or 409 ORDER_NOT_AMENDABLE with the
+   * status that won. Idempotent with `idempotencyKey`.
+   */
+  async amend(orderId: string, changes: AmendRequest, idempotencyKey: string | null): Promise<Result<Submitted>> {
+    const traderId = this.d.store.traderId;
+    const order = this.d.store.order(orderId);
+    if (!order) return orderNotFound(orderId);
+    const fingerprint = fingerprintOf(changes);
+    if (idempotencyKey) {
+      const used = this.d.store.amendKey(idempotencyKey);
+      if (used && used.order_id === orderId && used.fingerprint === fingerprint) return ok({ order: toOrder(order, traderId), replayed: true });
+      if (used) return fail("IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for a different amend; use a new key", { order_id: used.order_id });
+    }
+    const claim = `amend:${idempotencyKey ?? orderId}`;
+    if (this.keysInFlight.has(claim)) return fail("IDEMPOTENCY_KEY_IN_USE", "An amend with this idempotency key is still being handled; retry in a moment");
+    const refused = amendRefusal(order);
+    if (refused) return refused;
+    const limited = this.d.rateLimit.take(Date.now());
+    if (limited) return limited;
+
+    this.keysInFlight.add(claim);
+    try {
+      const quote = await this.d.quotes.get(order.symbol);
+      const current = this.d.store.order(orderId)!; // re-read: a fill or a cancel may have landed meanwhile
+      const refusedNow = amendRefusal(current);
+      if (refusedNow) return refusedNow;
+      // A BUY amend reduces only when it lowers the quantity and changes nothing else.
+      const reducesOnly = current.side === "SELL" || (changes.quantity !== undefined && changes.quantity < current.quantity && Object.keys(changes).length === 1);
+      const gate = checkTradingState(this.d.store.account()!.trading_state, current.side, "amend", !reducesOnly);
+      if (gate) return gate;
+      const plan = planAmend(current, changes, quote, this.balances(current.symbol), this.d.config);
+      if ("ok" in plan) return plan;
+      const nowMs = Date.now();
+      this.d.store.atomically(() => holdForAmend(this.d.store, current, plan, nowMs, nowMs + this.d.config.exchangeTimeoutMs + SEND_GRACE_MS));
+      this.d.arm();
+      if (!(await this.d.venue.amend(orderId))) {
+        return fail("VENUE_UNAVAILABLE", "The venue did not confirm the amend in time; it stays pending and fillwire settles it with the venue (order.replaced on the socket if it applied)", {
+          order_id: orderId, pending: true,
+        });
+      }
+      const after = this.d.store.order(orderId)!;
+      if (after.amend_seq < plan.seq) {
+        return fail("ORDER_NOT_AMENDABLE", `Order ${orderId} is ${after.status}: the venue did not amend it`, { order_id: orderId, status: after.status });
+      }
+      if (idempotencyKey) this.d.store.saveAmendKey(idempotencyKey, orderId, fingerprint);
+      return ok({ order: toOrder(after, traderId), replayed: false });
+    } finally {
+      this.keysInFlight.delete(claim);
+    }
+  }
+
+  /** Cash and the symbol's shares as the risk check reads them (after any await). */
+  private balances(symbol: string): Balances {
+    const account = this.d.store.account()!;
+    const held = this.d.store.position(symbol);
+    return {
+      cashCents: account.cash_cents, reservedCents: account.reserved_cents,
+      heldQuantity: held?.quantity ?? 0, reservedQuantity: held?.reserved_qty ?? 0,
+    };
+  }
+}
+
+export const orderNotFound = (orderId: string) => fail("ORDER_NOT_FOUND", `No order ${orderId} in your account`, { order_id: orderId });
+export const noAccount = (traderId: string) =>
+  fail("ACCOUNT_NOT_FOUND", `No account for trader ${traderId}; an admin opens one with PUT /api/v1/admin/accounts/${traderId}`, { trader_id: traderId });
+const notCancellable = (order: OrderRow) =>
+  fail("ORDER_NOT_CANCELLABLE", `Order ${order.id} is ${order.status} and can no longer be cancelled`, { order_id: order.id, status: order.status });
