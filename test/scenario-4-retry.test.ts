@@ -64,8 +64,17 @@ describe("seed scenario 4: the venue times out and the desk recovers", () => {
     const { id } = await json<{ id: string }>(await submit(trader, { symbol: "TEST_TIMEOUT", quantity: 100, order_type: "MARKET" }));
 
     const events = await socket.untilEvent(id, "order.filled");
-    expect(events.map((e) => [e.event, e.seq])).toEqual([["order.submitted", 1], ["order.accepted", 2], ["order.filled", 3]]);
+    expect(events.map((e) => e.event)).toEqual(["order.submitted", "order.accepted", "order.filled"]);
     expect(events.at(-1)).toMatchObject({ status: "FILLED", quantity_filled: 100, price_at_fill: 100, filled_quantity: 100 });
+    // The whole stream, account updates included: one contiguous seq, nothing of the timed-out attempt.
+    const stream = await socket.untilSeq(5);
+    expect(stream.map((m) => [m.event, m.seq])).toEqual([
+      ["order.submitted", 1], ["account.updated", 2], ["order.accepted", 3], ["order.filled", 4], ["account.updated", 5],
+    ]);
+    const [reserved, settled] = socket.accountEvents();
+    expect(reserved).toMatchObject({ cash: 20_000, positions: [] });
+    expect(reserved!.reserved).toBeGreaterThanOrEqual(10_000);
+    expect(settled).toMatchObject({ cash: 10_000, reserved: 0, buying_power: 10_000, positions: [{ symbol: "TEST_TIMEOUT", quantity: 100, avg_price: 100 }] });
     expect(await venueOrders("TEST_TIMEOUT", id)).toEqual([{ state: "FILLED", filled: 100 }]);
   });
 

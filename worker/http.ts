@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
-import { ERROR_STATUS, type ErrorBody, type ErrorCode, type ErrorDetails, type Result } from "./shared/errors";
+import { ERROR_STATUS, validationError, type ErrorBody, type ErrorCode, type ErrorDetails, type Result } from "./shared/errors";
 import { parseStrictJson } from "./shared/json";
 
 export class ApiError extends Error {
@@ -24,20 +24,8 @@ export function unwrap<T>(result: Result<T>): T {
   throw new ApiError(result.code, result.message, result.details, headers);
 }
 
-export function validationFailure(error: z.ZodError): ErrorBody {
-  // No prototype: a field named __proto__ or constructor is reported like any other.
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const issue of error.issues) {
-    const path = issue.path.join(".");
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) fields[path ? `${path}.${key}` : key] ??= `${key} is not a field of this request`;
-      continue;
-    }
-    fields[path || "body"] ??= issue.message;
-  }
-  const summary = Object.entries(fields).map(([f, m]) => (m.startsWith(f) ? m : `${f}: ${m}`)).join("; ");
-  return { error: "VALIDATION_ERROR", message: `Invalid request: ${summary}`, details: { fields } };
-}
+/** zod's issues as the VALIDATION_ERROR body every door answers (see shared/errors.ts). */
+export const validationFailure = validationError;
 
 export function errorBody(code: ErrorCode, message: string, details: ErrorDetails = {}): ErrorBody {
   return { error: code, message, details };

@@ -189,6 +189,8 @@ describe.skipIf(!hasChromium && !required)("the compliance page in Chromium", ()
   it("keeps the order-id audit lookup on the page", async () => {
     const { token } = await openTrader(server.url);
     const id = await buyAndFill(server.url, token);
+    // Compliance reads D1, which trails the desk by its outbox flush (about a second): wait for the rows.
+    await awaitReportRows(server.url, officer, { order_id: id }, 4);
     const { page, errors } = await compliancePage();
     await page.getByLabel("Order ID").fill(id);
     await page.getByRole("button", { name: "Show trail" }).click();

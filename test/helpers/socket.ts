@@ -1,7 +1,7 @@
 // A WebSocket client for tests: opens /ws/orders/events through the Worker's fetch handler (exactly as a
 // browser's upgrade request reaches it), keeps every message it receives, and waits for conditions.
 import { exports } from "cloudflare:workers";
-import { OrderEvent } from "../../worker/shared/events";
+import { AccountEvent, isOrderEvent, OrderEvent } from "../../worker/shared/events";
 
 /** A parsed server message; order events are checked against the wire schema in `events()`. */
 export type Message = { type?: unknown; event?: unknown; seq?: unknown } & Record<string, unknown>;
@@ -11,6 +11,8 @@ export interface SocketQuery {
   since?: number | string;
   /** Subprotocols offered; `order-updates` unless said otherwise. */
   protocols?: string | null;
+  /** "1": the working orders and the account right after the acknowledgement. */
+  snapshot?: string;
 }
 
 export class TestSocket {
@@ -40,12 +42,36 @@ export class TestSocket {
     this.ws.send(typeof message === "string" ? message : JSON.stringify(message));
   }
 
+  /** account.updated events received so far (schema-checked). */
+  accountEvents(): AccountEvent[] {
+    return this.messages.filter((m) => m.event === "account.updated").map((m) => AccountEvent.parse(m));
+  }
+
   /** Order events received so far (schema-checked), optionally for one order. */
   events(orderId?: string): OrderEvent[] {
     return this.messages
-      .filter((m) => typeof m.event === "string")
+      .filter((m) => isOrderEvent(m))
       .map((m) => OrderEvent.parse(m))
       .filter((e) => orderId === undefined || e.order_id === orderId);
+  }
+
+  /**
+   * Every stream event received so far (a message with a numeric `seq` and a string `event`: order events and
+   * account.updated alike), in arrival order. The desk numbers all of them under one per-trader seq.
+   */
+  streamEvents(): Message[] {
+    return streamEventsIn(this.messages);
+  }
+
+  /** The seqs of `streamEvents()`, in arrival order. */
+  streamSeqs(): number[] {
+    return this.streamEvents().map((m) => m.seq as number);
+  }
+
+  /** Waits until a stream event with seq `seq` (or later) arrived; returns the stream events so far. */
+  async untilSeq(seq: number, ms = 8000): Promise<Message[]> {
+    await this.until(() => this.streamSeqs().some((s) => s >= seq), ms);
+    return this.streamEvents();
   }
 
   /** Waits until `done` holds over the messages received so far. */
@@ -85,6 +111,11 @@ export class TestSocket {
   }
 }
 
+/** The stream events among `messages` (numeric `seq`, string `event`), in their order. */
+export function streamEventsIn(messages: Message[]): Message[] {
+  return messages.filter((m) => typeof m.seq === "number" && typeof m.event === "string");
+}
+
 const open: TestSocket[] = [];
 
 /** The raw upgrade: the Response as the Worker answers it (101 with a socket, or an error). */
@@ -92,6 +123,7 @@ export function upgrade(query: SocketQuery = {}): Promise<Response> {
   const params = new URLSearchParams();
   if (query.token !== undefined) params.set("token", query.token);
   if (query.since !== undefined) params.set("since", String(query.since));
+  if (query.snapshot !== undefined) params.set("snapshot", query.snapshot);
   const headers = new Headers({ Upgrade: "websocket" });
   const protocols = query.protocols === undefined ? "order-updates" : query.protocols;
   if (protocols !== null) headers.set("Sec-WebSocket-Protocol", protocols);

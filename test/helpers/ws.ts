@@ -1,7 +1,7 @@
 // Opens /ws/orders/events through the Worker's fetch handler, as a browser would, and collects the
 // server's messages (parsed with the same zod schema the page uses) so a test can wait for one.
 import { exports } from "cloudflare:workers";
-import { ServerMessage, type OrderEvent } from "../../worker/shared/events";
+import { isOrderEvent, ServerMessage, type OrderEvent, type StreamEvent } from "../../worker/shared/events";
 
 export interface EventSocket {
   /** The upgrade response: 101 and the subprotocol the server chose. */
@@ -19,7 +19,17 @@ export interface EventSocket {
 }
 
 export function isEvent(m: ServerMessage): m is OrderEvent {
-  return "event" in m;
+  return isOrderEvent(m);
+}
+
+/** A stream event: an order event or account.updated (a numeric `seq` and a string `event`). */
+export function isStreamEvent(m: ServerMessage): m is StreamEvent {
+  return "event" in m && typeof m.event === "string" && typeof m.seq === "number";
+}
+
+/** Every stream event among `messages` (order events and account.updated alike), in arrival order. */
+export function streamEvents(messages: ServerMessage[]): StreamEvent[] {
+  return messages.filter(isStreamEvent);
 }
 
 /** The raw upgrade response for `/ws/orders/events?<query>` (for tests of refused upgrades). */

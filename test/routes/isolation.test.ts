@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { asTrader, auditOf, call, eventually, getOrder, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
 import { sign } from "../helpers/auth";
-import { connectEvents, isEvent, listen, upgrade, type EventSocket } from "../helpers/ws";
+import { connectEvents, isEvent, isStreamEvent, listen, streamEvents, upgrade, type EventSocket } from "../helpers/ws";
 import type { Order } from "../../worker/shared/orders";
 
 const sockets: EventSocket[] = [];
@@ -140,11 +140,20 @@ describe("order events reach only their own trader", () => {
     // Bob's own order afterwards: once its fill reaches bob, anything of alice's would have too.
     const his = await place(bob, { symbol: "AAPL", quantity: 2, order_type: "MARKET" });
     await bobWs.waitFor((m) => isEvent(m) && m.order_id === his.id && m.event === "order.filled");
+    // ...and the account.updated of that fill (the fifth event of a market buy).
+    await bobWs.waitFor((m) => isStreamEvent(m) && m.seq === 5);
+    await aliceWs.waitFor((m) => isStreamEvent(m) && m.seq === 5);
 
     expect(bobWs.events().every((e) => e.order_id === his.id)).toBe(true);
     expect(JSON.stringify(bobWs.messages)).not.toContain(hers.id);
-    expect(bobWs.events().map((e) => e.seq)).toEqual(bobWs.events().map((_, i) => i + 1));
+    expect(JSON.stringify(bobWs.messages)).not.toContain(alice.id);
+    // Bob's stream, account events included, is his own seq from 1 without gaps.
+    const bobStream = streamEvents(bobWs.messages);
+    expect(bobStream.map((e) => e.seq)).toEqual(bobStream.map((_, i) => i + 1));
+    expect(bobStream.map((e) => e.event)).toEqual(["order.submitted", "account.updated", "order.accepted", "order.filled", "account.updated"]);
+    expect(bobStream.filter((e) => e.event === "account.updated").map((e) => "trader_id" in e && e.trader_id)).toEqual([bob.id, bob.id]);
     expect(JSON.stringify(aliceWs.messages)).not.toContain(his.id);
+    expect(JSON.stringify(aliceWs.messages)).not.toContain(bob.id);
     expect([...aliceWs.invalid, ...bobWs.invalid]).toEqual([]);
   });
 
@@ -156,11 +165,16 @@ describe("order events reach only their own trader", () => {
 
     const bobWs = await open(bob.token, 0);
     const done = await bobWs.waitFor((m) => "type" in m && m.type === "replay_complete");
-    expect(done).toMatchObject({ replayed: 3 });
+    // Bob's market buy: its three order events and the two account.updated (reservation, fill).
+    expect(done).toMatchObject({ seq: 5, replayed: 5 });
     expect(bobWs.events().map((e) => [e.order_id, e.event])).toEqual([
       [his.id, "order.submitted"], [his.id, "order.accepted"], [his.id, "order.filled"],
     ]);
+    expect(streamEvents(bobWs.messages).map((e) => [e.seq, e.event, "trader_id" in e ? e.trader_id : e.order_id])).toEqual([
+      [1, "order.submitted", his.id], [2, "account.updated", bob.id], [3, "order.accepted", his.id], [4, "order.filled", his.id], [5, "account.updated", bob.id],
+    ]);
     expect(JSON.stringify(bobWs.messages)).not.toContain(hers.id);
+    expect(JSON.stringify(bobWs.messages)).not.toContain(alice.id);
   });
 
   it("lets the verified token, not the URL, pick whose events a socket carries", async () => {

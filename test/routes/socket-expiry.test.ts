@@ -21,7 +21,10 @@ async function shortLived(trader: Trader): Promise<{ token: string; expiresAt: n
   return { token: await signExpiringAt(trader.id, exp), expiresAt: exp * 1000 };
 }
 
-/** A small AAPL market buy that fills at once: three events (submitted, accepted, filled). */
+/**
+ * A small AAPL market buy that fills at once: five stream events under consecutive seqs (order.submitted,
+ * account.updated for the reservation, order.accepted, order.filled, account.updated for the fill).
+ */
 async function buyAndFill(trader: Trader): Promise<string> {
   const res = await submit(trader, { symbol: "AAPL", quantity: 1, order_type: "MARKET" });
   expect(res.status).toBe(201);
@@ -39,19 +42,27 @@ describe("a socket whose token expires", () => {
     const socket = await connect({ token });
     const before = await buyAndFill(trader);
     await socket.untilEvent(before, "order.filled");
+    await socket.untilSeq(5);
 
     expect(await socket.untilClosed(expiresAt - Date.now() + 5_000)).toEqual(TOKEN_EXPIRED);
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt); // not a moment early
     const missed = await buyAndFill(trader);
     await sleep(100);
-    expect(socket.events().map((e) => [e.seq, e.order_id])).toEqual([[1, before], [2, before], [3, before]]);
+    // The first buy's five stream events and nothing after: not the missed order's, nor its account updates.
+    expect(socket.streamEvents().map((m) => [m.seq, m.event, m.order_id])).toEqual([
+      [1, "order.submitted", before], [2, "account.updated", undefined], [3, "order.accepted", before],
+      [4, "order.filled", before], [5, "account.updated", undefined],
+    ]);
     expect(socket.messages.filter((m) => m.order_id === missed)).toEqual([]);
     expect(await openSockets(trader)).toBe(0);
 
-    const again = await connect({ token: trader.token, since: 3 });
+    const again = await connect({ token: trader.token, since: 5 });
     const messages = await again.until((all) => all.some((m) => m.type === "replay_complete"));
-    expect(messages.slice(1, -1).map((m) => [m.seq, m.order_id])).toEqual([[4, missed], [5, missed], [6, missed]]);
-    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: 6, replayed: 3 });
+    expect(messages.slice(1, -1).map((m) => [m.seq, m.event, m.order_id])).toEqual([
+      [6, "order.submitted", missed], [7, "account.updated", undefined], [8, "order.accepted", missed],
+      [9, "order.filled", missed], [10, "account.updated", undefined],
+    ]);
+    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: 10, replayed: 5 });
   });
 
   it("sends nothing after exp even when the alarm has not fired: the check is made at send time", async () => {
@@ -95,17 +106,22 @@ describe("a socket whose token expires", () => {
     await socket.next((m) => m.type === "connection_acknowledged");
     const before = await buyAndFill(trader);
     await socket.untilEvent(before, "order.filled");
+    await socket.untilSeq(5);
 
     expect(await socket.untilClosed(expiresAt - Date.now() + 5_000)).toEqual(TOKEN_EXPIRED);
     const missed = await buyAndFill(trader);
     await sleep(100);
     expect(socket.messages.filter((m) => m.order_id === missed)).toEqual([]);
+    expect(socket.streamSeqs()).toEqual([1, 2, 3, 4, 5]);
     await eventually(() => openSockets(trader), (n) => n === 0);
 
-    const again = await connect({ since: 3 });
+    const again = await connect({ since: 5 });
     again.send({ type: "auth", token: trader.token });
     const messages = await again.until((all) => all.some((m) => m.type === "replay_complete"));
-    expect(messages.slice(1, -1).map((m) => [m.seq, m.order_id])).toEqual([[4, missed], [5, missed], [6, missed]]);
+    expect(messages.slice(1, -1).map((m) => [m.seq, m.event, m.order_id])).toEqual([
+      [6, "order.submitted", missed], [7, "account.updated", undefined], [8, "order.accepted", missed],
+      [9, "order.filled", missed], [10, "account.updated", undefined],
+    ]);
   });
 
   it("closes a relayed socket 4401 on its first message after exp, without waiting for the desk's alarm", async () => {

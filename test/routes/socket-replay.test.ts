@@ -6,18 +6,25 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
-import { closeAll, connect, type Message, type TestSocket } from "../helpers/socket";
+import { closeAll, connect, streamEventsIn, type Message, type TestSocket } from "../helpers/socket";
 
 afterEach(closeAll);
 
 const deskOf = (trader: Trader) => env.TRADER.get(env.TRADER.idFromName(trader.id));
 
 /**
- * Writes events `from`..`to` into the trader's desk as order.submitted events of one order, then evicts the
- * desk so that it reads its log afresh (it keeps the latest seq in memory).
+ * Writes `count` events into the trader's desk as order.submitted events of one order ("o-seeded"), numbered
+ * on from the desk's latest seq (whatever the desk logged itself), then evicts the desk so that it reads its
+ * log afresh (it keeps the latest seq in memory). With `pruned`, that many seqs are skipped first and every
+ * event before the written ones is deleted, as the desk's pruning would have done. Returns the first and
+ * last seq written.
  */
-async function keepEvents(trader: Trader, from: number, to: number): Promise<void> {
-  await runInDurableObject(deskOf(trader), (_i, state) => {
+async function keepEvents(trader: Trader, count: number, pruned = 0): Promise<{ first: number; last: number }> {
+  const written = await runInDurableObject(deskOf(trader), (_i, state) => {
+    const latest = state.storage.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
+    const from = latest + pruned + 1;
+    const to = latest + pruned + count;
+    if (pruned > 0) state.storage.sql.exec("DELETE FROM events WHERE seq < ?", from);
     state.storage.sql.exec(
       `WITH RECURSIVE n(seq) AS (SELECT ? UNION ALL SELECT seq + 1 FROM n WHERE seq < ?)
        INSERT INTO events (seq, at, payload)
@@ -29,65 +36,72 @@ async function keepEvents(trader: Trader, from: number, to: number): Promise<voi
        FROM n`,
       from, to, Date.now(),
     );
+    return { first: from, last: to };
   });
   await evictDurableObject(deskOf(trader));
+  return written;
 }
 
 async function replayOf(socket: TestSocket): Promise<Message[]> {
   return socket.until((all) => all.some((m) => m.type === "replay_complete"), 20_000);
 }
 
-const eventSeqs = (messages: Message[]) => messages.filter((m) => typeof m.event === "string").map((m) => m.seq as number);
+/** Seqs of every stream event (order events and account.updated) among `messages`. */
+const eventSeqs = (messages: Message[]) => streamEventsIn(messages).map((m) => m.seq as number);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("replay after since", () => {
   it("replays all of more than 10,000 kept events, in order and contiguous, then replay_complete with the last seq sent", async () => {
     const trader = await newTrader(1_000);
-    await keepEvents(trader, 1, 12_345);
+    const { last } = await keepEvents(trader, 12_345);
 
     const socket = await connect({ token: trader.token, since: 0 });
     const messages = await replayOf(socket);
-    expect(messages[0]).toEqual({ type: "connection_acknowledged", seq: 12_345, trader_id: trader.id });
+    expect(messages[0]).toEqual({ type: "connection_acknowledged", seq: last, trader_id: trader.id });
     expect(messages.some((m) => m.type === "replay_truncated")).toBe(false);
-    expect(eventSeqs(messages)).toEqual(range(1, 12_345));
-    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: 12_345, replayed: 12_345 });
-    expect(messages).toHaveLength(12_347);
-    expect(socket.events()).toHaveLength(12_345); // each one a well-formed order event
+    expect(eventSeqs(messages)).toEqual(range(1, last));
+    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: last, replayed: last });
+    expect(messages).toHaveLength(last + 2);
+    expect(socket.events().filter((e) => e.order_id === "o-seeded")).toHaveLength(12_345); // each one a well-formed order event
 
-    // Live events continue the sequence.
+    // Live events continue the sequence: a market buy's five (its order's three and two account.updated).
     const res = await submit(trader, { symbol: "AAPL", quantity: 1, order_type: "MARKET" });
     const { id } = await json<{ id: string }>(res);
     await untilStatus(trader, id, "FILLED");
     await socket.untilEvent(id, "order.filled");
-    expect(eventSeqs(socket.messages)).toEqual(range(1, 12_348));
+    await socket.untilSeq(last + 5);
+    expect(eventSeqs(socket.messages)).toEqual(range(1, last + 5));
+    expect(socket.streamEvents().slice(-5).map((m) => [m.event, m.order_id])).toEqual([
+      ["order.submitted", id], ["account.updated", undefined], ["order.accepted", id], ["order.filled", id], ["account.updated", undefined],
+    ]);
   });
 
   it("replays from the middle of the log, on the relayed flow too", async () => {
     const trader = await newTrader(1_000);
-    await keepEvents(trader, 1, 11_000);
+    const { last } = await keepEvents(trader, 11_000);
 
     const socket = await connect({ since: 500 });
     socket.send({ type: "auth", token: trader.token });
     const messages = await replayOf(socket);
-    expect(eventSeqs(messages)).toEqual(range(501, 11_000));
-    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: 11_000, replayed: 10_500 });
+    expect(eventSeqs(messages)).toEqual(range(501, last));
+    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: last, replayed: last - 500 });
   });
 
   it("says replay_truncated first when since is older than the oldest kept event, then replays everything kept", async () => {
     const trader = await newTrader(1_000);
-    await keepEvents(trader, 3_001, 14_000); // 1..3,000 were pruned
+    const { first, last } = await keepEvents(trader, 11_000, 3_000); // the 3,000 before were pruned
 
     const old = await connect({ token: trader.token, since: 5 });
     const messages = await replayOf(old);
     expect(messages.slice(0, 2)).toEqual([
-      { type: "connection_acknowledged", seq: 14_000, trader_id: trader.id },
-      { type: "replay_truncated", oldest_seq: 3_001 },
+      { type: "connection_acknowledged", seq: last, trader_id: trader.id },
+      { type: "replay_truncated", oldest_seq: first },
     ]);
-    expect(eventSeqs(messages)).toEqual(range(3_001, 14_000));
-    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: 14_000, replayed: 11_000 });
+    expect(eventSeqs(messages)).toEqual(range(first, last));
+    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: last, replayed: 11_000 });
 
     // since = oldest - 1 misses nothing: no truncation notice.
-    const current = await connect({ token: trader.token, since: 3_000 });
+    const current = await connect({ token: trader.token, since: first - 1 });
     const complete = await replayOf(current);
     expect(complete.some((m) => m.type === "replay_truncated")).toBe(false);
     expect(eventSeqs(complete)).toHaveLength(11_000);
@@ -95,12 +109,12 @@ describe("replay after since", () => {
 
   it("answers a client that is up to date, or ahead of the desk, with replay_complete at the desk's latest seq", async () => {
     const trader = await newTrader(1_000);
-    await keepEvents(trader, 1, 20);
-    for (const since of [20, 99]) {
+    const { last } = await keepEvents(trader, 20);
+    for (const since of [last, last + 79]) {
       const socket = await connect({ token: trader.token, since });
       expect(await replayOf(socket)).toEqual([
-        { type: "connection_acknowledged", seq: 20, trader_id: trader.id },
-        { type: "replay_complete", seq: 20, replayed: 0 },
+        { type: "connection_acknowledged", seq: last, trader_id: trader.id },
+        { type: "replay_complete", seq: last, replayed: 0 },
       ]);
     }
   });

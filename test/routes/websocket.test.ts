@@ -4,11 +4,14 @@ import { SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
 import { sign } from "../helpers/auth";
-import { closeAll, connect, upgrade, type Message } from "../helpers/socket";
+import { closeAll, connect, streamEventsIn, upgrade, type Message } from "../helpers/socket";
 
 afterEach(closeAll);
 
-/** A small AAPL market buy that fills at once: three events (submitted, accepted, filled). */
+/**
+ * A small AAPL market buy that fills at once: five stream events under consecutive seqs (order.submitted,
+ * account.updated for the reservation, order.accepted, order.filled, account.updated for the fill).
+ */
 async function buyAndFill(trader: Trader): Promise<string> {
   const res = await submit(trader, { symbol: "AAPL", quantity: 1, order_type: "MARKET" });
   expect(res.status).toBe(201);
@@ -17,7 +20,10 @@ async function buyAndFill(trader: Trader): Promise<string> {
   return id;
 }
 
-const seqsOf = (messages: Message[]) => messages.filter((m) => typeof m.event === "string").map((m) => m.seq);
+/** Seqs of every stream event (order events and account.updated) in `messages`. */
+const seqsOf = (messages: Message[]) => streamEventsIn(messages).map((m) => m.seq);
+/** What one buyAndFill streams, in order. */
+const BUY_AND_FILL = ["order.submitted", "account.updated", "order.accepted", "order.filled", "account.updated"];
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("GET /ws/orders/events", () => {
@@ -55,7 +61,13 @@ describe("GET /ws/orders/events", () => {
 
     const id = await buyAndFill(trader);
     const events = await socket.untilEvent(id, "order.filled");
-    expect(events.map((e) => [e.event, e.seq])).toEqual([["order.submitted", 1], ["order.accepted", 2], ["order.filled", 3]]);
+    expect(events.map((e) => e.event)).toEqual(["order.submitted", "order.accepted", "order.filled"]);
+    // Every stream event, the account's included, under one contiguous seq.
+    const stream = await socket.untilSeq(5);
+    expect(stream.map((m) => [m.event, m.seq, m.order_id])).toEqual([
+      ["order.submitted", 1, id], ["account.updated", 2, undefined], ["order.accepted", 3, id], ["order.filled", 4, id], ["account.updated", 5, undefined],
+    ]);
+    expect(socket.accountEvents().at(-1)).toMatchObject({ trader_id: trader.id, reserved: 0, positions: [{ symbol: "AAPL", quantity: 1 }] });
 
     socket.send({ type: "ping" });
     await socket.next((m) => m.type === "pong");
@@ -83,9 +95,10 @@ describe("GET /ws/orders/events", () => {
     await buyAndFill(trader);
     const second = await buyAndFill(trader);
     await first.untilEvent(second, "order.filled");
+    await first.untilSeq(10);
     const seen = seqsOf(first.messages);
-    expect(seen).toEqual(range(1, 6));
-    const last = 6;
+    expect(seen).toEqual(range(1, 10));
+    const last = 10;
     first.close();
     await first.untilClosed();
 
@@ -93,28 +106,33 @@ describe("GET /ws/orders/events", () => {
 
     const again = await connect({ token: trader.token, since: last });
     const messages = await again.until((all) => all.some((m) => m.type === "replay_complete"));
-    expect(messages[0]).toEqual({ type: "connection_acknowledged", seq: 9, trader_id: trader.id });
+    expect(messages[0]).toEqual({ type: "connection_acknowledged", seq: 15, trader_id: trader.id });
     const replayed = messages.slice(1, -1);
     expect(replayed.map((m) => [m.event, m.seq, m.order_id])).toEqual([
-      ["order.submitted", 7, missed], ["order.accepted", 8, missed], ["order.filled", 9, missed],
+      ["order.submitted", 11, missed], ["account.updated", 12, undefined], ["order.accepted", 13, missed],
+      ["order.filled", 14, missed], ["account.updated", 15, undefined],
     ]);
-    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: 9, replayed: 3 });
-    expect(messages).toHaveLength(5);
+    // The replayed account is the one after the missed fill: three shares bought, nothing reserved.
+    expect(replayed.at(-1)).toMatchObject({ trader_id: trader.id, reserved: 0, positions: [{ symbol: "AAPL", quantity: 3 }] });
+    expect(messages.at(-1)).toEqual({ type: "replay_complete", seq: 15, replayed: 5 });
+    expect(messages).toHaveLength(7);
 
     // Live events continue the same sequence after the replay.
     const next = await buyAndFill(trader);
     await again.untilEvent(next, "order.filled");
-    expect(seqsOf(again.messages)).toEqual(range(7, 12));
+    await again.untilSeq(20);
+    expect(seqsOf(again.messages)).toEqual(range(11, 20));
   });
 
   it("replays nothing to a client that is already up to date", async () => {
     const trader = await newTrader(1_000);
     await buyAndFill(trader);
-    const socket = await connect({ token: trader.token, since: 3 });
+    // The buy's five stream events end with the account after the fill, at seq 5.
+    const socket = await connect({ token: trader.token, since: 5 });
     const messages = await socket.until((all) => all.some((m) => m.type === "replay_complete"));
     expect(messages).toEqual([
-      { type: "connection_acknowledged", seq: 3, trader_id: trader.id },
-      { type: "replay_complete", seq: 3, replayed: 0 },
+      { type: "connection_acknowledged", seq: 5, trader_id: trader.id },
+      { type: "replay_complete", seq: 5, replayed: 0 },
     ]);
   });
 
@@ -154,6 +172,8 @@ describe("GET /ws/orders/events", () => {
     const mine = await buyAndFill(bob);
     await bobs.untilEvent(mine, "order.filled");
     expect(bobs.events().map((e) => e.order_id)).toEqual([mine, mine, mine]);
+    await bobs.untilSeq(5);
+    expect(bobs.accountEvents().map((a) => a.trader_id)).toEqual([bob.id, bob.id]);
   });
 
   it("replays with since on the no-token flow too, once the auth message arrives", async () => {
@@ -162,7 +182,8 @@ describe("GET /ws/orders/events", () => {
     const socket = await connect({ since: 1 });
     socket.send({ type: "auth", token: trader.token });
     const messages = await socket.until((all) => all.some((m) => m.type === "replay_complete"));
-    expect(messages.map((m) => m.type ?? m.seq)).toEqual(["connection_acknowledged", 2, 3, "replay_complete"]);
+    expect(messages.map((m) => m.type ?? m.seq)).toEqual(["connection_acknowledged", 2, 3, 4, 5, "replay_complete"]);
+    expect(streamEventsIn(messages).map((m) => m.event)).toEqual(BUY_AND_FILL.slice(1));
   });
 
   it("refuses a non-trader token with 403 and a malformed since with 400, before any upgrade", async () => {
@@ -183,6 +204,7 @@ describe("GET /ws/orders/events", () => {
     const socket = await connect({ token: trader.token });
     const first = await buyAndFill(trader);
     await socket.untilEvent(first, "order.filled");
+    await socket.untilSeq(5);
 
     await evictDurableObject(env.TRADER.get(env.TRADER.idFromName(trader.id)), { webSockets: "hibernate" });
 
@@ -190,7 +212,9 @@ describe("GET /ws/orders/events", () => {
     await socket.next((m) => m.type === "pong");
     const second = await buyAndFill(trader);
     await socket.untilEvent(second, "order.filled");
-    expect(seqsOf(socket.messages)).toEqual(range(1, 6));
+    await socket.untilSeq(10);
+    expect(seqsOf(socket.messages)).toEqual(range(1, 10));
+    expect(socket.streamEvents().map((m) => m.event)).toEqual([...BUY_AND_FILL, ...BUY_AND_FILL]);
     expect(socket.closed).toBeNull();
   });
 

@@ -398,7 +398,7 @@ describe("a WebSocket that floods or sends garbage", () => {
     const before = await stateOf(trader);
 
     const encoder = new TextEncoder();
-    const frames: { frame: string | ArrayBuffer; reply: "error" | "pong" | "none" }[] = [
+    const frames: { frame: string | ArrayBuffer; reply: "error" | "reject" | "pong" | "none" }[] = [
       { frame: new Uint8Array([0, 1, 2, 255, 254]).buffer, reply: "error" },
       { frame: encoder.encode('{"type":"ping"}').slice().buffer as ArrayBuffer, reply: "error" },
       { frame: new ArrayBuffer(0), reply: "error" },
@@ -408,8 +408,9 @@ describe("a WebSocket that floods or sends garbage", () => {
       { frame: "{}", reply: "error" },
       { frame: "\u0000", reply: "error" },
       { frame: '{"type":"PING"}', reply: "error" },
-      { frame: JSON.stringify({ type: "cancel", order_id: resting.id }), reply: "error" },
-      { frame: JSON.stringify({ type: "submit", symbol, side: "BUY", quantity: 1, order_type: "MARKET" }), reply: "error" },
+      // Order commands without a request_id (and a submit without its order object) are refused, not run.
+      { frame: JSON.stringify({ type: "cancel", order_id: resting.id }), reply: "reject" },
+      { frame: JSON.stringify({ type: "submit", symbol, side: "BUY", quantity: 1, order_type: "MARKET" }), reply: "reject" },
       { frame: JSON.stringify({ type: "subscribe", trader_id: other.id }), reply: "error" },
       { frame: JSON.stringify({ type: "replay", since: 0, trader_id: other.id }), reply: "error" },
       // The largest messages read; one byte more closes the socket 1009 (test/routes/socket-bounds.test.ts).
@@ -426,7 +427,10 @@ describe("a WebSocket that floods or sends garbage", () => {
     socket.send(COUNTED_PING);
     await syncPongs(socket, expectedPongs);
     expect(errorsOf(socket)).toBe(frames.filter((f) => f.reply === "error").length);
-    for (const m of socket.messages) expect(["connection_acknowledged", "error", "pong"], JSON.stringify(m)).toContain(m.type);
+    const rejects = socket.messages.filter((m) => m.type === "reject");
+    expect(rejects).toHaveLength(frames.filter((f) => f.reply === "reject").length);
+    for (const r of rejects) expect(r).toMatchObject({ status: 400, error: "VALIDATION_ERROR", request_id: null });
+    for (const m of socket.messages) expect(["connection_acknowledged", "error", "reject", "pong"], JSON.stringify(m)).toContain(m.type);
     expect(socket.closed).toBeNull();
     expect(await stateOf(trader)).toEqual(before);
 

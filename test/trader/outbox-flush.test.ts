@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, eventually, json, newInstrument, newTrader, setInstrument, submit, untilStatus } from "../helpers/api";
 import { sign } from "../helpers/auth";
-import { connectEvents } from "../helpers/ws";
+import { connectEvents, streamEvents } from "../helpers/ws";
 import { groupForFlush, type QueuedRecord } from "../../worker/trader/outbox";
 import type { DeskStore } from "../../worker/trader/store";
 import type { Account } from "../../worker/shared/account";
@@ -90,7 +90,8 @@ describe("the outbox flush", () => {
 
   it("stores a report of forty fills at once (more rows than one statement binds) in order, in the desk and in D1", async () => {
     // One share per price level: a market order for 40 walks 40 levels, and the venue answers with all
-    // 40 fills in one report, which the desk applies in one transaction: 42 audit rows and 41 events.
+    // 40 fills in one report, which the desk applies in one transaction: 42 audit rows and 41 events (and one
+    // account.updated after the 40 fills).
     const symbol = await newInstrument(100, { depth: 1, tick_size: 0.01 });
     const trader = await newTrader(1_000_000);
     const order = await json<Order>(await submit(trader, { symbol, quantity: 40, order_type: "MARKET" }));
@@ -102,8 +103,12 @@ describe("the outbox flush", () => {
     const socket = await connectEvents(trader.token, 0);
     await socket.waitFor((m) => "type" in m && m.type === "replay_complete");
     const events = socket.events();
+    const stream = streamEvents(socket.messages);
     socket.close();
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
+    // submitted, account.updated (the reservation), accepted, the 40 fills, account.updated (after them).
+    expect(stream.map((e) => e.seq)).toEqual(Array.from({ length: 44 }, (_, i) => i + 1));
+    expect(stream.filter((e) => e.event === "account.updated").map((e) => e.seq)).toEqual([2, 44]);
+    expect(stream.at(-1)).toMatchObject({ event: "account.updated", reserved: 0, positions: [{ symbol, quantity: 40 }] });
     expect(events.map((e) => e.event)).toEqual(["order.submitted", "order.accepted", ...Array(39).fill("order.partial"), "order.filled"]);
     expect(events.filter((e) => e.event !== "order.submitted" && e.event !== "order.accepted").map((e) => e.filled_quantity)).toEqual(
       Array.from({ length: 40 }, (_, i) => i + 1),

@@ -26,7 +26,8 @@ describe("a partly filled order, then cancelled", () => {
     const order = await getOrder(trader, id);
     expect(order).toMatchObject({ status: "CANCELLED", filled_quantity: 50 });
     expect(order.fills.map((f) => [f.quantity_filled, f.price_at_fill])).toEqual([[50, 150]]);
-    expect(await json(await call("/api/v1/account", { token: trader.token }))).toEqual({
+    const account = await json(await call("/api/v1/account", { token: trader.token }));
+    expect(account).toEqual({
       trader_id: trader.id, cash: 12_500, reserved: 0, buying_power: 12_500, equity: 20_000, realized_pl: 0, unrealized_pl: 0, trading_state: "ACTIVE",
       positions: [{ symbol: "TEST_PARTIAL", quantity: 50, avg_price: 150, realized_pl: 0 }],
     });
@@ -37,9 +38,21 @@ describe("a partly filled order, then cancelled", () => {
     expect(trail.at(-1)?.reason).toBe("User requested cancellation");
 
     const events = await socket.untilEvent(id, "order.cancelled");
-    expect(events.map((e) => [e.event, e.seq, e.status, e.filled_quantity])).toEqual([
-      ["order.submitted", 1, "PENDING", 0], ["order.accepted", 2, "PENDING", 0], ["order.partial", 3, "PARTIAL", 50], ["order.cancelled", 4, "CANCELLED", 50],
+    expect(events.map((e) => [e.event, e.status, e.filled_quantity])).toEqual([
+      ["order.submitted", "PENDING", 0], ["order.accepted", "PENDING", 0], ["order.partial", "PARTIAL", 50], ["order.cancelled", "CANCELLED", 50],
     ]);
+    // The whole stream under one seq: the account after the reservation, the fill and the release.
+    const stream = await socket.untilSeq(7);
+    expect(stream.map((m) => [m.event, m.seq])).toEqual([
+      ["order.submitted", 1], ["account.updated", 2], ["order.accepted", 3], ["order.partial", 4], ["account.updated", 5],
+      ["order.cancelled", 6], ["account.updated", 7],
+    ]);
+    expect(socket.accountEvents().map((a) => [a.cash, a.reserved, a.buying_power])).toEqual([
+      [20_000, 15_000, 5_000], [12_500, 7_500, 5_000], [12_500, 0, 12_500],
+    ]);
+    // The release's account.updated is the account as the API reads it after the cancel.
+    const { event: _event, seq: _seq, timestamp: _timestamp, ...released } = socket.accountEvents().at(-1)!;
+    expect(released).toEqual(account);
 
     // D1: the order CANCELLED with its 50, one fill row.
     const row = await eventually(

@@ -1,5 +1,6 @@
 // /api/v1/openapi.json (generated from the zod schemas that validate) and /api/docs (Swagger UI, served
 // from our own assets: no CDN, no inline script).
+import { SOCKET_ORDERS_DOC } from "../shared/socket-orders";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 
@@ -30,7 +31,8 @@ export function mountDocs(app: OpenAPIHono<AppEnv>): void {
       title: "fillwire",
       version: "1.0.0",
       description:
-        "Real-time order execution. Errors are {error, message, details}. Live events: GET /ws/orders/events?token=<JWT>&since=<seq>, subprotocol order-updates.",
+        "Real-time order execution. Errors are {error, message, details}. Live events: GET /ws/orders/events?token=<JWT>&since=<seq>[&snapshot=1], subprotocol order-updates: order.* events and account.updated under one per-trader seq.\n" +
+        SOCKET_ORDERS_DOC,
     },
     servers: [{ url: "/" }],
   });

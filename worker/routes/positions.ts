@@ -11,8 +11,14 @@ import { authErrors, bearer, errorResponse, json } from "./schemas";
 const SymbolParam = z.object({ symbol: Symbol.meta({ param: { name: "symbol", in: "path" } }) });
 const ClosePart = z
   .object({
-    quantity: z.coerce.number({ error: "quantity must be a whole number of shares" }).int("quantity must be a whole number of shares").min(1, "quantity must be at least 1").optional(),
-    percentage: z.coerce.number({ error: "percentage must be a number from 0 to 100" }).gt(0, "percentage must be more than 0").max(100, "percentage must be at most 100").optional(),
+    // Plain decimal digits only: Number() would also take "0x2", "1e1" and " 5 ".
+    quantity: z.string().regex(/^\d{1,12}$/, "quantity must be a whole number of shares, at least 1").transform(Number).pipe(z.number().int().min(1, "quantity must be at least 1")).optional(),
+    percentage: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,6})?$/, "percentage must be a number from 0 to 100, such as 50 or 33.5")
+      .transform(Number)
+      .pipe(z.number().gt(0, "percentage must be more than 0").max(100, "percentage must be at most 100"))
+      .optional(),
   })
   .refine((q) => q.quantity === undefined || q.percentage === undefined, { path: ["percentage"], message: "give quantity or percentage, not both" });
 

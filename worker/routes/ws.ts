@@ -32,6 +32,10 @@ export const wsRoutes = new Hono<AppEnv>().get("/orders/events", async (c) => {
   if (sinceText !== undefined && !/^\d{1,15}$/.test(sinceText)) {
     throw new ApiError("VALIDATION_ERROR", "since must be the last event seq you received (a whole number)", { fields: { since: "whole number" } });
   }
+  const snapshot = c.req.query("snapshot");
+  if (snapshot !== undefined && !["0", "1", "true", "false"].includes(snapshot)) {
+    throw new ApiError("VALIDATION_ERROR", "snapshot must be 1 (send the working orders and the account first) or 0", { fields: { snapshot: "1 or 0" } });
+  }
   const offered = c.req.header("Sec-WebSocket-Protocol") ?? "";
   const token = c.req.query("token") ?? bearerToken(c.req.header("Authorization"));
   if (token) {

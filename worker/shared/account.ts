@@ -53,8 +53,9 @@ export const ACTIVITY_TYPES = ["FILL", "CASH"] as const;
 export const ActivitiesQuery = z.object({
   activity_type: z.enum(ACTIVITY_TYPES, { error: "activity_type must be FILL or CASH" }).optional(),
   symbol: Symbol.optional(),
-  from: z.iso.datetime({ error: "from must be an ISO timestamp" }).optional(),
-  to: z.iso.datetime({ error: "to must be an ISO timestamp" }).optional(),
+  // Compared with the ledger's own ISO text, so normalised to it (2026-11-30T04:23:50Z is ...50.000Z).
+  from: z.iso.datetime({ error: "from must be an ISO timestamp" }).transform((t) => new Date(t).toISOString()).optional(),
+  to: z.iso.datetime({ error: "to must be an ISO timestamp" }).transform((t) => new Date(t).toISOString()).optional(),
   limit: pageLimit(500, 50),
   cursor: z.string().max(200).optional(),
 });

@@ -68,3 +68,22 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * zod's issues as a VALIDATION_ERROR body naming each bad field in details.fields (the HTTP routes and the
+ * socket's order messages answer with this same body).
+ */
+export function validationError(error: z.ZodError, prefix = ""): ErrorBody {
+  // No prototype: a field named __proto__ or constructor is reported like any other.
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const issue of error.issues) {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) fields[path ? `${path}.${key}` : key] ??= `${key} is not a field of this request`;
+      continue;
+    }
+    fields[path || "body"] ??= issue.message;
+  }
+  const summary = Object.entries(fields).map(([f, m]) => (m.startsWith(f) ? m : `${f}: ${m}`)).join("; ");
+  return { error: "VALIDATION_ERROR", message: `Invalid request: ${summary}`, details: { fields } };
+}

@@ -1,6 +1,8 @@
 // WebSocket wire messages, both directions. The page parses server messages with these schemas.
 import { z } from "zod";
-import { ORDER_STATUSES, ORDER_TYPES, SIDES } from "./orders";
+import { Account } from "./account";
+import { Ack, Reject } from "./socket-orders";
+import { Order, ORDER_STATUSES, ORDER_TYPES, SIDES } from "./orders";
 
 export const ORDER_EVENTS = [
   "order.submitted", "order.accepted", "order.triggered", "order.replaced", "order.partial", "order.filled",
@@ -32,8 +34,29 @@ export const OrderEvent = z.object({
 });
 export type OrderEvent = z.infer<typeof OrderEvent>;
 
+/**
+ * The account after a change that moved it (a fill, a reservation or release, a trading-state change), sent
+ * in the same desk change as that cause, under the same per-trader seq as the order events.
+ */
+export const AccountEvent = Account.extend({
+  event: z.literal("account.updated"),
+  seq: z.number().int(),
+  timestamp: z.string(),
+}).meta({ id: "AccountEvent" });
+export type AccountEvent = z.infer<typeof AccountEvent>;
+
+/** Whatever the desk logs and sends under a seq: an order's step, or the account after a change. */
+export type StreamEvent = OrderEvent | AccountEvent;
+
+/** With snapshot=1, right after connection_acknowledged: the working orders and the account at `seq`. */
+export const Snapshot = z.object({ type: z.literal("snapshot"), seq: z.number().int(), orders: z.array(Order), account: Account }).meta({ id: "Snapshot" });
+
 export const ServerMessage = z.union([
   OrderEvent,
+  AccountEvent,
+  Snapshot,
+  Ack,
+  Reject,
   z.object({ type: z.literal("connection_acknowledged"), seq: z.number().int(), trader_id: z.string() }),
   z.object({ type: z.literal("replay_complete"), seq: z.number().int(), replayed: z.number().int() }),
   z.object({ type: z.literal("replay_truncated"), oldest_seq: z.number().int() }),
@@ -50,3 +73,8 @@ export const ClientMessage = z.discriminatedUnion("type", [
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 export const WS_PROTOCOL = "order-updates";
+
+/** True for an order's event (order.*), false for account.updated and every other message. */
+export function isOrderEvent(m: unknown): m is OrderEvent {
+  return typeof m === "object" && m !== null && typeof (m as { event?: unknown }).event === "string" && (m as { event: string }).event.startsWith("order.");
+}

@@ -20,11 +20,13 @@ import { noAccount, OrderEntry, orderNotFound, type CancelOutcome } from "./orde
 import { QuoteCache } from "./quotes";
 import { TokenBucket } from "./rate-limit";
 import type { OrderRow } from "./schema";
+import { runOrderCommand } from "./socket-commands";
 import { DeskSockets } from "./sockets";
 import { DeskStore } from "./store";
 import type { Submitted } from "./submission";
 import { VenueSession } from "./venue-session";
 import { Portfolio, type TradingStateChange } from "./portfolio";
+import { valueAccount } from "./valuation";
 import { toAuditEntry, toOrder, toOrderWithFills } from "./views";
 
 export type { Submitted } from "./submission";
@@ -48,7 +50,11 @@ export class TraderDesk extends DurableObject<Env> {
     this.config = deskConfig(env);
     const exchange = exchangeFor(env);
     this.store = new DeskStore(ctx.storage.sql, "", (work) => ctx.storage.transactionSync(work));
-    this.sockets = new DeskSockets(ctx, this.store.journal, now);
+    this.sockets = new DeskSockets(
+      ctx, this.store.journal, now,
+      () => ({ orders: this.store.workingOrders().map((o) => toOrder(o, this.traderId)), account: this.store.account() ? this.describeAccount() : null }),
+      (command) => runOrderCommand(this.entry, command),
+    );
     this.background = new DeskBackground(ctx, this.store, env.DB, this.config, now, () => this.sockets.nextExpiry());
     this.quotes = new QuoteCache(exchange, () => this.traderId, now);
     this.venue = new VenueSession({
@@ -65,12 +71,18 @@ export class TraderDesk extends DurableObject<Env> {
       waitUntil: (work) => this.ctx.waitUntil(work),
     });
     this.portfolio = new Portfolio(this.store, this.quotes, this.entry, () => this.afterChange());
+    this.store.describeAccount = () => this.describeAccount();
     ctx.blockConcurrencyWhile(async () => {
       this.store.migrate();
       this.traderId = this.store.meta("trader_id") ?? "";
       this.store.traderId = this.traderId;
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  /** The account valued at the last prices the desk holds (account.updated, the snapshot). */
+  private describeAccount(): Account {
+    return valueAccount(this.store.account()!, this.store.positions(), this.quotes.lastPrices(), this.store.realizedTotal());
   }
 
   /** The Worker names the trader on every call; the first call pins this desk to it. */
@@ -183,7 +195,7 @@ export class TraderDesk extends DurableObject<Env> {
     const at = new Date().toISOString();
     this.store.atomically(() => {
       this.store.createAccount(cashCents, at);
-      for (const p of positions) this.store.setHolding(p.symbol, openingHolding(p.quantity, p.avgPriceCents), 0);
+      for (const p of positions) this.store.setHolding(p.symbol, openingHolding(p.quantity, p.avgPriceCents), 0, "opening");
     });
     await this.background.flush();
     return ok(await this.portfolio.account());
@@ -197,7 +209,7 @@ export class TraderDesk extends DurableObject<Env> {
         if (!remote || this.store.account()) return;
         this.store.atomically(() => {
           this.store.createAccount(remote.cashCents, remote.createdAt, { version: remote.version, tradingState: remote.tradingState });
-          for (const p of remote.positions) this.store.setHolding(p.symbol, p, 0, false);
+          for (const p of remote.positions) this.store.setHolding(p.symbol, p, 0, "restored");
         });
       })
       .finally(() => {
@@ -274,7 +286,7 @@ export class TraderDesk extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    this.sockets.onMessage(ws, message);
+    await this.sockets.onMessage(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

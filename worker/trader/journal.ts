@@ -2,7 +2,7 @@
 // of D1 records. Appends made inside a transaction are gathered in memory and written when it commits,
 // one multi-row INSERT per table: SQLite statements are the desk's main cost per order.
 import { chainHash, GENESIS_HASH, type ChainFields } from "../audit/chain";
-import type { OrderEvent } from "../shared/events";
+import type { StreamEvent } from "../shared/events";
 import type { AuditDraft } from "./lifecycle";
 import { snapshotKey, type OutboxKind, type OutboxRows, type QueuedRecord } from "./outbox";
 import { AUDIT_COLUMNS, type AuditRow } from "./schema";
@@ -83,7 +83,7 @@ export class Journal {
   }
 
   /** Logs the event under the next seq; returns it as sent on the wire. */
-  appendEvent(build: (seq: number) => OrderEvent, nowMs: number): string {
+  appendEvent(build: (seq: number) => StreamEvent, nowMs: number): string {
     const event = build(this.latestSeq() + 1);
     const payload = JSON.stringify(event);
     this.mustBeOpen();

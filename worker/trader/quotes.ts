@@ -31,6 +31,11 @@ export class QuoteCache {
     return this.quotes.get(symbol)?.quote ?? quote;
   }
 
+  /** The last known price (cents) of every symbol held, however old: for valuing, never for risk checks. */
+  lastPrices(): Map<string, number> {
+    return new Map([...this.quotes].map(([symbol, held]) => [symbol, held.quote.priceCents]));
+  }
+
   /** Keeps a pushed or fetched quote unless a newer version of it is already held. */
   keep(quote: Quote): void {
     const held = this.quotes.get(quote.symbol);

@@ -8,9 +8,15 @@ import { d1Account, d1Fill, d1Order, d1Position } from "./d1-rows";
 import { Journal } from "./journal";
 import { costBasisCents, type Holding } from "./ledger";
 import type { AuditDraft } from "./lifecycle";
-import type { TradingState } from "../shared/account";
+import type { Account, TradingState } from "../shared/account";
 import { migrateDesk, readMeta, writeMeta, type AccountRow, type CashRow, type FillRow, type OrderPatch, type OrderRow, type PositionRow, type VenueStage } from "./schema";
 import { toEvent, type FillNote } from "./views";
+
+/** A committed event on its way to the sockets: its wire text, and the order it is about (null: the account). */
+export interface OutgoingEvent {
+  orderId: string | null;
+  payload: string;
+}
 
 /** One line of the activity ledger as stored (money in cents and micro-dollars). */
 export interface ActivityRow extends Record<string, SqlStorageValue> {
@@ -36,9 +42,13 @@ export class DeskStore {
   readonly journal: Journal;
   /** The account row (null: none yet; undefined: not read since the last rollback). */
   private accountRow: AccountRow | null | undefined = undefined;
+  /** The account valued as account.updated carries it (set by the desk, which holds the quotes). */
+  describeAccount: (() => Account) | null = null;
+  /** Cash, reservations, a position or the trading state moved in the transaction under way. */
+  private accountMoved = false;
   /** Events recorded by committed transactions, not yet sent to sockets (see takeEvents). */
-  private outgoing: string[] = [];
-  private pendingEvents: string[] = [];
+  private outgoing: OutgoingEvent[] = [];
+  private pendingEvents: OutgoingEvent[] = [];
 
   constructor(
     private readonly sql: SqlStorage,
@@ -58,6 +68,12 @@ export class DeskStore {
     try {
       const result = this.transactionSync(() => {
         const value = work();
+        if (this.accountMoved && this.describeAccount) {
+          const nowMs = Date.now();
+          const account = this.describeAccount();
+          const payload = this.journal.appendEvent((seq) => ({ event: "account.updated", seq, ...account, timestamp: new Date(nowMs).toISOString() }), nowMs);
+          this.pendingEvents.push({ orderId: null, payload });
+        }
         this.journal.commit();
         return value;
       });
@@ -69,12 +85,13 @@ export class DeskStore {
       throw err;
     } finally {
       this.pendingEvents = [];
+      this.accountMoved = false;
       this.journal.open = false;
     }
   }
 
   /** The events committed since the last call, in seq order, as sent on the wire. */
-  takeEvents(): string[] {
+  takeEvents(): OutgoingEvent[] {
     const events = this.outgoing;
     this.outgoing = [];
     return events;
@@ -121,6 +138,7 @@ export class DeskStore {
   setTradingState(state: TradingState, at: string): AccountRow {
     this.accountRow = this.sql.exec<AccountRow>(`UPDATE account SET trading_state = ?, version = version + 1 RETURNING ${ACCOUNT_COLUMNS}`, state).one();
     this.journal.enqueue("account", d1Account(this.accountRow, at));
+    this.accountMoved = true;
     return this.accountRow;
   }
 
@@ -137,6 +155,7 @@ export class DeskStore {
       )
       .one();
     this.journal.enqueue("account", d1Account(this.accountRow, at));
+    this.accountMoved = true;
     return this.accountRow;
   }
 
@@ -153,8 +172,11 @@ export class DeskStore {
     return this.sql.exec<PositionRow>(`SELECT ${POSITION_COLUMNS} FROM positions WHERE symbol = ?`, symbol).toArray()[0];
   }
 
-  /** Sets a position's holding and moves its reserved shares by `reservedDelta`; `record` false when restored from D1. */
-  setHolding(symbol: string, h: Holding, reservedDelta: number, record = true): PositionRow {
+  /**
+   * Sets a position's holding and moves its reserved shares by `reservedDelta`. `opening`: an account being
+   * opened (recorded for D1, no account.updated); `restored`: loaded from D1, which already holds it.
+   */
+  setHolding(symbol: string, h: Holding, reservedDelta: number, how: "change" | "opening" | "restored" = "change"): PositionRow {
     const row = this.sql
       .exec<PositionRow>(
         `INSERT INTO positions (symbol, quantity, cost_cents, avg_price_micros, realized_pl_micros, reserved_qty, version)
@@ -165,7 +187,8 @@ export class DeskStore {
         symbol, h.quantity, costBasisCents(h), h.avg_price_micros, h.realized_pl_micros, reservedDelta,
       )
       .one();
-    if (record) this.journal.enqueue("position", d1Position(row, this.traderId));
+    if (how !== "restored") this.journal.enqueue("position", d1Position(row, this.traderId));
+    if (how === "change") this.accountMoved = true;
     return row;
   }
 
@@ -180,6 +203,7 @@ export class DeskStore {
       )
       .one();
     this.journal.enqueue("position", d1Position(row, this.traderId));
+    this.accountMoved = true;
     return row;
   }
 
@@ -297,13 +321,13 @@ export class DeskStore {
   record(order: OrderRow, draft: AuditDraft, event: OrderEventName | null, nowMs: number, fill?: FillNote): void {
     const at = new Date(nowMs).toISOString();
     this.journal.appendAudit(order, draft, at, newId("log", nowMs));
-    if (event) this.pendingEvents.push(this.journal.appendEvent((seq) => toEvent(event, seq, order, draft.reason, at, fill), nowMs));
+    if (event) this.pendingEvents.push({ orderId: order.id, payload: this.journal.appendEvent((seq) => toEvent(event, seq, order, draft.reason, at, fill), nowMs) });
   }
 
   /** An event about an order that changes nothing in it (order.cancel_rejected): no audit row. */
   notify(order: OrderRow, event: OrderEventName, reason: string, nowMs: number): void {
     const at = new Date(nowMs).toISOString();
-    this.pendingEvents.push(this.journal.appendEvent((seq) => toEvent(event, seq, order, reason, at), nowMs));
+    this.pendingEvents.push({ orderId: order.id, payload: this.journal.appendEvent((seq) => toEvent(event, seq, order, reason, at), nowMs) });
   }
 
   /** Working orders (not final), oldest first, optionally of one symbol and side. */
