@@ -1,7 +1,9 @@
-// The HTTP calls the compliance browser tests make around the page: tokens from the local dev sign-in,
-// a fresh trader's account, a few orders, and the execution report as the API reports it.
+// The HTTP calls the browser tests make around the page: tokens from the local dev sign-in, a fresh
+// trader's account, a few orders, the admin's levers (prices, instruments, trading state), and the
+// execution report as the API reports it.
 import { expect } from "vitest";
 import type { ExecutionRow } from "../../worker/shared/compliance";
+import type { Account, PositionValue, TradingState } from "../../worker/shared/account";
 import type { OrderWithFills } from "../../worker/shared/orders";
 
 export type Role = "trader" | "compliance" | "admin";
@@ -13,7 +15,7 @@ export async function devToken(baseUrl: string, sub: string, role: Role): Promis
 }
 
 /** Polls until `done(value)`; usable in hooks too (expect.poll is only for tests). */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -25,20 +27,59 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 
 const auth = (token: string) => ({ Authorization: `Bearer ${token}`, "Content-Type": "application/json" });
 
-/** A trader of its own (no test leans on another's leftovers), opened by the admin with `cash` dollars. */
-export async function openTrader(baseUrl: string, cash = 1_000_000): Promise<{ traderId: string; token: string }> {
-  const traderId = `trader-${crypto.randomUUID().slice(0, 8)}`;
+/**
+ * A trader of its own (no test leans on another's leftovers), opened by the admin with `cash` dollars and
+ * optionally positions held from the start.
+ */
+export async function openTrader(
+  baseUrl: string,
+  cash = 1_000_000,
+  positions: { symbol: string; quantity: number; avg_price: number }[] = [],
+  traderId = `trader-${crypto.randomUUID().slice(0, 8)}`,
+): Promise<{ traderId: string; token: string }> {
   const admin = await devToken(baseUrl, "admin", "admin");
-  const res = await fetch(`${baseUrl}/api/v1/admin/accounts/${traderId}`, { method: "PUT", headers: auth(admin), body: JSON.stringify({ cash }) });
+  const res = await fetch(`${baseUrl}/api/v1/admin/accounts/${traderId}`, { method: "PUT", headers: auth(admin), body: JSON.stringify({ cash, positions }) });
   expect(res.status, await res.clone().text()).toBe(201);
   return { traderId, token: await devToken(baseUrl, traderId, "trader") };
 }
 
-async function order(baseUrl: string, token: string, id: string): Promise<OrderWithFills> {
+/** An instrument of the test's own (created, or its price moved): no other test trades or values it. */
+export async function putInstrument(baseUrl: string, symbol: string, body: { price?: number; tick_size?: number; depth?: number; name?: string }): Promise<void> {
+  const admin = await devToken(baseUrl, "admin", "admin");
+  const res = await fetch(`${baseUrl}/api/v1/admin/instruments/${symbol}`, { method: "PUT", headers: auth(admin), body: JSON.stringify(body) });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+/** A fresh symbol name: "T" and seven random capitals. */
+export const freshSymbol = () => `T${Array.from(crypto.getRandomValues(new Uint8Array(7)), (b) => String.fromCharCode(65 + (b % 26))).join("")}`;
+
+/** The admin sets the trader's trading state (audited with the reason). */
+export async function setTradingState(baseUrl: string, traderId: string, state: TradingState, reason: string, cancelOrders = false): Promise<void> {
+  const admin = await devToken(baseUrl, "admin", "admin");
+  const res = await fetch(`${baseUrl}/api/v1/admin/accounts/${traderId}/trading`, {
+    method: "PUT", headers: auth(admin), body: JSON.stringify({ state, reason, cancel_orders: cancelOrders }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+export async function order(baseUrl: string, token: string, id: string): Promise<OrderWithFills> {
   return (await (await fetch(`${baseUrl}/api/v1/orders/${id}`, { headers: auth(token) })).json()) as OrderWithFills;
 }
 
-async function submit(baseUrl: string, token: string, body: Record<string, unknown>): Promise<string> {
+export async function positions(baseUrl: string, token: string): Promise<PositionValue[]> {
+  const res = await fetch(`${baseUrl}/api/v1/positions`, { headers: auth(token) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return ((await res.json()) as { data: PositionValue[] }).data;
+}
+
+export async function account(baseUrl: string, token: string): Promise<Account> {
+  const res = await fetch(`${baseUrl}/api/v1/account`, { headers: auth(token) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as Account;
+}
+
+/** Submit an order over HTTP (201); returns its id. */
+export async function submit(baseUrl: string, token: string, body: Record<string, unknown>): Promise<string> {
   const res = await fetch(`${baseUrl}/api/v1/orders`, { method: "POST", headers: { ...auth(token), "Idempotency-Key": crypto.randomUUID() }, body: JSON.stringify(body) });
   expect(res.status, await res.clone().text()).toBe(201);
   return ((await res.json()) as { id: string }).id;
@@ -56,6 +97,11 @@ export async function tradeTwoOrders(baseUrl: string, token: string): Promise<{ 
   const res = await fetch(`${baseUrl}/api/v1/orders/${cancelled}/cancel`, { method: "POST", headers: auth(token) });
   expect(res.status, await res.clone().text()).toBe(200);
   return { filled, cancelled, auditRows: 8 };
+}
+
+/** Wait until the server reports the order in `status`. */
+export async function awaitStatus(baseUrl: string, token: string, id: string, status: string): Promise<OrderWithFills> {
+  return until(() => order(baseUrl, token, id), (o) => o.status === status, `order ${id} ${status}`);
 }
 
 /** A MARKET buy that fills: 4 audit rows. */

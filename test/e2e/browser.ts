@@ -24,7 +24,8 @@ export function ensurePageBuilt(): void {
   const newest = (dir: string): number =>
     Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
   if (existsSync(built) && statSync(built).mtimeMs >= newest(join(ROOT, "web"))) return;
-  execFileSync("node", ["scripts/build-assets.mjs"], { cwd: ROOT, stdio: "inherit" });
+  // vitest sets NODE_ENV=test, which would make Vite build React's development bundle: test what ships.
+  execFileSync("node", ["scripts/build-assets.mjs"], { cwd: ROOT, stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } });
 }
 
 /** Screenshots of the current state at 1280 px and at 390 px wide (a phone); a modal is shot as the screen shows it. */
@@ -50,6 +51,15 @@ export function collectErrors(page: Page): string[] {
 export async function signIn(page: Page, baseUrl: string, who: string): Promise<void> {
   await page.goto(baseUrl);
   await page.getByRole("button", { name: `Sign in as ${who} (trader)` }).click();
+  await page.locator('[data-testid="connection"][data-phase="live"]').waitFor({ timeout: 15_000 });
+  await page.locator('[data-testid="orders-loading"]').waitFor({ state: "detached", timeout: 15_000 });
+}
+
+/** Sign in a trader who is not on the dev sign-in list (a test's own) by pasting its token. */
+export async function signInWithToken(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(baseUrl);
+  await page.getByLabel("Or paste a token").fill(token);
+  await page.getByRole("button", { name: "Sign in with token" }).click();
   await page.locator('[data-testid="connection"][data-phase="live"]').waitFor({ timeout: 15_000 });
   await page.locator('[data-testid="orders-loading"]').waitFor({ state: "detached", timeout: 15_000 });
 }

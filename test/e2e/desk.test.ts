@@ -193,7 +193,8 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
     const replayed = resumed.frames.map((f) => JSON.parse(f) as { event?: string; seq: number; order_id?: string; type?: string; replayed?: number });
     const events = replayed.filter((m) => m.event);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => seqBefore + 1 + i)); // contiguous, no repeats
-    expect(new Set(events.map((e) => e.order_id))).toEqual(new Set(missed));
+    expect(new Set(events.filter((e) => e.event!.startsWith("order.")).map((e) => e.order_id))).toEqual(new Set(missed));
+    expect(events.filter((e) => e.event === "account.updated").length).toBeGreaterThan(0); // the account moved with them
     expect(replayed.find((m) => m.type === "replay_complete")?.replayed).toBe(events.length);
 
     // on screen: one row per order, each fill once, nothing applied twice
@@ -204,6 +205,9 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
     await expect(page.evaluate(() => window.fillwireDebug!.lastSeq())).resolves.toBe(seqBefore + events.length);
     await expect(page.evaluate(() => window.fillwireDebug!.duplicatesIgnored())).resolves.toBe(0);
     expect(caughtUpMs).toBeLessThan(5_000);
+    // the account panel caught up too, from the replayed account.updated
+    const account = (await (await fetch(`${server.url}/api/v1/account`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { cash: number };
+    await expect(page.getByTestId("cash").textContent()).resolves.toBe(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(account.cash));
     await snap(page, "09-carol-caught-up");
     expect(errors).toEqual([]);
   });

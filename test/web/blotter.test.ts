@@ -1,7 +1,7 @@
 // The blotter reducer: live events, replays and HTTP reads merged into one view that never moves
 // backwards, shows each event once and keeps newest orders first.
 import { describe, expect, it } from "vitest";
-import type { OrderEvent } from "../../worker/shared/events";
+import type { AccountEvent, OrderEvent } from "../../worker/shared/events";
 import type { Order, OrderWithFills } from "../../worker/shared/orders";
 import { acknowledge, applyEvent, emptyBlotter, mergeOrders, statusLabel, type BlotterState } from "../../web/src/blotter";
 
@@ -28,7 +28,7 @@ function order(over: Partial<OrderWithFills> = {}): Order & { fills?: OrderWithF
   return {
     id: "ord_A", trader_id: "carol", client_order_id: null, symbol: "TEST_PARTIAL", side: "BUY", quantity: 100, order_type: "MARKET",
     price: null, stop_price: null, time_in_force: "DAY", status: "PENDING", filled_quantity: 0, avg_fill_price: null, reason: null,
-    created_at: at(1), updated_at: at(1), amended_at: null, ...over,
+    created_at: at(1), updated_at: at(1), amended_at: null, triggered_at: null, ...over,
   };
 }
 
@@ -156,6 +156,65 @@ describe("merging HTTP reads", () => {
     expect(state.ids[0]).toBe("ord_0");
     state = mergeOrders(state, [order({ id: "ord_0", created_at: at(500), status: "FILLED" })]);
     expect(state.ids).toEqual(["ord_4", "ord_3", "ord_2", "ord_1", "ord_0"]);
+  });
+});
+
+describe("amends and the account on the same seq", () => {
+  /** A resting LIMIT BUY 100 AAPL at 140, read over HTTP and acknowledged at seq 2. */
+  const resting = (): BlotterState =>
+    mergeOrders(acknowledge(emptyBlotter, 2).state, [order({ symbol: "AAPL", order_type: "LIMIT", price: 140, time_in_force: "GTC" })]);
+  const replaced = (seq: number, over: Partial<OrderEvent> = {}) =>
+    event(seq, { event: "order.replaced", symbol: "AAPL", order_type: "LIMIT", quantity: 80, price: 141, stop_price: null, timestamp: at(10_000), ...over });
+  const accountEvent = (seq: number): AccountEvent => ({
+    event: "account.updated", seq, trader_id: "carol", cash: 10_000, reserved: 11_280, buying_power: -1_280, equity: 10_000, realized_pl: 0, unrealized_pl: 0,
+    trading_state: "ACTIVE", positions: [], timestamp: at(10_000),
+  });
+
+  it("shows an amend's new quantity and price from order.replaced", () => {
+    const state = applyEvent(resting(), replaced(3)).state;
+    expect(state.orders.ord_A).toMatchObject({ quantity: 80, price: 141, amended_at: at(10_000) });
+    expect(statusLabel(state.orders.ord_A!)).toBe("PENDING (0/80)");
+  });
+
+  it("does not let a read from before the amend put the old terms back, and takes a later amend's", () => {
+    let state = applyEvent(resting(), replaced(3)).state;
+    state = mergeOrders(state, [order({ symbol: "AAPL", order_type: "LIMIT", price: 140, quantity: 100, time_in_force: "GTC", amended_at: null })]);
+    expect(state.orders.ord_A).toMatchObject({ quantity: 80, price: 141 });
+    state = mergeOrders(state, [order({ symbol: "AAPL", order_type: "LIMIT", price: 142.5, quantity: 60, time_in_force: "DAY", amended_at: at(20_000) })]);
+    expect(state.orders.ord_A).toMatchObject({ quantity: 60, price: 142.5, time_in_force: "DAY", amended_at: at(20_000) });
+    // the events after an amend carry its terms; an old one replayed changes nothing
+    state = applyEvent(state, event(4, { event: "order.partial", status: "PARTIAL", symbol: "AAPL", order_type: "LIMIT", quantity: 60, filled_quantity: 10, quantity_filled: 10, price_at_fill: 142.5, price: 142.5, fill_id: "ord_A:1" })).state;
+    expect(state.orders.ord_A).toMatchObject({ quantity: 60, price: 142.5, status: "PARTIAL" });
+  });
+
+  it("forgets the time in force an amend seen only as an event may have changed, until the order is read", () => {
+    let state = applyEvent(resting(), replaced(3)).state;
+    expect(state.orders.ord_A!.time_in_force).toBeNull();
+    state = mergeOrders(state, [order({ symbol: "AAPL", order_type: "LIMIT", price: 141, quantity: 80, time_in_force: "DAY", amended_at: at(10_000) })]);
+    expect(state.orders.ord_A!.time_in_force).toBe("DAY");
+  });
+
+  it("takes an amend's answer (PATCH) and its later event as one amend", () => {
+    let state = mergeOrders(resting(), [order({ symbol: "AAPL", order_type: "LIMIT", price: 141, quantity: 80, time_in_force: "GTC", amended_at: at(10_000) })]);
+    state = applyEvent(state, replaced(3)).state;
+    expect(state.orders.ord_A).toMatchObject({ quantity: 80, price: 141, time_in_force: "GTC" });
+  });
+
+  it("marks a stop that triggered", () => {
+    const state = applyEvent(resting(), event(3, { event: "order.triggered", symbol: "AAPL", order_type: "STOP", stop_price: 155 })).state;
+    expect(state.orders.ord_A!.triggered).toBe(true);
+    expect(mergeOrders(state, [order({ symbol: "AAPL" })]).orders.ord_A!.triggered).toBe(true);
+  });
+
+  it("moves the seq on account.updated, so the order events after it are neither a gap nor a duplicate", () => {
+    const before = resting();
+    const account = applyEvent(before, accountEvent(3));
+    expect(account).toMatchObject({ outcome: "applied", state: { lastSeq: 3 } });
+    const state = account.state;
+    expect(state.orders).toBe(before.orders); // the orders are untouched
+    expect(applyEvent(state, accountEvent(3)).outcome).toBe("duplicate");
+    expect(applyEvent(state, accountEvent(5)).outcome).toBe("gap");
+    expect(applyEvent(state, replaced(4)).outcome).toBe("applied");
   });
 });
 

@@ -3,7 +3,7 @@
 import { hc, type ClientResponse } from "hono/client";
 import type { AppType } from "../../worker/index";
 import { ErrorBody } from "../../worker/shared/errors";
-import type { OrderRequestInput } from "../../worker/shared/orders";
+import type { AmendRequest, OrderRequestInput, Side } from "../../worker/shared/orders";
 import type { reportQuery } from "./compliance";
 import type { Role } from "./session";
 
@@ -88,6 +88,15 @@ export function createApi(token: () => string | null, onUnauthorized: () => void
     submit: (body: OrderRequestInput, idempotencyKey: string) =>
       call(data(v1.orders.$post({ json: body, header: { "idempotency-key": idempotencyKey } }, init()))),
     cancel: (id: string) => call(data(v1.orders[":id"].cancel.$post({ param: { id } }, init()))),
+    /** New terms for a working order (only the fields that change); one Idempotency-Key per edit. */
+    amend: (id: string, body: AmendRequest, idempotencyKey: string) =>
+      call(data(v1.orders[":id"].$patch({ param: { id }, json: body, header: { "idempotency-key": idempotencyKey } }, init()))),
+    /** Cancel every working order, or those of one symbol (and side): one outcome per order. */
+    cancelAll: (filter: { symbol?: string; side?: Side } = {}) => call(data(v1.orders.$delete({ query: filter }, init()))),
+    /** Sell all of a position, or `quantity` shares, or `percentage` of it, at market. */
+    closePosition: (symbol: string, part: { quantity?: string; percentage?: string } = {}) =>
+      call(data(v1.positions[":symbol"].$delete({ param: { symbol }, query: part }, init()))),
+    closeAllPositions: () => call(data(v1.positions.$delete({}, init()))),
     /** One page of the execution report, newest first. */
     executions: async (query: ReturnType<typeof reportQuery>, cursor?: string) => {
       const page = await call(data(v1.compliance.executions.$get({ query: { ...query, limit: String(REPORT_PAGE_ROWS), ...(cursor ? { cursor } : {}) } }, init())));
@@ -100,9 +109,13 @@ export function createApi(token: () => string | null, onUnauthorized: () => void
     /** Recompute the audit hash chain of one trader, or of every trader. */
     verifyAudit: (traderId?: string) => call(data(v1.compliance.audit.verify.$get({ query: traderId ? { trader_id: traderId } : {} }, init()))),
     setPrice: (symbol: string, price: number) => call(data(v1.admin.instruments[":symbol"].$put({ param: { symbol }, json: { price } }, init()))),
-    /** The live events URL; the token and resume point are recomputed on every (re)connect. */
+    /**
+     * The live events URL; the token and resume point are recomputed on every (re)connect. A first
+     * connection (no `since`) asks for the snapshot: the working orders and the account at the acknowledged seq.
+     */
     eventsUrl: (authToken: string, since: number | null): string => {
-      const url = client.ws.orders.events.$url({ query: { token: authToken, ...(since !== null ? { since: String(since) } : {}) } });
+      const query = since !== null ? { token: authToken, since: String(since) } : { token: authToken, snapshot: "1" };
+      const url = client.ws.orders.events.$url({ query });
       url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
       return url.toString();
     },

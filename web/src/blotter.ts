@@ -4,7 +4,7 @@
 // (PENDING < PARTIAL < final), filled quantity only grows, a fill is kept once by its id. Events are
 // also gated by the trader's contiguous `seq`: an old seq is a duplicate, a jump is a gap to replay.
 // No DOM here: test/web runs these functions in plain Node.
-import type { OrderEvent } from "../../worker/shared/events";
+import type { StreamEvent } from "../../worker/shared/events";
 import type { Fill, Order, OrderStatus, OrderType, Side, TimeInForce } from "../../worker/shared/orders";
 import { isFinalStatus } from "../../worker/shared/orders";
 
@@ -35,6 +35,13 @@ export interface OrderView {
   fills: FillView[];
   /** True once the order came from the API (prices, TIF); false when only events have been seen. */
   detailed: boolean;
+  /**
+   * When its terms (quantity, prices, time in force) were last amended, as the server stamped it: the
+   * amend's answer and GET /orders carry amended_at, order.replaced its timestamp. null: never amended.
+   */
+  amended_at: string | null;
+  /** A stop that reached its price (order.triggered seen): it works as a market or limit order now. */
+  triggered: boolean;
 }
 
 export interface BlotterState {
@@ -69,12 +76,16 @@ export function acknowledge(state: BlotterState, serverSeq: number): { state: Bl
   return { state, fresh: false };
 }
 
-/** Apply one live or replayed event. Old seqs are ignored; a jump in seq is reported and not applied. */
-export function applyEvent(state: BlotterState, event: OrderEvent): { state: BlotterState; outcome: EventOutcome } {
+/**
+ * Apply one live or replayed event. Old seqs are ignored; a jump in seq is reported and not applied. An
+ * account.updated only moves the seq here (the account panel takes its figures).
+ */
+export function applyEvent(state: BlotterState, event: StreamEvent): { state: BlotterState; outcome: EventOutcome } {
   if (state.lastSeq !== null) {
     if (event.seq <= state.lastSeq) return { state, outcome: "duplicate" };
     if (event.seq > state.lastSeq + 1) return { state, outcome: "gap" };
   }
+  if (event.event === "account.updated") return { state: { ...state, lastSeq: event.seq }, outcome: "applied" };
   const current = state.orders[event.order_id];
   const fill: FillView | null =
     event.fill_id !== null && event.quantity_filled !== null && event.price_at_fill !== null
@@ -86,9 +97,10 @@ export function applyEvent(state: BlotterState, event: OrderEvent): { state: Blo
     side: event.side,
     order_type: event.order_type,
     quantity: event.quantity,
-    price: current?.price ?? null,
-    stop_price: current?.stop_price ?? null,
-    time_in_force: current?.time_in_force ?? null,
+    // Events carry the order's limit (except fill events, whose price is the fill's) and its stop.
+    price: fill ? null : event.price,
+    stop_price: event.stop_price ?? null,
+    time_in_force: null,
     status: event.status,
     filled_quantity: event.filled_quantity,
     avg_fill_price: event.avg_fill_price,
@@ -97,6 +109,9 @@ export function applyEvent(state: BlotterState, event: OrderEvent): { state: Blo
     updated_at: event.timestamp,
     fills: fill ? [fill] : [],
     detailed: false,
+    // An amend's event stamps the new terms it carries; no other event changes them.
+    amended_at: event.event === "order.replaced" ? event.timestamp : null,
+    triggered: event.event === "order.triggered",
   };
   return { state: { ...upsert(state, incoming), lastSeq: event.seq }, outcome: "applied" };
 }
@@ -122,22 +137,33 @@ export function mergeOrders(state: BlotterState, orders: readonly (Order & { fil
       updated_at: order.updated_at,
       fills: (order.fills ?? []).map((f) => ({ id: f.id, quantity: f.quantity_filled, price: f.price_at_fill, timestamp: f.timestamp })),
       detailed: true,
+      amended_at: order.amended_at,
+      triggered: order.triggered_at !== null, // read over HTTP too: a reload still knows the stop has fired
     });
   }
   return next;
 }
 
-/** Combine what we knew of an order with newer or older news of it, never moving backwards. */
+/**
+ * Combine what we knew of an order with newer or older news of it, never moving backwards. The terms an
+ * amend changes (quantity, prices, time in force) come from the news of the later amend; news of the same
+ * amend only fills in what was not known yet.
+ */
 export function mergeOrder(current: OrderView | undefined, incoming: OrderView): OrderView {
   if (!current) return { ...incoming, fills: sortFills(dedupeFills(incoming.fills)) };
   const moreFilled = incoming.filled_quantity > current.filled_quantity;
   const status = laterStatus(current.status, incoming.status);
   const statusFrom = status === incoming.status && status !== current.status ? incoming : current;
+  const amended = incoming.amended_at !== null && (current.amended_at === null || incoming.amended_at > current.amended_at);
   return {
     ...current,
-    price: current.price ?? incoming.price,
-    stop_price: current.stop_price ?? incoming.stop_price,
-    time_in_force: current.time_in_force ?? incoming.time_in_force,
+    quantity: amended ? incoming.quantity : current.quantity,
+    price: amended ? incoming.price : current.price ?? incoming.price,
+    stop_price: amended ? incoming.stop_price : current.stop_price ?? incoming.stop_price,
+    // An amend's event does not carry the time in force, which it may have changed: unknown until read.
+    time_in_force: amended ? incoming.time_in_force : current.time_in_force ?? incoming.time_in_force,
+    amended_at: amended ? incoming.amended_at : current.amended_at,
+    triggered: current.triggered || incoming.triggered,
     status,
     filled_quantity: Math.max(current.filled_quantity, incoming.filled_quantity),
     avg_fill_price: moreFilled ? incoming.avg_fill_price : (current.avg_fill_price ?? incoming.avg_fill_price),

@@ -1,13 +1,17 @@
 // The signed-in trader's desk as one external store (read with useSyncExternalStore): the blotter fed
-// by the REST snapshot and the live feed, the account, the instruments and the toasts. Each live
-// message updates the store on its own, so React renders every step (PARTIAL before FILLED).
+// by the REST snapshot and the live feed, the account, the instruments and the toasts. Live messages
+// reach the screen through a StepPacer: each order step renders on its own (PARTIAL before FILLED), and
+// together with the account.updated of the same desk change, so cash never lags a fill.
 import type { Account } from "../../worker/shared/account";
-import type { Instrument, Order, OrderRequestInput } from "../../worker/shared/orders";
-import type { OrderEvent, ServerMessage } from "../../worker/shared/events";
+import type { AmendRequest, Instrument, Order, OrderRequestInput } from "../../worker/shared/orders";
+import type { AccountEvent, OrderEvent, ServerMessage } from "../../worker/shared/events";
 import { ApiFailure, type Api } from "./api";
-import { acknowledge, applyEvent, emptyBlotter, mergeOrders, type BlotterState } from "./blotter";
+import { describeAmendBody } from "./amend";
+import { acknowledge, applyEvent, emptyBlotter, isWorking, mergeOrders, type BlotterState } from "./blotter";
 import { OrderFeed, type FeedStatus } from "./feed";
 import { price, quantity } from "./format";
+import { browserClock, StepPacer } from "./pacer";
+import { summarizeCancelAll, summarizeCloseAll, type CloseQuery, type OutcomeSummary } from "./positions";
 
 export interface Toast {
   id: number;
@@ -26,11 +30,18 @@ export interface DeskState {
   toasts: Toast[];
 }
 
-const ACCOUNT_REFRESH_DELAY_MS = 150;
 /** The list endpoint has no fills: the newest orders with fills are read one by one to show them. */
 const FILL_DETAIL_ROWS = 25;
 const DETAIL_GRACE_MS = 300;
-const INSTRUMENTS_REFRESH_MS = 15_000;
+/**
+ * Prices are read this often (one D1 query); positions, P&L and equity are revalued from them on the page.
+ * Fills need no wait: account.updated brings the new positions and cash at once.
+ */
+const INSTRUMENTS_REFRESH_MS = 5_000;
+/** Order steps after which the desk sends the account in the same change (a reservation, fill or release). */
+const MOVES_ACCOUNT: ReadonlySet<OrderEvent["event"]> = new Set([
+  "order.submitted", "order.replaced", "order.partial", "order.filled", "order.cancelled", "order.rejected", "order.expired",
+]);
 
 declare global {
   interface Window {
@@ -54,7 +65,14 @@ export class DeskStore {
   private readonly feed: OrderFeed;
   private readonly hydrating = new Set<string>();
   private readonly cancelling = new Set<string>();
-  private accountTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly amending = new Set<string>();
+  private readonly pacer: StepPacer<ServerMessage>;
+  private readonly clock = browserClock();
+  /** The seq the account shown is valid at (null: read over HTTP, or none yet). */
+  private accountSeq: number | null = null;
+  /** Bumped by every account the feed brings: an HTTP read started before one is older than it. */
+  private accountVersion = 0;
+  private applying = false;
   private instrumentsTimer: ReturnType<typeof setInterval> | undefined;
   private toastId = 0;
   private duplicates = 0;
@@ -68,10 +86,25 @@ export class DeskStore {
     private readonly api: Api,
     private readonly token: string,
   ) {
+    this.pacer = new StepPacer<ServerMessage>(
+      {
+        apply: (message) => {
+          this.applying = true; // the pacer shows it
+          try {
+            return this.receive(message);
+          } finally {
+            this.applying = false;
+          }
+        },
+        completes: (message) => "event" in message && message.event === "account.updated",
+        show: () => this.notify(),
+      },
+      this.clock,
+    );
     this.feed = new OrderFeed({
       url: () => this.api.eventsUrl(this.token, this.state.blotter.lastSeq),
       resumes: () => this.state.blotter.lastSeq !== null,
-      onMessage: (message) => this.receive(message),
+      onMessage: (message) => this.pacer.push(message),
       onStatus: (feed) => this.set({ feed }),
     });
   }
@@ -102,7 +135,7 @@ export class DeskStore {
   stop(): void {
     this.stopped = true;
     this.feed.stop();
-    clearTimeout(this.accountTimer);
+    this.pacer.flush();
     clearInterval(this.instrumentsTimer);
     window.removeEventListener("online", this.onOnline);
     delete window.fillwireDebug;
@@ -115,13 +148,77 @@ export class DeskStore {
 
   // ------------------------------------------------------------ actions
 
-  /** Send the ticket; the order joins the blotter at once and the trader gets the seed's toast. */
+  /**
+   * Send the ticket; the order joins the blotter at once and the trader gets the seed's toast. The cash it
+   * reserves arrives as account.updated, in the same change as its order.submitted.
+   */
   async submit(body: OrderRequestInput, idempotencyKey: string): Promise<Order> {
     const order = await this.api.submit(body, idempotencyKey);
     this.set({ blotter: mergeOrders(this.state.blotter, [order]) });
     this.toast("success", `Order submitted - Order ID: ${order.id}, Status: ${order.status}`);
-    this.scheduleAccountRefresh();
     return order;
+  }
+
+  /**
+   * New terms for a working order. The row shows them from the answer (or from order.replaced, whichever
+   * comes first); a refusal is thrown as the server's ApiFailure for the amend form to show verbatim.
+   */
+  async amend(orderId: string, body: AmendRequest, idempotencyKey: string): Promise<Order> {
+    this.amending.add(orderId);
+    try {
+      const order = await this.api.amend(orderId, body, idempotencyKey);
+      this.set({ blotter: mergeOrders(this.state.blotter, [order]) });
+      this.toast("success", `Order amended - ${order.side} ${quantity(order.quantity)} ${order.symbol}: ${describeAmendBody(body)}`);
+      return order;
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 409) void this.hydrate(orderId); // it moved on (filled, cancelled): show where it is
+      throw err;
+    } finally {
+      this.amending.delete(orderId);
+    }
+  }
+
+  /** Cancel every working order, or one symbol's: each order's outcome, summed up in one line. */
+  async cancelAll(symbol?: string): Promise<OutcomeSummary> {
+    const { ids, orders } = this.state.blotter;
+    // Their order.cancelled events need no toast of their own: the summary says it.
+    const asked = ids.filter((id) => isWorking(orders[id]!) && (!symbol || orders[id]!.symbol === symbol));
+    for (const id of asked) this.cancelling.add(id);
+    let data: Awaited<ReturnType<Api["cancelAll"]>>["data"];
+    try {
+      ({ data } = await this.api.cancelAll(symbol ? { symbol } : {}));
+    } catch (err) {
+      for (const id of asked) this.cancelling.delete(id);
+      throw err;
+    }
+    for (const outcome of data) if (outcome.status !== 200) this.cancelling.delete(outcome.id);
+    this.set({ blotter: mergeOrders(this.state.blotter, data.flatMap((o) => (o.order ? [o.order] : []))) });
+    for (const outcome of data) if (!outcome.order) void this.hydrate(outcome.id);
+    const summary = summarizeCancelAll(data, (id) => this.describeOrder(id));
+    this.toast(summary.failures.length > 0 ? "error" : "success", summary.text);
+    return summary;
+  }
+
+  /** Sell all or part of a position at market; the closing order joins the blotter at once. */
+  async closePosition(symbol: string, part: CloseQuery): Promise<Order> {
+    const order = await this.api.closePosition(symbol, part);
+    this.set({ blotter: mergeOrders(this.state.blotter, [order]) });
+    this.toast("success", `Closing order submitted - ${order.side} ${quantity(order.quantity)} ${order.symbol}, Order ID: ${order.id}`);
+    return order;
+  }
+
+  /** Close every position: one MARKET SELL each, and a line for those that could not be closed. */
+  async closeAllPositions(): Promise<OutcomeSummary> {
+    const result = await this.api.closeAllPositions();
+    this.set({ blotter: mergeOrders(this.state.blotter, result.data) });
+    const summary = summarizeCloseAll(result);
+    this.toast(summary.failures.length > 0 ? "error" : "success", summary.text);
+    return summary;
+  }
+
+  private describeOrder(id: string): string {
+    const o = this.state.blotter.orders[id];
+    return o ? `${o.side} ${quantity(o.quantity)} ${o.symbol} (${id})` : id;
   }
 
   async cancel(orderId: string): Promise<void> {
@@ -130,7 +227,6 @@ export class DeskStore {
       const order = await this.api.cancel(orderId);
       this.set({ blotter: mergeOrders(this.state.blotter, [order]) });
       this.toast("success", "Order cancelled");
-      this.scheduleAccountRefresh();
     } catch (err) {
       this.cancelling.delete(orderId);
       this.toast("error", err instanceof Error ? err.message : "The cancel did not go through; try again");
@@ -175,40 +271,75 @@ export class DeskStore {
 
   // ------------------------------------------------------------ live feed
 
-  private receive(message: ServerMessage): void {
-    if ("event" in message) return this.applyLive(message);
+  /** Apply one message of the feed (the pacer decides when it is shown); "hold" when its account follows. */
+  private receive(message: ServerMessage): "hold" | "show" {
+    if ("event" in message) return message.event === "account.updated" ? this.applyAccount(message) : this.applyLive(message);
     if (message.type === "connection_acknowledged") {
+      const resumed = this.state.blotter.lastSeq !== null;
       const { state, fresh } = acknowledge(this.state.blotter, message.seq);
       this.set({ blotter: state });
       // A first connection asks for no replay: the snapshot read after this point covers the past.
       if (fresh) void this.loadSnapshot();
+      if (fresh && resumed) {
+        // The server's log is behind the page (a wiped local database): nor can the account be resumed.
+        this.accountSeq = null;
+        void this.refreshAccount();
+      }
+    } else if (message.type === "snapshot") {
+      // The working orders and the account as they stood at the acknowledged seq.
+      this.set({ blotter: mergeOrders(this.state.blotter, message.orders) });
+      if (this.accountSeq === null || message.seq >= this.accountSeq) this.setAccount(message.account, message.seq);
     } else if (message.type === "replay_truncated") {
-      void this.loadSnapshot(); // what is older than the server keeps comes from the snapshot instead
+      // What is older than the server keeps comes from the snapshot instead
+      void this.loadSnapshot();
+      void this.refreshAccount();
     } else if (message.type === "error") {
       console.warn(`fillwire live feed: ${message.error}: ${message.message}`);
     }
+    return "show";
   }
 
-  private applyLive(event: OrderEvent): void {
+  /** The account moved in the desk change that sent this: shown in the same render as the step before it. */
+  private applyAccount(event: AccountEvent): "show" {
+    const { state, outcome } = applyEvent(this.state.blotter, event);
+    if (outcome === "gap") this.feed.reconnect();
+    if (outcome !== "applied") return "show";
+    const { event: _name, seq: _seq, timestamp: _at, ...account } = event;
+    this.set({ blotter: state });
+    this.setAccount(account, event.seq);
+    return "show";
+  }
+
+  private setAccount(account: Account, seq: number | null): void {
+    this.accountVersion++;
+    this.accountSeq = seq;
+    this.set({ account, accountError: null });
+  }
+
+  private applyLive(event: OrderEvent): "hold" | "show" {
+    const knownAmend = this.state.blotter.orders[event.order_id]?.amended_at;
     const { state, outcome } = applyEvent(this.state.blotter, event);
     if (outcome === "duplicate") {
       this.duplicates++;
-      return;
+      return "show";
     }
     if (outcome === "gap") {
       this.feed.reconnect(); // resume after the last seq we applied: the server replays the gap in order
-      return;
+      return "show";
     }
     this.set({ blotter: state });
-    // An order first met in an event lacks its prices and TIF. When this page placed it, the submit's
-    // answer brings them in a moment; otherwise read the order.
-    if (!state.orders[event.order_id]?.detailed) {
+    // An order first met in an event lacks its time in force, as does one amended elsewhere. When this page
+    // placed or amended it, the answer brings it in a moment; otherwise read the order.
+    if (!state.orders[event.order_id]?.detailed || state.orders[event.order_id]?.time_in_force === null) {
       setTimeout(() => {
-        if (!this.state.blotter.orders[event.order_id]?.detailed) void this.hydrate(event.order_id);
+        const now = this.state.blotter.orders[event.order_id];
+        if (!now?.detailed || now.time_in_force === null) void this.hydrate(event.order_id);
       }, DETAIL_GRACE_MS);
     }
-    this.scheduleAccountRefresh();
-    this.announce(event);
+    // An amend this page made was announced when the PATCH answered (before or after its event).
+    const ours = this.amending.has(event.order_id) || (knownAmend != null && knownAmend >= event.timestamp);
+    if (!(event.event === "order.replaced" && ours)) this.announce(event);
+    return MOVES_ACCOUNT.has(event.event) ? "hold" : "show";
   }
 
   private announce(event: OrderEvent): void {
@@ -217,6 +348,8 @@ export class DeskStore {
     else if (event.event === "order.rejected") this.toast("error", `Order rejected - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     else if (event.event === "order.triggered") this.toast("info", `Stop triggered - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     else if (event.event === "order.expired") this.toast("info", `Order expired - ${what}${event.reason ? `: ${event.reason}` : ""}`);
+    else if (event.event === "order.cancel_rejected") this.toast("error", `Cancel refused - ${what}${event.reason ? `: ${event.reason}` : ""}`);
+    else if (event.event === "order.replaced") this.toast("info", `Order amended - ${what}`);
     else if (event.event === "order.cancelled" && !this.cancelling.has(event.order_id)) {
       this.toast("info", `Order cancelled - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     }
@@ -256,16 +389,17 @@ export class DeskStore {
     void this.loadSnapshot();
   }
 
-  private scheduleAccountRefresh(): void {
-    clearTimeout(this.accountTimer);
-    this.accountTimer = setTimeout(() => void this.refreshAccount(), ACCOUNT_REFRESH_DELAY_MS);
-  }
-
+  /**
+   * Read the account over HTTP: on first load (before the feed's snapshot) and when the feed cannot tell
+   * what was missed. An answer older than an account the feed brought meanwhile is dropped.
+   */
   async refreshAccount(): Promise<void> {
+    const version = this.accountVersion;
     try {
-      this.set({ account: await this.api.account(), accountError: null });
+      const account = await this.api.account();
+      if (version === this.accountVersion) this.setAccount(account, null);
     } catch (err) {
-      this.set({ accountError: err instanceof ApiFailure ? err.message : "Could not load your account" });
+      if (version === this.accountVersion) this.set({ accountError: err instanceof ApiFailure ? err.message : "Could not load your account" });
     }
   }
 
@@ -284,8 +418,13 @@ export class DeskStore {
     this.set({ toasts: [...this.state.toasts.slice(-4), toast] });
   }
 
+  /** Update the state; the screen follows at once unless the pacer holds a step for its account change. */
   private set(patch: Partial<DeskState>): void {
     this.state = { ...this.state, ...patch };
+    if (!this.pacer.holding && !this.applying) this.notify();
+  }
+
+  private notify(): void {
     for (const listener of this.listeners) listener();
   }
 }

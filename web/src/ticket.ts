@@ -104,6 +104,12 @@ export function estimatedCost(draft: TicketDraft, referencePrice: number | undef
   return Math.round(quantity * unit * 100) / 100;
 }
 
+/** A fresh Idempotency-Key. */
+export function newKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export interface TicketKey {
   key: string;
   /** The body this key was first sent with. */

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { Account } from "./account";
 import { Ack, Reject } from "./socket-orders";
-import { Order, ORDER_STATUSES, ORDER_TYPES, SIDES } from "./orders";
+import { Order, ORDER_STATUSES, ORDER_TYPES, SIDES, TIME_IN_FORCE } from "./orders";
 
 export const ORDER_EVENTS = [
   "order.submitted", "order.accepted", "order.triggered", "order.replaced", "order.partial", "order.filled",
@@ -28,6 +28,8 @@ export const OrderEvent = z.object({
   price: z.number().nullable(),
   /** The order's stop price (STOP, STOP_LIMIT), or null. */
   stop_price: z.number().nullable().optional(),
+  /** The order's time in force (an amend may change it). */
+  time_in_force: z.enum(TIME_IN_FORCE).optional(),
   fill_id: z.string().nullable(),
   reason: z.string().nullable(),
   timestamp: z.string(),

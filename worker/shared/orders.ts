@@ -143,6 +143,7 @@ export const Order = z
     created_at: z.string(),
     updated_at: z.string(),
     amended_at: z.string().nullable().meta({ description: "When the last amend was confirmed by the venue" }),
+    triggered_at: z.string().nullable().meta({ description: "When a STOP or STOP_LIMIT reached its stop (it then works as a market or limit order)" }),
   })
   .meta({ id: "Order" });
 export type Order = z.infer<typeof Order>;

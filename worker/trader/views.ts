@@ -29,6 +29,7 @@ export function toOrder(row: OrderRow, traderId: string): Order {
     created_at: row.created_at,
     updated_at: row.updated_at,
     amended_at: row.amended_at,
+    triggered_at: row.triggered_at,
   };
 }
 
@@ -69,6 +70,7 @@ export function toEvent(event: OrderEventName, seq: number, order: OrderRow, rea
     quantity_filled: fill?.quantity ?? null, price_at_fill: fill ? fill.priceCents / 100 : null, fill_id: fill?.id ?? null,
     price: fill ? fill.priceCents / 100 : order.limit_cents === null ? null : order.limit_cents / 100,
     stop_price: order.stop_cents === null ? null : order.stop_cents / 100,
+    time_in_force: order.tif,
     reason, timestamp,
   };
 }

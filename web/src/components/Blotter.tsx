@@ -1,9 +1,13 @@
-// The trader's orders, newest first, live: status with filled/total, average price, each fill, a
-// Cancel button while the order works and the audit trail behind "Audit".
-import { useState } from "react";
+// The trader's orders, newest first, live: status with filled/total, average price, each fill, Amend
+// (in place, under the row) and Cancel while the order works, the audit trail behind "Audit", and
+// "Cancel all" (every working order, or one symbol's) behind a confirmation.
+import { Fragment, useState } from "react";
+import { canAmend } from "../amend";
 import { isWorking, statusLabel, type OrderView } from "../blotter";
 import { clock, fullTime, price, quantity } from "../format";
 import type { DeskState, DeskStore } from "../store";
+import { AmendForm } from "./AmendForm";
+import { CancelAllDialog } from "./CancelAllDialog";
 
 type Filter = "all" | "working" | "done";
 const FILTERS: { value: Filter; label: string }[] = [
@@ -15,7 +19,15 @@ const SHOWN_FILLS = 3;
 
 export function Blotter({ state, store, onAudit }: { state: DeskState; store: DeskStore; onAudit: (orderId: string) => void }) {
   const [filter, setFilter] = useState<Filter>("all");
+  const [editing, setEditing] = useState<string | null>(null);
+  const [confirmCancelAll, setConfirmCancelAll] = useState(false);
   const { blotter, orders } = state;
+  const halted = state.account?.trading_state === "HALTED";
+  /** Close the amend form and give the focus back to the row's Amend button (or the row's first button). */
+  const closeEditor = (id: string) => {
+    setEditing(null);
+    requestAnimationFrame(() => document.querySelector<HTMLElement>(`tr[data-order-id="${id}"] .actions button:not(:disabled)`)?.focus());
+  };
   const rows = blotter.ids
     .map((id) => blotter.orders[id]!)
     .filter((o) => filter === "all" || (filter === "working" ? isWorking(o) : !isWorking(o)));
@@ -27,12 +39,17 @@ export function Blotter({ state, store, onAudit }: { state: DeskState; store: De
         <h2 id="blotter-title">
           Orders <span className="count">{blotter.ids.length > 0 ? `${working} working · ${blotter.ids.length} shown` : ""}</span>
         </h2>
-        <div className="filters" role="group" aria-label="Show orders">
-          {FILTERS.map((f) => (
-            <button key={f.value} type="button" className="chip" aria-pressed={filter === f.value} onClick={() => setFilter(f.value)}>
-              {f.label}
-            </button>
-          ))}
+        <div className="panel-tools">
+          <div className="filters" role="group" aria-label="Show orders">
+            {FILTERS.map((f) => (
+              <button key={f.value} type="button" className="chip" aria-pressed={filter === f.value} onClick={() => setFilter(f.value)}>
+                {f.label}
+              </button>
+            ))}
+          </div>
+          <button type="button" className="btn btn-danger btn-small" disabled={working === 0} onClick={() => setConfirmCancelAll(true)}>
+            Cancel all…
+          </button>
         </div>
       </div>
 
@@ -70,7 +87,23 @@ export function Blotter({ state, store, onAudit }: { state: DeskState; store: De
           </thead>
           <tbody>
             {rows.map((order) => (
-              <OrderRow key={order.id} order={order} onCancel={() => store.cancel(order.id)} onAudit={() => onAudit(order.id)} />
+              <Fragment key={order.id}>
+                <OrderRow
+                  order={order}
+                  editing={editing === order.id}
+                  halted={halted}
+                  onAmend={() => setEditing(editing === order.id ? null : order.id)}
+                  onCancel={() => store.cancel(order.id)}
+                  onAudit={() => onAudit(order.id)}
+                />
+                {editing === order.id && (
+                  <tr className="amend-row" data-amends={order.id}>
+                    <td colSpan={7} className="amend-cell">
+                      <AmendForm order={order} store={store} instrument={state.instruments?.find((i) => i.symbol === order.symbol)} onDone={() => closeEditor(order.id)} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             ))}
           </tbody>
         </table>
@@ -80,11 +113,21 @@ export function Blotter({ state, store, onAudit }: { state: DeskState; store: De
           {orders.loadingMore ? "Loading…" : "Load older orders"}
         </button>
       )}
+      {confirmCancelAll && <CancelAllDialog state={state} store={store} onClose={() => setConfirmCancelAll(false)} />}
     </section>
   );
 }
 
-function OrderRow({ order, onCancel, onAudit }: { order: OrderView; onCancel: () => Promise<void>; onAudit: () => void }) {
+interface RowProps {
+  order: OrderView;
+  editing: boolean;
+  halted: boolean;
+  onAmend: () => void;
+  onCancel: () => Promise<void>;
+  onAudit: () => void;
+}
+
+function OrderRow({ order, editing, halted, onAmend, onCancel, onAudit }: RowProps) {
   const [cancelling, setCancelling] = useState(false);
   const working = isWorking(order);
   const name = `${order.side} ${quantity(order.quantity)} ${order.symbol}`;
@@ -146,6 +189,19 @@ function OrderRow({ order, onCancel, onAudit }: { order: OrderView; onCancel: ()
         </div>
       </td>
       <td className="actions">
+        {canAmend(order) && (
+          <button
+            type="button"
+            className="btn btn-ghost btn-small"
+            aria-expanded={editing}
+            aria-label={`Amend ${name}`}
+            disabled={halted && !editing}
+            title={halted ? "Trading is halted: amends are refused" : undefined}
+            onClick={onAmend}
+          >
+            Amend
+          </button>
+        )}
         {working && (
           <button
             type="button"
