@@ -67,6 +67,10 @@ export const orders = sqliteTable(
     updatedAt: text("updated_at").notNull(),
     /** When the last amend (cancel/replace in place) was confirmed by the venue. */
     amendedAt: text("amended_at"),
+    /** TRAILING_STOP: the trail (cents, or basis points of the mark) and the high-water mark last reported. */
+    trailPriceCents: integer("trail_price_cents"),
+    trailPercentBp: integer("trail_percent_bp"),
+    hwmCents: integer("hwm_cents"),
     version: integer("version").notNull().default(0),
   },
   (t) => [

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { isPositiveCents, isWholeCents } from "./money";
 
 export const SIDES = ["BUY", "SELL"] as const;
-export const ORDER_TYPES = ["MARKET", "LIMIT", "STOP", "STOP_LIMIT"] as const;
+export const ORDER_TYPES = ["MARKET", "LIMIT", "STOP", "STOP_LIMIT", "TRAILING_STOP"] as const;
 export const TIME_IN_FORCE = ["DAY", "GTC", "IOC", "FOK"] as const;
 export const ORDER_STATUSES = ["PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
 export const FINAL_STATUSES = ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
@@ -28,6 +28,16 @@ export function isFinalStatus(status: OrderStatus): boolean {
 
 export const needsLimitPrice = (type: OrderType) => type === "LIMIT" || type === "STOP_LIMIT";
 export const needsStopPrice = (type: OrderType) => type === "STOP" || type === "STOP_LIMIT";
+/** A stop that triggers (STOP, STOP_LIMIT, TRAILING_STOP): it rests until the price reaches its stop. */
+export const isStopType = (type: OrderType) => type === "STOP" || type === "STOP_LIMIT" || type === "TRAILING_STOP";
+
+/** trail_percent bounds (SPEC, "Trailing and contingent orders"): 0 < p <= 50, to a hundredth of a percent. */
+export const MAX_TRAIL_PERCENT = 50;
+const TrailPercent = z
+  .number({ error: "trail_percent must be a number of percent, such as 2.5" })
+  .gt(0, "trail_percent must be more than 0")
+  .max(MAX_TRAIL_PERCENT, `trail_percent must be at most ${MAX_TRAIL_PERCENT}`)
+  .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, "trail_percent must have at most two decimals");
 
 export const Symbol = z
   .string({ error: "symbol is required: a ticker such as AAPL" })
@@ -52,9 +62,11 @@ export const OrderRequest = z
         .int("quantity must be a whole number of shares, at least 1")
         .min(1, "quantity must be a whole number of shares, at least 1")
         .max(Number.MAX_SAFE_INTEGER, "quantity is too large"),
-      order_type: z.enum(ORDER_TYPES, { error: "order_type must be one of MARKET, LIMIT, STOP, STOP_LIMIT" }),
+      order_type: z.enum(ORDER_TYPES, { error: "order_type must be one of MARKET, LIMIT, STOP, STOP_LIMIT, TRAILING_STOP" }),
       price: Price("price").optional().meta({ description: "Limit price in dollars; LIMIT and STOP_LIMIT only" }),
       stop_price: Price("stop_price").optional().meta({ description: "Trigger price in dollars; STOP and STOP_LIMIT only" }),
+      trail_price: Price("trail_price").optional().meta({ description: "TRAILING_STOP: the stop trails the high-water mark (low for a BUY) by this many dollars, on the tick" }),
+      trail_percent: TrailPercent.optional().meta({ description: "TRAILING_STOP: the stop trails the high-water mark by this percent (0-50], rounded to the tick" }),
       time_in_force: z
         .enum(TIME_IN_FORCE, { error: "time_in_force must be one of DAY, GTC, IOC, FOK" })
         .default("DAY"),
@@ -74,6 +86,13 @@ export const OrderRequest = z
       ctx.addIssue({ code: "custom", path: ["stop_price"], message: `stop_price is required for ${order.order_type} orders` });
     if (!needsStopPrice(order.order_type) && order.stop_price !== undefined)
       ctx.addIssue({ code: "custom", path: ["stop_price"], message: `stop_price is only allowed on STOP and STOP_LIMIT orders, not ${order.order_type}` });
+    const trails = [order.trail_price, order.trail_percent].filter((t) => t !== undefined).length;
+    if (order.order_type === "TRAILING_STOP" && trails !== 1)
+      ctx.addIssue({ code: "custom", path: [trails === 0 ? "trail_price" : "trail_percent"], message: "a TRAILING_STOP takes exactly one of trail_price or trail_percent" });
+    if (order.order_type !== "TRAILING_STOP") {
+      for (const field of ["trail_price", "trail_percent"] as const)
+        if (order[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is only allowed on TRAILING_STOP orders, not ${order.order_type}` });
+    }
   })
   .meta({
     id: "OrderRequest",
@@ -100,11 +119,14 @@ export const AmendRequest = z
         .meta({ description: "The new total quantity (more than filled_quantity); lower keeps the order's place in the book" }),
       price: Price("price").optional().meta({ description: "New limit price in dollars (LIMIT, STOP_LIMIT)" }),
       stop_price: Price("stop_price").optional().meta({ description: "New stop price in dollars (STOP, STOP_LIMIT, before it triggers)" }),
+      trail_price: Price("trail_price").optional().meta({ description: "New trail in dollars (TRAILING_STOP, before it triggers)" }),
+      trail_percent: TrailPercent.optional().meta({ description: "New trail in percent (TRAILING_STOP, before it triggers)" }),
       time_in_force: z.enum(AMENDABLE_TIME_IN_FORCE, { error: "time_in_force of a working order can be DAY or GTC" }).optional(),
     },
     { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : undefined) },
   )
-  .refine((a) => Object.values(a).some((v) => v !== undefined), { message: "name at least one of quantity, price, stop_price, time_in_force", path: ["body"] })
+  .refine((a) => Object.values(a).some((v) => v !== undefined), { message: "name at least one of quantity, price, stop_price, trail_price, trail_percent, time_in_force", path: ["body"] })
+  .refine((a) => a.trail_price === undefined || a.trail_percent === undefined, { message: "give trail_price or trail_percent, not both", path: ["trail_percent"] })
   .meta({ id: "AmendRequest", example: { quantity: 80, price: 149.5 } });
 export type AmendRequest = z.output<typeof AmendRequest>;
 export type OrderRequestInput = z.input<typeof OrderRequest>;
@@ -134,7 +156,10 @@ export const Order = z
     quantity: z.number().int(),
     order_type: z.enum(ORDER_TYPES),
     price: z.number().nullable(),
-    stop_price: z.number().nullable(),
+    stop_price: z.number().nullable().meta({ description: "The stop; for a TRAILING_STOP, where it stands now (it moves with the high-water mark)" }),
+    trail_price: z.number().nullable(),
+    trail_percent: z.number().nullable(),
+    hwm: z.number().nullable().meta({ description: "TRAILING_STOP: the highest price since it was accepted (lowest for a BUY)" }),
     time_in_force: z.enum(TIME_IN_FORCE),
     status: z.enum(ORDER_STATUSES),
     filled_quantity: z.number().int(),

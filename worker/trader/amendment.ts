@@ -47,6 +47,9 @@ export function planAmend(order: OrderRow, changes: AmendRequest, quote: Quote |
   if (changes.price !== undefined && !needsLimitPrice(order.order_type)) fields.price = `price is only amendable on LIMIT and STOP_LIMIT orders, not ${order.order_type}`;
   if (changes.stop_price !== undefined && !needsStopPrice(order.order_type)) fields.stop_price = `stop_price is only amendable on STOP and STOP_LIMIT orders, not ${order.order_type}`;
   if (changes.stop_price !== undefined && order.triggered_at !== null) fields.stop_price = "the stop has already triggered; its stop_price can no longer change";
+  const trailChange = changes.trail_price !== undefined || changes.trail_percent !== undefined;
+  if (trailChange && order.order_type !== "TRAILING_STOP") fields[changes.trail_price !== undefined ? "trail_price" : "trail_percent"] = `a trail is only amendable on TRAILING_STOP orders, not ${order.order_type}`;
+  if (changes.stop_price !== undefined && order.order_type === "TRAILING_STOP") fields.stop_price = "a TRAILING_STOP's stop follows its trail: amend trail_price or trail_percent instead";
   const quantity = changes.quantity ?? order.quantity;
   if (quantity <= order.filled_quantity) fields.quantity = `quantity is the new total and must be more than the ${order.filled_quantity} shares already filled`;
   if (Object.keys(fields).length > 0) return validation(fields);
@@ -55,18 +58,20 @@ export function planAmend(order: OrderRow, changes: AmendRequest, quote: Quote |
     symbol: order.symbol, side: order.side, order_type: order.order_type, quantity: quantity - order.filled_quantity,
     time_in_force: changes.time_in_force ?? order.tif,
     ...(order.limit_cents !== null || changes.price !== undefined ? { price: changes.price ?? toDollars(order.limit_cents!) } : {}),
-    ...(order.stop_cents !== null || changes.stop_price !== undefined ? { stop_price: changes.stop_price ?? toDollars(order.stop_cents!) } : {}),
+    ...(order.order_type !== "TRAILING_STOP" && (order.stop_cents !== null || changes.stop_price !== undefined) ? { stop_price: changes.stop_price ?? toDollars(order.stop_cents!) } : {}),
+    ...(order.order_type === "TRAILING_STOP" ? trailOf(order, changes) : {}),
   };
   const kept = new Set<"price" | "stop_price">();
   if (changes.price === undefined) kept.add("price");
-  if (changes.stop_price === undefined || order.triggered_at !== null) kept.add("stop_price");
+  if ((changes.stop_price === undefined && !trailChange) || order.triggered_at !== null) kept.add("stop_price");
   const own: Balances = {
     ...balances, reservedCents: balances.reservedCents - order.reserved_cents, reservedQuantity: balances.reservedQuantity - order.reserved_qty,
   };
   const approval = checkRisk(amended, quote, own, config, kept);
   if ("ok" in approval) return approval;
   return {
-    seq: order.amend_seq + 1, quantity, limitCents: approval.limitCents, stopCents: approval.stopCents,
+    seq: order.amend_seq + 1, quantity, limitCents: approval.limitCents, stopCents: order.order_type === "TRAILING_STOP" ? order.stop_cents : approval.stopCents,
+    trailCents: approval.trailCents, trailBp: approval.trailBp,
     timeInForce: amended.time_in_force, protectCents: approval.protectCents, maxCostCents: approval.maxCostCents,
     reservedCents: approval.reservedCents, reservedQuantity: approval.reservedQuantity,
     heldCents: Math.max(0, approval.reservedCents - order.reserved_cents), heldQuantity: Math.max(0, approval.reservedQuantity - order.reserved_qty),
@@ -116,6 +121,7 @@ export function settleAmend(store: DeskStore, order: OrderRow, report: VenueRepo
   if (order.reserved_qty > shares) store.reserveShares(order.symbol, shares - order.reserved_qty);
   const updated = store.updateOrder(order.id, {
     quantity: plan.quantity, limit_cents: plan.limitCents, stop_cents: plan.stopCents, tif: plan.timeInForce,
+    trail_cents: plan.trailCents ?? null, trail_bp: plan.trailBp ?? null,
     protect_cents: plan.protectCents, max_cost_cents: plan.maxCostCents, reserved_cents: cents, reserved_qty: shares,
     expires_at: expiryAfterAmend(order, plan.timeInForce, nowMs), amend_seq: plan.seq, amended_at: at, pending_amend: null, next_attempt_at: null, updated_at: at,
   });
@@ -137,7 +143,18 @@ export function describeAmend(order: OrderRow, plan: AmendPlan): string {
   if (plan.limitCents !== order.limit_cents) parts.push(`price ${money(order.limit_cents)} → ${money(plan.limitCents)}`);
   if (plan.stopCents !== order.stop_cents) parts.push(`stop_price ${money(order.stop_cents)} → ${money(plan.stopCents)}`);
   if (plan.timeInForce !== order.tif) parts.push(`time_in_force ${order.tif} → ${plan.timeInForce}`);
+  const trail = (cents: number | null | undefined, bp: number | null | undefined) => (cents != null ? formatUsd(cents) : bp != null ? `${bp / 100}%` : "none");
+  if ((plan.trailCents ?? null) !== order.trail_cents || (plan.trailBp ?? null) !== order.trail_bp) {
+    parts.push(`trail ${trail(order.trail_cents, order.trail_bp)} → ${trail(plan.trailCents, plan.trailBp)}`);
+  }
   return parts.length > 0 ? `Amended: ${parts.join("; ")}` : "Amended: no change";
+}
+
+/** The amended trail of a TRAILING_STOP as request fields: the change, or the order's own. */
+function trailOf(order: OrderRow, changes: AmendRequest): { trail_price?: number; trail_percent?: number } {
+  if (changes.trail_price !== undefined) return { trail_price: changes.trail_price };
+  if (changes.trail_percent !== undefined) return { trail_percent: changes.trail_percent };
+  return order.trail_cents !== null ? { trail_price: toDollars(order.trail_cents) } : { trail_percent: (order.trail_bp ?? 0) / 100 };
 }
 
 function validation(fields: Record<string, string>): Failure {

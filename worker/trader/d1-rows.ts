@@ -12,7 +12,8 @@ export function d1Order(row: OrderRow, traderId: string): OutboxRows["order"] {
     orderType: row.order_type, limitPriceCents: row.limit_cents, stopPriceCents: row.stop_cents, timeInForce: row.tif,
     status: row.status, filledQuantity: row.filled_quantity, filledNotionalCents: row.filled_notional_cents,
     avgFillPrice: avgPrice(row.filled_notional_cents, row.filled_quantity), reason: row.reason, createdAt: row.created_at,
-    updatedAt: row.updated_at, amendedAt: row.amended_at, version: row.version,
+    updatedAt: row.updated_at, amendedAt: row.amended_at, trailPriceCents: row.trail_cents, trailPercentBp: row.trail_bp, hwmCents: row.hwm_cents,
+    version: row.version,
   };
 }
 

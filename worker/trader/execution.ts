@@ -32,6 +32,11 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
     how,
   );
   const draft: OrderDraft = { row: stored, patch: {} };
+  // A trailing stop's stop moves with its mark at the venue: the order shows where it stands.
+  const t = report.terms;
+  if (stored.order_type === "TRAILING_STOP" && t?.hwmCents != null && (t.hwmCents !== stored.hwm_cents || t.stopCents !== stored.stop_cents)) {
+    change(draft, { hwm_cents: t.hwmCents, stop_cents: t.stopCents, updated_at: iso(nowMs) });
+  }
   for (const step of steps) applyStep(store, draft, step, nowMs);
   const settled = isFinalStatus(draft.row.status);
   const acked = how.kind !== "none" && report.state !== "REJECTED";

@@ -7,6 +7,7 @@ import type { TradingState } from "../shared/account";
 import type { OrderRequest, Side } from "../shared/orders";
 import { checkStopSide, checkTick } from "../shared/price-rules";
 import { isOpen, nextOpen } from "../venue/calendar";
+import { trailingStop, type Trail } from "../venue/trailing";
 import type { Quote } from "../venue/adapter";
 
 export interface Balances {
@@ -24,6 +25,9 @@ export interface Approval {
   maxCostCents: number | null;
   reservedCents: number;
   reservedQuantity: number;
+  /** TRAILING_STOP: its trail (cents, or basis points of the mark); null otherwise. */
+  trailCents: number | null;
+  trailBp: number | null;
 }
 
 type RiskConfig = Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">;
@@ -85,17 +89,25 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
   const ref = quote.priceCents;
   const band = bandOf(ref, config.priceBandPct);
   const limitCents = order.price === undefined ? null : toCents(order.price)!;
-  const stopCents = order.stop_price === undefined ? null : toCents(order.stop_price)!;
-  for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
-    const offTick = cents === null || kept.has(field) ? null : checkTick(field, cents, quote.tickCents, order.symbol);
+  // A TRAILING_STOP's trail sits on the tick too; its stop is derived from the price, so on the right side.
+  const trail: Trail = { cents: order.trail_price === undefined ? null : toCents(order.trail_price)!, bp: order.trail_percent === undefined ? null : Math.round(order.trail_percent * 100) };
+  const trailing = order.order_type === "TRAILING_STOP";
+  if (trail.cents !== null && !kept.has("stop_price")) {
+    const offTick = checkTick("trail_price", trail.cents, quote.tickCents, order.symbol);
     if (offTick) return offTick;
   }
-  if (stopCents !== null && !kept.has("stop_price")) {
+  const stopCents = trailing ? trailingStop(order.side, ref, trail, quote.tickCents) : order.stop_price === undefined ? null : toCents(order.stop_price)!;
+  const judged = trailing ? new Set<"price" | "stop_price">([...kept, "stop_price"]) : kept;
+  for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
+    const offTick = cents === null || judged.has(field) ? null : checkTick(field, cents, quote.tickCents, order.symbol);
+    if (offTick) return offTick;
+  }
+  if (stopCents !== null && !judged.has("stop_price")) {
     const wrongSide = checkStopSide(order.side, order.order_type, stopCents, ref, order.symbol);
     if (wrongSide) return wrongSide;
   }
   for (const [field, cents] of [["price", limitCents], ["stop_price", stopCents]] as const) {
-    if (cents !== null && !kept.has(field) && Math.abs(cents - ref) > band) {
+    if (cents !== null && !judged.has(field) && Math.abs(cents - ref) > band) {
       return fail(
         "PRICE_OUT_OF_BAND",
         `${field} ${formatUsd(cents)} is more than ${config.priceBandPct}% away from the ${order.symbol} reference price ${formatUsd(ref)}; allowed ${formatUsd(ref - band)} to ${formatUsd(ref + band)}`,
@@ -119,7 +131,7 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
   // triggered STOP is a market order without that bound: a SELL takes the prices the book offers however far
   // it gapped, a BUY fills as far as its reserved cash goes (SPEC, "A triggered stop is a market order").
   const isMarket = order.order_type === "MARKET";
-  const spendsReserve = isMarket || order.order_type === "STOP";
+  const spendsReserve = isMarket || order.order_type === "STOP" || trailing;
   const protectCents = isMarket ? (order.side === "BUY" ? ref + band : Math.max(1, ref - band)) : null;
   const reserveUnit = (stopBase ?? ref) + bandOf(stopBase ?? ref, config.priceBandPct);
 
@@ -133,7 +145,7 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
     // A MARKET or STOP BUY reserves up to the band above its price when the cash is there, never less than
     // the estimate, and never spends more than it reserved.
     const reservedCents = spendsReserve ? Math.max(estimateCents, Math.min(available, order.quantity * reserveUnit)) : estimateCents;
-    return { limitCents, stopCents, protectCents, maxCostCents: spendsReserve ? reservedCents : null, reservedCents, reservedQuantity: 0 };
+    return { limitCents, stopCents, protectCents, maxCostCents: spendsReserve ? reservedCents : null, reservedCents, reservedQuantity: 0, trailCents: trail.cents, trailBp: trail.bp };
   }
 
   const availableShares = balances.heldQuantity - balances.reservedQuantity;
@@ -144,6 +156,6 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
       { requested_quantity: order.quantity, available_quantity: availableShares, held_quantity: balances.heldQuantity },
     );
   }
-  return { limitCents, stopCents, protectCents, maxCostCents: null, reservedCents: 0, reservedQuantity: order.quantity };
+  return { limitCents, stopCents, protectCents, maxCostCents: null, reservedCents: 0, reservedQuantity: order.quantity, trailCents: trail.cents, trailBp: trail.bp };
 }
 

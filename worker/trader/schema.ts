@@ -3,7 +3,7 @@
 import type { TradingState } from "../shared/account";
 import type { OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
 export type VenueStage = "NEW" | "SENT" | "ACKED";
@@ -80,6 +80,10 @@ export interface OrderRow extends Record<string, SqlStorageValue> {
   amended_at: string | null;
   /** An amend sent to the venue and not yet confirmed or refused (an AmendPlan as JSON), or null. */
   pending_amend: string | null;
+  /** TRAILING_STOP: the trail (cents, or basis points of the mark) and the mark the venue reported last. */
+  trail_cents: number | null;
+  trail_bp: number | null;
+  hwm_cents: number | null;
 }
 
 /** The columns of an order that a change may set (the rest are keys or kept by the store). */
@@ -160,6 +164,12 @@ export function migrateDesk(sql: SqlStorage): void {
     sql.exec(`INSERT OR IGNORE INTO cash_ledger (id, at, amount_cents, reason)
       SELECT 'cash_opening', created_at, cash_cents + COALESCE((SELECT SUM(CASE WHEN o.side = 'BUY' THEN f.quantity * f.price_cents ELSE -f.quantity * f.price_cents END)
         FROM fills f JOIN orders o ON o.id = f.order_id), 0), 'Opening balance' FROM account`);
+  }
+  if (version < 5) {
+    // v5: trailing stops.
+    addColumn(sql, "orders", "trail_cents", "INTEGER");
+    addColumn(sql, "orders", "trail_bp", "INTEGER");
+    addColumn(sql, "orders", "hwm_cents", "INTEGER");
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
 }

@@ -36,7 +36,7 @@ export interface ActivityRow extends Record<string, SqlStorageValue> {
 const ACCOUNT_COLUMNS = "trader_id, cash_cents, reserved_cents, trading_state, version, created_at";
 const POSITION_COLUMNS = "symbol, quantity, avg_price_micros, realized_pl_micros, reserved_qty, version";
 
-export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status" | "triggered_at" | "amend_seq" | "amended_at" | "pending_amend">;
+export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status" | "triggered_at" | "amend_seq" | "amended_at" | "pending_amend" | "hwm_cents">;
 
 export class DeskStore {
   readonly journal: Journal;
@@ -214,10 +214,12 @@ export class DeskStore {
     const row = this.sql
       .exec<OrderRow>(
         `INSERT INTO orders (id, idem_key, fingerprint, client_order_id, symbol, side, quantity, order_type, limit_cents, stop_cents,
-           protect_cents, max_cost_cents, tif, status, reserved_cents, reserved_qty, created_at, updated_at, venue_stage, next_attempt_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, 'SENT', ?, ?) RETURNING *`,
+           protect_cents, max_cost_cents, tif, status, reserved_cents, reserved_qty, created_at, updated_at, venue_stage, next_attempt_at, expires_at,
+           trail_cents, trail_bp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, 'SENT', ?, ?, ?, ?) RETURNING *`,
         o.id, o.idem_key, o.fingerprint, o.client_order_id, o.symbol, o.side, o.quantity, o.order_type, o.limit_cents, o.stop_cents,
         o.protect_cents, o.max_cost_cents, o.tif, o.reserved_cents, o.reserved_qty, o.created_at, o.created_at, o.next_attempt_at, o.expires_at,
+        o.trail_cents, o.trail_bp,
       )
       .one();
     this.journal.enqueue("order", d1Order(row, this.traderId));

@@ -165,5 +165,6 @@ function venueOrder(order: OrderRow, traderId: string): VenueOrder {
     key: order.id, traderId, orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity,
     orderType: order.order_type, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif,
     protectCents: order.protect_cents, maxCostCents: order.max_cost_cents,
+    ...(order.order_type === "TRAILING_STOP" ? { trailCents: order.trail_cents, trailBp: order.trail_bp } : {}),
   };
 }

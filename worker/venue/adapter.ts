@@ -27,6 +27,11 @@ export interface VenueOrder {
   protectCents: number | null;
   /** A BUY never spends more than this (the cash reserved for it). */
   maxCostCents: number | null;
+  /** TRAILING_STOP: its trail (a fixed amount in cents, or basis points of the mark); null otherwise. */
+  trailCents?: number | null;
+  trailBp?: number | null;
+  /** TRAILING_STOP: the high-water mark (low for a BUY) the venue tracks; set by the venue. */
+  hwmCents?: number | null;
 }
 
 export type OrderRef = Pick<VenueOrder, "key" | "orderId" | "traderId" | "symbol">;
@@ -45,12 +50,17 @@ export interface VenueTerms {
   amendSeq: number;
   quantity: number;
   limitCents: number | null;
+  /** The stop; for a TRAILING_STOP, where it stands now. */
   stopCents: number | null;
   timeInForce: TimeInForce;
+  /** TRAILING_STOP: its trail and high-water mark now (absent otherwise). */
+  trailCents?: number | null;
+  trailBp?: number | null;
+  hwmCents?: number | null;
 }
 
 /** An amend (FIX cancel/replace) of a working order: its new terms under the desk's amend sequence number. */
-export interface VenueAmend extends Omit<VenueTerms, "amendSeq"> {
+export interface VenueAmend extends Omit<VenueTerms, "amendSeq" | "hwmCents"> {
   /** Rises by one per amend of the order; the venue applies each seq at most once. */
   seq: number;
   protectCents: number | null;

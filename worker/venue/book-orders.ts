@@ -2,7 +2,7 @@
 // ever received by key (so a key never makes a second order), its fills, whether its stop has triggered,
 // the attempts counted for fault injection, and the reports still owed to traders' desks.
 import { z } from "zod";
-import type { VenueFill, VenueOrder, VenueReport, VenueState } from "./adapter";
+import type { VenueFill, VenueOrder, VenueReport, VenueState, VenueTerms } from "./adapter";
 import type { Executable, Slice } from "./matching";
 import { TIME_IN_FORCE } from "../shared/orders";
 
@@ -65,11 +65,11 @@ export class BookOrders {
     this.sql.exec(
       `INSERT INTO orders (key, body, state, filled, spent_cents, triggered, fills, reason, priority)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(priority), 0) + 1 FROM orders))
-       ON CONFLICT(key) DO UPDATE SET state = excluded.state, filled = excluded.filled, spent_cents = excluded.spent_cents,
+       ON CONFLICT(key) DO UPDATE SET body = excluded.body, state = excluded.state, filled = excluded.filled, spent_cents = excluded.spent_cents,
          triggered = excluded.triggered, fills = excluded.fills, reason = excluded.reason`,
       order.key, JSON.stringify(order), state, filled, spent, triggered ? 1 : 0, JSON.stringify(fills), reason,
     );
-    const terms = { amendSeq, quantity: order.quantity, limitCents: order.limitCents, stopCents: order.stopCents, timeInForce: order.timeInForce };
+    const terms = termsOf(order, amendSeq);
     return { key: order.key, orderId: order.orderId, state, fills, reason, triggered, terms };
   }
 
@@ -135,7 +135,17 @@ const StoredOrder = z.object({
   limitCents: z.number().nullable(),
   stopCents: z.number().nullable(),
   timeInForce: z.enum(TIME_IN_FORCE),
+  trailCents: z.number().nullable().optional(),
+  trailBp: z.number().nullable().optional(),
+  hwmCents: z.number().nullable().optional(),
 });
+
+/** The terms an order works on, as its reports carry them (a trailing stop's trail and mark included). */
+function termsOf(o: z.infer<typeof StoredOrder>, amendSeq: number): VenueTerms {
+  const terms: VenueTerms = { amendSeq, quantity: o.quantity, limitCents: o.limitCents, stopCents: o.stopCents, timeInForce: o.timeInForce };
+  if (o.trailCents != null || o.trailBp != null) Object.assign(terms, { trailCents: o.trailCents ?? null, trailBp: o.trailBp ?? null, hwmCents: o.hwmCents ?? null });
+  return terms;
+}
 
 export function toReport(row: BookOrderRow): VenueReport {
   const body = StoredOrder.parse(JSON.parse(row.body));
@@ -146,7 +156,7 @@ export function toReport(row: BookOrderRow): VenueReport {
     fills: JSON.parse(row.fills) as VenueFill[],
     reason: row.reason,
     triggered: row.triggered === 1,
-    terms: { amendSeq: row.amend_seq ?? 0, quantity: body.quantity, limitCents: body.limitCents, stopCents: body.stopCents, timeInForce: body.timeInForce },
+    terms: termsOf(body, row.amend_seq ?? 0),
   };
 }
 

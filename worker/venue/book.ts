@@ -11,6 +11,7 @@ import { intVar } from "../config";
 import { fail, ok, type Result } from "../shared/errors";
 import { checkTick } from "../shared/price-rules";
 import { isOpen, nextOpen } from "./calendar";
+import { nextMark, trailingStop } from "./trailing";
 
 export interface InstrumentPatch {
   name?: string;
@@ -77,7 +78,8 @@ export class VenueBook extends DurableObject<Env> {
     return this.load(symbol);
   }
 
-  async submit(order: VenueOrder, _attempt: number): Promise<VenueReport> {
+  async submit(submitted: VenueOrder, _attempt: number): Promise<VenueReport> {
+    let order = submitted;
     const instrument = await this.load(order.symbol);
     const existing = this.orders.report(order.key);
     if (existing) return existing; // the same key never makes a second order
@@ -108,6 +110,7 @@ export class VenueBook extends DurableObject<Env> {
       await this.armOpenAlarm();
       return resting;
     }
+    if (order.orderType === "TRAILING_STOP") order = withMark(order, instrument.priceCents, instrument.tickCents);
     const exec = executable(order, 0, 0, false);
     const outcome = match(instrument, exec);
     const fills = appendFills(order.key, [], outcome.slices);
@@ -133,10 +136,14 @@ export class VenueBook extends DurableObject<Env> {
     if (!row) return null;
     if (row.state !== "WORKING" || row.amend_seq >= amend.seq || amend.quantity <= row.filled) return toReport(row);
     const order = JSON.parse(row.body) as VenueOrder;
-    const next: VenueOrder = {
+    let next: VenueOrder = {
       ...order, quantity: amend.quantity, limitCents: amend.limitCents, stopCents: amend.stopCents, timeInForce: amend.timeInForce,
       protectCents: amend.protectCents, maxCostCents: amend.maxCostCents,
     };
+    if (order.orderType === "TRAILING_STOP" && row.triggered !== 1 && this.instrument) {
+      // A new trail takes effect from the mark the order has reached.
+      next = withMark({ ...next, trailCents: amend.trailCents ?? null, trailBp: amend.trailBp ?? null }, this.instrument.priceCents, this.instrument.tickCents);
+    }
     const requeue = next.limitCents !== order.limitCents || next.stopCents !== order.stopCents || next.quantity > order.quantity;
     this.orders.amend(key, next, amend.seq, requeue);
     const book = this.instrument;
@@ -289,9 +296,12 @@ export class VenueBook extends DurableObject<Env> {
 
   private matchResting(book: InstrumentSettings): void {
     for (const row of this.orders.working()) {
-      const order = JSON.parse(row.body) as VenueOrder;
+      const stored = JSON.parse(row.body) as VenueOrder;
+      // A trailing stop not yet triggered follows the price first: its mark, then its stop.
+      const order = stored.orderType === "TRAILING_STOP" && row.triggered !== 1 ? withMark(stored, book.priceCents, book.tickCents) : stored;
+      const trailed = order.stopCents !== stored.stopCents;
       const outcome = match(book, executable(order, row.filled, row.spent_cents, row.triggered === 1));
-      if (outcome.slices.length === 0 && outcome.kind === "rest" && outcome.triggered === (row.triggered === 1)) continue;
+      if (!trailed && outcome.slices.length === 0 && outcome.kind === "rest" && outcome.triggered === (row.triggered === 1)) continue;
       const fills = appendFills(order.key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
       const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
       this.orders.record(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered, row.amend_seq);
@@ -321,6 +331,13 @@ export class VenueBook extends DurableObject<Env> {
     const row = this.ctx.storage.sql.exec<{ n: number }>("UPDATE instrument SET fault_n = fault_n + 1 RETURNING fault_n - 1 AS n").toArray()[0];
     return row?.n ?? 0;
   }
+}
+
+/** A trailing stop after the price `priceCents`: its mark moves only in its favour, its stop trails the mark. */
+function withMark(order: VenueOrder, priceCents: number, tickCents: number): VenueOrder {
+  const mark = order.hwmCents == null ? priceCents : nextMark(order.side, order.hwmCents, priceCents);
+  const stopCents = trailingStop(order.side, mark, { cents: order.trailCents ?? null, bp: order.trailBp ?? null }, tickCents);
+  return { ...order, hwmCents: mark, stopCents };
 }
 
 function quoteOf(i: InstrumentSettings): Quote {

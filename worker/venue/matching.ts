@@ -66,7 +66,7 @@ export function walkBook(book: Book, side: Side, quantity: number, bound: number
 /** Match an order against the book now: what trades, and whether the rest rests or ends. */
 export function match(book: Book, o: Executable): MatchOutcome {
   let triggered = o.triggered;
-  if (!triggered && (o.orderType === "STOP" || o.orderType === "STOP_LIMIT")) {
+  if (!triggered && (o.orderType === "STOP" || o.orderType === "STOP_LIMIT" || o.orderType === "TRAILING_STOP")) {
     if (o.stopCents === null || !stopTriggered(o.side, o.stopCents, book.priceCents)) {
       return { kind: "rest", slices: [], triggered: false };
     }
@@ -84,7 +84,7 @@ export function match(book: Book, o: Executable): MatchOutcome {
   if (o.timeInForce === "IOC") {
     return { kind: "done", slices, final: "CANCELLED", reason: `IOC: ${remaining - got} unfilled shares cancelled`, triggered };
   }
-  const marketLike = o.orderType === "MARKET" || o.orderType === "STOP";
+  const marketLike = o.orderType === "MARKET" || o.orderType === "STOP" || o.orderType === "TRAILING_STOP";
   if (marketLike) {
     // A MARKET order is bounded by its protection band and, for a BUY, its reserved cash; a triggered STOP
     // by its reserved cash only (a SELL stop has no bound: the book always takes it).

@@ -10,7 +10,7 @@ import { money, price } from "../format";
 import type { DeskStore } from "../store";
 import { estimatedCost, initialDraft, keyFor, newKey, submitLabel, toOrderRequest, type FieldErrors, type TicketDraft, type TicketField, type TicketKey } from "../ticket";
 
-const TYPE_LABELS: Record<OrderType, string> = { MARKET: "Market", LIMIT: "Limit", STOP: "Stop", STOP_LIMIT: "Stop limit" };
+const TYPE_LABELS: Record<OrderType, string> = { MARKET: "Market", LIMIT: "Limit", STOP: "Stop", STOP_LIMIT: "Stop limit", TRAILING_STOP: "Trailing stop" };
 const TIF_LABELS = { DAY: "Day", GTC: "Good till cancelled", IOC: "Immediate or cancel", FOK: "Fill or kill" } as const;
 const FIELD_ORDER: TicketField[] = ["symbol", "side", "quantity", "order_type", "price", "stop_price", "time_in_force"];
 
