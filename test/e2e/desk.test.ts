@@ -17,7 +17,14 @@ if (!hasChromium && !required) {
 declare global {
   interface Window {
     /** The page's debug hook (web/src/store.ts). */
-    fillwireDebug?: { pauseFeed(): void; resumeFeed(): void; lastSeq(): number | null; duplicatesIgnored(): number };
+    fillwireDebug?: {
+      pauseFeed(): void;
+      resumeFeed(): void;
+      lastSeq(): number | null;
+      duplicatesIgnored(): number;
+      dropSocketAfterNextCommand(): void;
+      orderRoutes(): { socket: number; http: number; fallbacks: number };
+    };
   }
 }
 

@@ -19,7 +19,14 @@ if (!hasChromium && !required) {
 
 declare global {
   interface Window {
-    fillwireDebug?: { pauseFeed(): void; resumeFeed(): void; lastSeq(): number | null; duplicatesIgnored(): number };
+    fillwireDebug?: {
+      pauseFeed(): void;
+      resumeFeed(): void;
+      lastSeq(): number | null;
+      duplicatesIgnored(): number;
+      dropSocketAfterNextCommand(): void;
+      orderRoutes(): { socket: number; http: number; fallbacks: number };
+    };
   }
 }
 
@@ -94,7 +101,9 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     await expect(orderRow(page, id).textContent()).resolves.toContain("limit $141.00");
     await expect(orderRow(page, id).getByRole("button", { name: "Amend BUY 80 AAPL" }).isVisible()).resolves.toBe(true);
     await page.getByTestId("toast").filter({ hasText: "Order amended - BUY 80 AAPL: quantity 80, limit $141.00" }).waitFor();
-    expect(requests.filter((r) => r.startsWith("PATCH"))).toEqual([`PATCH /api/v1/orders/${id}`]);
+    // With the socket connected the amend goes over it (the same desk command as PATCH): no HTTP request.
+    expect(requests.filter((r) => r.startsWith("PATCH"))).toEqual([]);
+    await expect(page.evaluate(() => window.fillwireDebug!.orderRoutes())).resolves.toMatchObject({ http: 0, fallbacks: 0 });
 
     const amended = await order(server.url, token, id);
     expect({ quantity: amended.quantity, price: amended.price, status: amended.status }).toEqual({ quantity: 80, price: 141, status: "PENDING" });
@@ -176,7 +185,9 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     await dialog.getByRole("button", { name: "Done" }).click();
     await waitForStatus(page, ids[2]!, "CANCELLED (0/5)");
     await expect(page.getByRole("button", { name: "Cancel all…" }).isDisabled()).resolves.toBe(true); // nothing works any more
-    expect(requests.filter((r) => r.startsWith("DELETE"))).toEqual(["DELETE /api/v1/orders", "DELETE /api/v1/orders"]);
+    // Both cancel-alls went over the socket (cancel_all), not DELETE /api/v1/orders.
+    expect(requests.filter((r) => r.startsWith("DELETE"))).toEqual([]);
+    await expect(page.evaluate(() => window.fillwireDebug!.orderRoutes())).resolves.toMatchObject({ http: 0, fallbacks: 0 });
     for (const id of ids) expect((await order(server.url, token, id)).status).toBe("CANCELLED");
     expect(errors).toEqual([]);
   });

@@ -14,16 +14,8 @@ const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 export const REPORT_PAGE_ROWS = 50;
 
 /** A failed call: the server's {error, message, details}, or NETWORK_ERROR when it could not be reached. */
-export class ApiFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
+export { ApiFailure } from "./api-failure";
+import { ApiFailure } from "./api-failure";
 
 type Success = 200 | 201;
 /** The JSON body of the successful responses among a route's declared responses. */
@@ -80,6 +72,8 @@ export function createApi(token: () => string | null, onUnauthorized: () => void
   }
 
   return {
+    /** Tell the page a refusal elsewhere (the socket's reject) was a 401, as an HTTP 401 does. */
+    unauthorized: () => onUnauthorized(),
     instruments: () => call(data(v1.instruments.$get({}, init()))),
     account: () => call(data(v1.account.$get({}, init()))),
     orders: (cursor?: string) => call(data(v1.orders.$get({ query: { limit: "100", ...(cursor ? { cursor } : {}) } }, init()))),

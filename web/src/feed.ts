@@ -2,8 +2,11 @@
 // Its URL is recomputed on every attempt, so each reconnect carries the current token and
 // `since=<last seq applied>`: the server replays exactly what was missed. A heartbeat notices a
 // connection that went silent (a laptop lid, a dead Wi-Fi) and replaces it.
+// It also carries the page's order commands: each waits for the ack or reject that names its request_id;
+// when the connection closes first, the answer is lost (answers are not replayed) and the caller falls back.
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
 import { ServerMessage, WS_PROTOCOL } from "../../worker/shared/events";
+import { PendingAnswers, type OrderCommandInput, type SocketAnswer } from "./commands";
 
 export type FeedPhase = "connecting" | "replaying" | "live" | "reconnecting" | "stopped";
 
@@ -31,6 +34,9 @@ export class OrderFeed {
   private lastHeard = 0;
   private status: FeedStatus = { phase: "connecting", attempt: 0 };
   private resumed = false;
+  private readonly answers = new PendingAnswers();
+  /** Test hook: drop the connection right after the next command is sent, before its answer. */
+  private dropAfterCommand = false;
 
   constructor(private readonly options: FeedOptions) {}
 
@@ -56,6 +62,7 @@ export class OrderFeed {
       this.setStatus({ phase: this.resumed ? "replaying" : "connecting", attempt: 0 });
     });
     socket.addEventListener("close", () => {
+      this.answers.loseAll();
       if (this.status.phase !== "stopped") this.setStatus({ phase: "reconnecting", attempt: socket.retryCount });
     });
     socket.addEventListener("message", (event) => this.receive(event.data));
@@ -68,6 +75,43 @@ export class OrderFeed {
     this.setStatus({ phase: "stopped", attempt: 0 });
     this.socket?.close(1000, "signed out");
     this.socket = null;
+    this.answers.loseAll();
+  }
+
+  /** True while the connection is open and caught up: an order command sent now is answered on it. */
+  get connected(): boolean {
+    const socket = this.socket;
+    return socket !== null && socket.readyState === socket.OPEN && this.status.phase === "live";
+  }
+
+  /**
+   * Send an order command and wait for its answer; "lost" when the connection is not up ("unsent"), closes
+   * before the answer ("closed") or stays silent past `timeoutMs` ("timeout").
+   */
+  command(command: OrderCommandInput, timeoutMs: number): Promise<SocketAnswer> {
+    const socket = this.socket;
+    if (!socket || !this.connected) return Promise.resolve({ kind: "lost", why: "unsent" });
+    const answer = this.answers.expect(command.request_id, timeoutMs);
+    let sent = false;
+    try {
+      sent = socket.send(JSON.stringify(command)); // false: not open after all, and nothing is queued
+    } catch {
+      sent = false;
+    }
+    if (!sent) {
+      this.answers.drop(command.request_id, "unsent");
+      return answer;
+    }
+    if (this.dropAfterCommand) {
+      this.dropAfterCommand = false;
+      socket.reconnect(4000, "dropped after a command (test hook)");
+    }
+    return answer;
+  }
+
+  /** Test and debug hook: the next command's connection drops right after it is sent, before its answer. */
+  dropAfterNextCommand(): void {
+    this.dropAfterCommand = true;
   }
 
   /** Drop the connection now and open a new one (resuming after the last seq). */
@@ -96,6 +140,11 @@ export class OrderFeed {
       return console.warn("fillwire: ignored a live message that is not JSON");
     }
     if ("type" in message) {
+      if (message.type === "ack" || message.type === "reject") {
+        // An answer, not an event: it settles its command and is not paced with the events.
+        if (!this.answers.settle(message)) console.warn(`fillwire: an answer for no waiting command (request_id ${message.request_id})`);
+        return;
+      }
       if (message.type === "connection_acknowledged" && !this.resumed) this.setStatus({ phase: "live", attempt: 0 });
       if (message.type === "replay_complete") this.setStatus({ phase: "live", attempt: 0 });
     }

@@ -5,13 +5,16 @@
 import type { Account } from "../../worker/shared/account";
 import type { AmendRequest, Instrument, Order, OrderRequestInput } from "../../worker/shared/orders";
 import type { AccountEvent, OrderEvent, ServerMessage } from "../../worker/shared/events";
+import { ErrorBody } from "../../worker/shared/errors";
+import type { Ack } from "../../worker/shared/socket-orders";
 import { ApiFailure, type Api } from "./api";
 import { describeAmendBody } from "./amend";
 import { acknowledge, applyEvent, emptyBlotter, isWorking, mergeOrders, type BlotterState } from "./blotter";
+import { alreadyCancelled, ANSWER_TIMEOUT_MS, newRequestId, ordersMovedBy, sendCommand, unaccounted, type CommandKind, type OrderCommandInput, type Sent } from "./commands";
 import { OrderFeed, type FeedStatus } from "./feed";
 import { price, quantity } from "./format";
 import { browserClock, StepPacer } from "./pacer";
-import { summarizeCancelAll, summarizeCloseAll, type CloseQuery, type OutcomeSummary } from "./positions";
+import { summarizeCancelAll, summarizeCloseAll, type CancelOutcome, type CloseQuery, type OutcomeSummary } from "./positions";
 
 export interface Toast {
   id: number;
@@ -38,6 +41,12 @@ const DETAIL_GRACE_MS = 300;
  * Fills need no wait: account.updated brings the new positions and cash at once.
  */
 const INSTRUMENTS_REFRESH_MS = 5_000;
+/**
+ * An answer on the socket comes just before its command's events (the order's step and the account change
+ * it made): the page takes the answer together with them, so an order first appears with its reservation.
+ * This bounds the wait should they not come (the connection dropped right after the answer).
+ */
+const EVENTS_AFTER_ANSWER_MS = 250;
 /** Order steps after which the desk sends the account in the same change (a reservation, fill or release). */
 const MOVES_ACCOUNT: ReadonlySet<OrderEvent["event"]> = new Set([
   "order.submitted", "order.replaced", "order.partial", "order.filled", "order.cancelled", "order.rejected", "order.expired",
@@ -45,10 +54,30 @@ const MOVES_ACCOUNT: ReadonlySet<OrderEvent["event"]> = new Set([
 
 declare global {
   interface Window {
-    /** Test and debug hook: drop and restore the live connection, read the resume point. */
-    fillwireDebug?: { pauseFeed(): void; resumeFeed(): void; lastSeq(): number | null; duplicatesIgnored(): number };
+    /**
+     * Test and debug hook: drop and restore the live connection, read the resume point; drop the connection
+     * right after the next order command is sent (before its answer); count which door order commands took.
+     */
+    fillwireDebug?: {
+      pauseFeed(): void;
+      resumeFeed(): void;
+      lastSeq(): number | null;
+      duplicatesIgnored(): number;
+      dropSocketAfterNextCommand(): void;
+      orderRoutes(): OrderRoutes;
+    };
   }
 }
+
+/** Order commands by the door they took: sent on the socket, sent over HTTP, and HTTP retries of a lost socket answer. */
+export interface OrderRoutes {
+  socket: number;
+  http: number;
+  fallbacks: number;
+}
+
+/** An order command as sent, less its request_id (given when it is sent). */
+type CommandBody = OrderCommandInput extends infer C ? (C extends OrderCommandInput ? Omit<C, "request_id"> : never) : never;
 
 export class DeskStore {
   private state: DeskState = {
@@ -75,6 +104,9 @@ export class DeskStore {
   private applying = false;
   private instrumentsTimer: ReturnType<typeof setInterval> | undefined;
   private toastId = 0;
+  private readonly routes: OrderRoutes = { socket: 0, http: 0, fallbacks: 0 };
+  /** Commands answered on the socket, waiting for an event of these orders to be applied. */
+  private readonly eventWaiters = new Map<string, Set<() => void>>();
   private duplicates = 0;
   private snapshotRun = 0;
   private stopped = false;
@@ -129,6 +161,8 @@ export class DeskStore {
       resumeFeed: () => this.feed.resume(),
       lastSeq: () => this.state.blotter.lastSeq,
       duplicatesIgnored: () => this.duplicates,
+      dropSocketAfterNextCommand: () => this.feed.dropAfterNextCommand(),
+      orderRoutes: () => ({ ...this.routes }),
     };
   }
 
@@ -153,7 +187,12 @@ export class DeskStore {
    * reserves arrives as account.updated, in the same change as its order.submitted.
    */
   async submit(body: OrderRequestInput, idempotencyKey: string): Promise<Order> {
-    const order = await this.api.submit(body, idempotencyKey);
+    const { value: order } = await this.send(
+      "submit",
+      { type: "submit", order: body, idempotency_key: idempotencyKey },
+      () => this.api.submit(body, idempotencyKey),
+      ackedOrder,
+    );
     this.set({ blotter: mergeOrders(this.state.blotter, [order]) });
     this.toast("success", `Order submitted - Order ID: ${order.id}, Status: ${order.status}`);
     return order;
@@ -166,7 +205,12 @@ export class DeskStore {
   async amend(orderId: string, body: AmendRequest, idempotencyKey: string): Promise<Order> {
     this.amending.add(orderId);
     try {
-      const order = await this.api.amend(orderId, body, idempotencyKey);
+      const { value: order } = await this.send(
+        "amend",
+        { type: "amend", order_id: orderId, changes: body, idempotency_key: idempotencyKey },
+        () => this.api.amend(orderId, body, idempotencyKey),
+        ackedOrder,
+      );
       this.set({ blotter: mergeOrders(this.state.blotter, [order]) });
       this.toast("success", `Order amended - ${order.side} ${quantity(order.quantity)} ${order.symbol}: ${describeAmendBody(body)}`);
       return order;
@@ -184,9 +228,15 @@ export class DeskStore {
     // Their order.cancelled events need no toast of their own: the summary says it.
     const asked = ids.filter((id) => isWorking(orders[id]!) && (!symbol || orders[id]!.symbol === symbol));
     for (const id of asked) this.cancelling.add(id);
-    let data: Awaited<ReturnType<Api["cancelAll"]>>["data"];
+    let data: CancelOutcome[];
     try {
-      ({ data } = await this.api.cancelAll(symbol ? { symbol } : {}));
+      const sent = await this.send(
+        "cancel_all",
+        { type: "cancel_all", ...(symbol ? { symbol } : {}) },
+        async () => (await this.api.cancelAll(symbol ? { symbol } : {})).data.map(outcomeOf),
+        (ack) => (ack.results ?? []).map(outcomeOf),
+      );
+      data = sent.fellBack ? [...sent.value, ...(await this.cancelledMeanwhile(unaccounted(asked, sent.value)))] : sent.value;
     } catch (err) {
       for (const id of asked) this.cancelling.delete(id);
       throw err;
@@ -224,7 +274,20 @@ export class DeskStore {
   async cancel(orderId: string): Promise<void> {
     this.cancelling.add(orderId);
     try {
-      const order = await this.api.cancel(orderId);
+      const { value: order } = await this.send(
+        "cancel",
+        { type: "cancel", order_id: orderId },
+        async (retry) => {
+          try {
+            return await this.api.cancel(orderId);
+          } catch (err) {
+            // The socket's cancel, whose answer was lost, went through: the order is cancelled as asked.
+            if (retry && alreadyCancelled(err)) return await this.api.order(orderId);
+            throw err;
+          }
+        },
+        ackedOrder,
+      );
       this.set({ blotter: mergeOrders(this.state.blotter, [order]) });
       this.toast("success", "Order cancelled");
     } catch (err) {
@@ -232,6 +295,71 @@ export class DeskStore {
       this.toast("error", err instanceof Error ? err.message : "The cancel did not go through; try again");
       void this.hydrate(orderId);
     }
+  }
+
+  /**
+   * One order command: over the socket while it is connected, else (or when its answer is lost) over HTTP
+   * with the same idempotency key. A reject is thrown as the ApiFailure the HTTP route would have given.
+   */
+  private async send<T>(kind: CommandKind, body: CommandBody, http: (retry: boolean) => Promise<T>, fromAck: (ack: Ack) => T): Promise<Sent<T>> {
+    const command = { ...body, request_id: newRequestId(kind) } as OrderCommandInput;
+    let acked: Ack | null = null;
+    try {
+      const sent = await sendCommand<T>({
+        socket: this.feed.connected
+          ? () => {
+              this.routes.socket++;
+              return this.feed.command(command, ANSWER_TIMEOUT_MS[kind]);
+            }
+          : null,
+        http: (retry) => {
+          this.routes.http++;
+          if (retry) this.routes.fallbacks++;
+          return http(retry);
+        },
+        fromAck: (ack) => fromAck((acked = ack)),
+      });
+      if (acked) await this.eventsOf(ordersMovedBy(acked));
+      return sent;
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 401) this.api.unauthorized(); // a socket's 401 as HTTP's
+      throw err;
+    }
+  }
+
+  /** Resolves once an event of each order has been applied, or after EVENTS_AFTER_ANSWER_MS. */
+  private eventsOf(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const left = new Set(ids);
+      const waiters = new Map<string, () => void>();
+      const finish = () => {
+        clearTimeout(timer);
+        for (const [id, waiter] of waiters) {
+          const set = this.eventWaiters.get(id);
+          set?.delete(waiter);
+          if (set?.size === 0) this.eventWaiters.delete(id);
+        }
+        resolve();
+      };
+      const timer = setTimeout(finish, EVENTS_AFTER_ANSWER_MS);
+      for (const id of left) {
+        const waiter = () => {
+          left.delete(id);
+          if (left.size === 0) finish();
+        };
+        waiters.set(id, waiter);
+        let set = this.eventWaiters.get(id);
+        if (!set) this.eventWaiters.set(id, (set = new Set()));
+        set.add(waiter);
+      }
+    });
+  }
+
+  /** Orders a lost cancel-all answer may have cancelled (the HTTP retry no longer lists them): read each. */
+  private async cancelledMeanwhile(ids: readonly string[]): Promise<CancelOutcome[]> {
+    const read = await Promise.all(ids.map((id) => this.api.order(id).catch(() => null)));
+    return read.flatMap((order) => (order?.status === "CANCELLED" ? [{ id: order.id, status: 200, order, error: null }] : []));
   }
 
   audit(orderId: string) {
@@ -328,6 +456,11 @@ export class DeskStore {
       return "show";
     }
     this.set({ blotter: state });
+    const waiters = this.eventWaiters.get(event.order_id);
+    if (waiters) {
+      this.eventWaiters.delete(event.order_id);
+      for (const waiter of waiters) waiter();
+    }
     // An order first met in an event lacks its time in force, as does one amended elsewhere. When this page
     // placed or amended it, the answer brings it in a moment; otherwise read the order.
     if (!state.orders[event.order_id]?.detailed || state.orders[event.order_id]?.time_in_force === null) {
@@ -427,4 +560,16 @@ export class DeskStore {
   private notify(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/** The order an ack carries (submit, cancel, amend). */
+function ackedOrder(ack: Ack): Order {
+  if (!ack.order) throw new ApiFailure(0, "HTTP_ERROR", "fillwire answered without the order; reload to see it");
+  return ack.order;
+}
+
+/** One order's outcome within a cancel-all, from the HTTP body or the socket's ack alike. */
+function outcomeOf(o: { id: string; status: number; order: Order | null; error: unknown }): CancelOutcome {
+  const error = o.error === null ? null : ErrorBody.safeParse(o.error);
+  return { id: o.id, status: o.status, order: o.order, error: error === null ? null : error.success ? error.data : { error: "HTTP_ERROR", message: `fillwire answered ${o.status}` } };
 }
