@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Ack, Reject } from "../../worker/shared/socket-orders";
 import { RequestId } from "../../worker/shared/socket-orders";
 import type { Order } from "../../worker/shared/orders";
-import { ApiFailure } from "../../web/src/api";
+import { ApiFailure } from "../../web/src/api-failure";
 import {
   ANSWER_TIMEOUT_MS, IN_USE_RETRY_MS, PendingAnswers, alreadyCancelled, newRequestId, nextStep, ordersMovedBy, rejectFailure, retryWhileInUse, sendCommand, unaccounted, type SocketAnswer,
 } from "../../web/src/commands";
