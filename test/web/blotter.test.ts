@@ -28,7 +28,7 @@ function order(over: Partial<OrderWithFills> = {}): Order & { fills?: OrderWithF
   return {
     id: "ord_A", trader_id: "carol", client_order_id: null, symbol: "TEST_PARTIAL", side: "BUY", quantity: 100, order_type: "MARKET",
     price: null, stop_price: null, time_in_force: "DAY", status: "PENDING", filled_quantity: 0, avg_fill_price: null, reason: null,
-    created_at: at(1), updated_at: at(1), amended_at: null, triggered_at: null, trail_price: null, trail_percent: null, hwm: null, ...over,
+    created_at: at(1), updated_at: at(1), amended_at: null, triggered_at: null, trail_price: null, trail_percent: null, hwm: null, order_class: "simple", parent_order_id: null, ...over,
   };
 }
 

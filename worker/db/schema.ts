@@ -71,6 +71,9 @@ export const orders = sqliteTable(
     trailPriceCents: integer("trail_price_cents"),
     trailPercentBp: integer("trail_percent_bp"),
     hwmCents: integer("hwm_cents"),
+    /** simple, bracket, oco or oto; a leg names its parent. */
+    orderClass: text("order_class").notNull().default("simple"),
+    parentOrderId: text("parent_order_id"),
     version: integer("version").notNull().default(0),
   },
   (t) => [

@@ -7,11 +7,11 @@ import { deskOf, router } from "../context";
 import { ApiError, unwrap } from "../http";
 import { auditForOrder } from "../db/executions";
 import { ErrorBody, type Result } from "../shared/errors";
-import { AmendRequest, AuditEntry, IdempotencyKey, ListOrdersQuery, Order, OrderRequest, OrderWithFills, SIDES, Symbol } from "../shared/orders";
+import { AmendRequest, AuditEntry, IdempotencyKey, ListOrdersQuery, Order, OrderRequest, OrderWithFills, OrderWithLegs, SIDES, Symbol } from "../shared/orders";
 import { authErrors, bearer, errorResponse, json, jsonBody, OrderIdParam } from "./schemas";
 
 const AuditList = z.object({ data: z.array(AuditEntry), total: z.number().int() }).meta({ id: "AuditTrail" });
-const OrderList = z.object({ data: z.array(Order), next_cursor: z.string().nullable() }).meta({ id: "OrderList" });
+const OrderList = z.object({ data: z.array(OrderWithLegs), next_cursor: z.string().nullable() }).meta({ id: "OrderList" });
 
 const submit = createRoute({
   method: "post",
@@ -25,7 +25,7 @@ const submit = createRoute({
     body: jsonBody(OrderRequest),
   },
   responses: {
-    201: json("Accepted: the order is PENDING and working; follow it on the WebSocket", Order),
+    201: json("Accepted: the order is PENDING and working (a bracket, oco or oto parent lists its legs); follow it on the WebSocket", OrderWithLegs),
     400: errorResponse("VALIDATION_ERROR (also: stop on the wrong side of the price, price off the tick), MALFORMED_JSON, UNKNOWN_SYMBOL, SYMBOL_NOT_TRADABLE, INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION, PRICE_OUT_OF_BAND, ORDER_TOO_LARGE, MARKET_CLOSED"),
     ...authErrors,
     404: errorResponse("ACCOUNT_NOT_FOUND"),

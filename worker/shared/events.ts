@@ -5,7 +5,7 @@ import { Ack, Reject } from "./socket-orders";
 import { Order, ORDER_STATUSES, ORDER_TYPES, SIDES, TIME_IN_FORCE } from "./orders";
 
 export const ORDER_EVENTS = [
-  "order.submitted", "order.accepted", "order.triggered", "order.replaced", "order.partial", "order.filled",
+  "order.submitted", "order.accepted", "order.activated", "order.triggered", "order.replaced", "order.partial", "order.filled",
   "order.cancelled", "order.rejected", "order.expired", "order.cancel_rejected",
 ] as const;
 export type OrderEventName = (typeof ORDER_EVENTS)[number];
@@ -30,6 +30,8 @@ export const OrderEvent = z.object({
   stop_price: z.number().nullable().optional(),
   /** The order's time in force (an amend may change it). */
   time_in_force: z.enum(TIME_IN_FORCE).optional(),
+  /** A leg's parent order (bracket, oco, oto), or null. */
+  parent_order_id: z.string().nullable().optional(),
   fill_id: z.string().nullable(),
   reason: z.string().nullable(),
   timestamp: z.string(),

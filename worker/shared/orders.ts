@@ -6,7 +6,10 @@ import { isPositiveCents, isWholeCents } from "./money";
 export const SIDES = ["BUY", "SELL"] as const;
 export const ORDER_TYPES = ["MARKET", "LIMIT", "STOP", "STOP_LIMIT", "TRAILING_STOP"] as const;
 export const TIME_IN_FORCE = ["DAY", "GTC", "IOC", "FOK"] as const;
-export const ORDER_STATUSES = ["PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
+export const ORDER_STATUSES = ["HELD", "PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
+/** simple, or a parent with contingent legs (SPEC, "Trailing and contingent orders"). */
+export const ORDER_CLASSES = ["simple", "bracket", "oco", "oto"] as const;
+export type OrderClass = (typeof ORDER_CLASSES)[number];
 export const FINAL_STATUSES = ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
 export const AUDIT_ACTIONS = [
   "SUBMITTED", "APPROVED", "EXECUTED", "RECOVERED", "TRIGGERED", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED",
@@ -52,6 +55,31 @@ const Price = (field: string) =>
     .refine(isWholeCents, `${field} must have at most two decimals (whole cents)`)
     .refine(isPositiveCents, `${field} must be at least 0.01`);
 
+/** The shape rules of an order class (prices relative to each other are the desk's, which knows the price). */
+function checkOrderClass(
+  order: { order_class: OrderClass; order_type: OrderType; side: Side; take_profit?: unknown; stop_loss?: unknown; time_in_force: TimeInForce },
+  ctx: z.RefinementCtx,
+): void {
+  const legs = [order.take_profit, order.stop_loss].filter((l) => l !== undefined).length;
+  const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (order.order_class === "simple") {
+    if (order.take_profit !== undefined) issue("take_profit", "take_profit needs order_class bracket, oto or oco");
+    if (order.stop_loss !== undefined) issue("stop_loss", "stop_loss needs order_class bracket, oto or oco");
+    return;
+  }
+  if (order.time_in_force === "IOC" || order.time_in_force === "FOK") issue("time_in_force", `a ${order.order_class} order works until its exits are done: time_in_force DAY or GTC`);
+  if (order.order_class === "oco") {
+    if (order.order_type !== "LIMIT") issue("order_type", "an oco order is the take-profit LIMIT with its stop_loss: order_type LIMIT");
+    if (order.side !== "SELL") issue("side", "an oco order closes shares you hold: side SELL (fillwire has no short selling)");
+    if (legs !== 2) issue(order.take_profit === undefined ? "take_profit" : "stop_loss", "an oco order needs take_profit and stop_loss");
+    return;
+  }
+  if (order.order_type !== "MARKET" && order.order_type !== "LIMIT") issue("order_type", `a ${order.order_class} entry is a MARKET or LIMIT order`);
+  if (order.side !== "BUY") issue("side", `a ${order.order_class} entry is a BUY whose exits sell what it bought (fillwire has no short selling)`);
+  if (order.order_class === "bracket" && legs !== 2) issue(order.take_profit === undefined ? "take_profit" : "stop_loss", "a bracket order needs take_profit and stop_loss");
+  if (order.order_class === "oto" && legs !== 1) issue("stop_loss", "an oto order needs exactly one of take_profit or stop_loss");
+}
+
 export const OrderRequest = z
   .strictObject(
     {
@@ -74,11 +102,20 @@ export const OrderRequest = z
         .string()
         .regex(/^[\x21-\x7e]{1,64}$/, "client_order_id must be 1-64 printable ASCII characters without spaces")
         .optional(),
+      order_class: z.enum(ORDER_CLASSES, { error: "order_class must be simple, bracket, oco or oto" }).default("simple"),
+      take_profit: z
+        .strictObject({ limit_price: Price("take_profit.limit_price") })
+        .optional()
+        .meta({ description: "bracket/oto/oco: the exit that takes the profit, a LIMIT at limit_price" }),
+      stop_loss: z
+        .strictObject({ stop_price: Price("stop_loss.stop_price"), limit_price: Price("stop_loss.limit_price").optional() })
+        .optional()
+        .meta({ description: "bracket/oto/oco: the exit that limits the loss, a STOP at stop_price (a STOP_LIMIT with limit_price)" }),
     },
     { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : undefined) },
   )
   .superRefine((order, ctx) => {
-    if (needsLimitPrice(order.order_type) && order.price === undefined)
+    if (needsLimitPrice(order.order_type) && order.price === undefined && order.order_class !== "oco")
       ctx.addIssue({ code: "custom", path: ["price"], message: `price is required for ${order.order_type} orders` });
     if (!needsLimitPrice(order.order_type) && order.price !== undefined)
       ctx.addIssue({ code: "custom", path: ["price"], message: `price is only allowed on LIMIT and STOP_LIMIT orders, not ${order.order_type}` });
@@ -93,6 +130,7 @@ export const OrderRequest = z
       for (const field of ["trail_price", "trail_percent"] as const)
         if (order[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is only allowed on TRAILING_STOP orders, not ${order.order_type}` });
     }
+    checkOrderClass(order, ctx);
   })
   .meta({
     id: "OrderRequest",
@@ -169,9 +207,15 @@ export const Order = z
     updated_at: z.string(),
     amended_at: z.string().nullable().meta({ description: "When the last amend was confirmed by the venue" }),
     triggered_at: z.string().nullable().meta({ description: "When a STOP or STOP_LIMIT reached its stop (it then works as a market or limit order)" }),
+    order_class: z.enum(ORDER_CLASSES),
+    parent_order_id: z.string().nullable().meta({ description: "A leg's parent (its entry, or the oco's take-profit)" }),
   })
   .meta({ id: "Order" });
 export type Order = z.infer<typeof Order>;
+
+/** A contingent parent with its legs (POST /api/v1/orders answers this for bracket, oco and oto; nested=true lists it). */
+export const OrderWithLegs = Order.extend({ legs: z.array(Order).optional() }).meta({ id: "OrderWithLegs" });
+export type OrderWithLegs = z.infer<typeof OrderWithLegs>;
 
 export const OrderWithFills = Order.extend({ fills: z.array(Fill) }).meta({ id: "OrderWithFills" });
 export type OrderWithFills = z.infer<typeof OrderWithFills>;
@@ -203,6 +247,7 @@ export const pageLimit = (max: number, fallback: number) =>
 
 export const ListOrdersQuery = z.object({
   status: z.enum(ORDER_STATUSES, { error: `status must be one of ${ORDER_STATUSES.join(", ")}` }).optional(),
+  nested: z.enum(["true", "false"], { error: "nested must be true or false" }).optional().meta({ description: "true: legs are listed under their parents (legs: [...]) instead of on their own" }),
   symbol: Symbol.optional(),
   limit: pageLimit(500, 50),
   cursor: z.string().max(200).optional(),

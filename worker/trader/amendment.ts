@@ -33,6 +33,7 @@ export function amendRefusal(order: OrderRow): Failure | null {
   if (order.order_type === "MARKET") return refuse("is a MARKET order: it works at once and cannot be amended");
   if (order.order_type === "STOP" && order.triggered_at !== null) return refuse("is a triggered stop, working as a market order: it cannot be amended");
   if (order.pending_amend !== null) return refuse("has an amend the venue has not confirmed yet; retry in a moment");
+  if (order.status === "HELD") return refuse("is a leg HELD until its parent fills: amend it once it is live, or cancel and place the order again");
   if (order.venue_stage !== "ACKED") return refuse("is still on its way to the venue; retry in a moment");
   return null;
 }
@@ -55,7 +56,7 @@ export function planAmend(order: OrderRow, changes: AmendRequest, quote: Quote |
   if (Object.keys(fields).length > 0) return validation(fields);
 
   const amended: OrderRequest = {
-    symbol: order.symbol, side: order.side, order_type: order.order_type, quantity: quantity - order.filled_quantity,
+    symbol: order.symbol, side: order.side, order_type: order.order_type, order_class: "simple", quantity: quantity - order.filled_quantity,
     time_in_force: changes.time_in_force ?? order.tif,
     ...(order.limit_cents !== null || changes.price !== undefined ? { price: changes.price ?? toDollars(order.limit_cents!) } : {}),
     ...(order.order_type !== "TRAILING_STOP" && (order.stop_cents !== null || changes.stop_price !== undefined) ? { stop_price: changes.stop_price ?? toDollars(order.stop_cents!) } : {}),

@@ -13,6 +13,7 @@ export function d1Order(row: OrderRow, traderId: string): OutboxRows["order"] {
     status: row.status, filledQuantity: row.filled_quantity, filledNotionalCents: row.filled_notional_cents,
     avgFillPrice: avgPrice(row.filled_notional_cents, row.filled_quantity), reason: row.reason, createdAt: row.created_at,
     updatedAt: row.updated_at, amendedAt: row.amended_at, trailPriceCents: row.trail_cents, trailPercentBp: row.trail_bp, hwmCents: row.hwm_cents,
+    orderClass: row.order_class, parentOrderId: row.parent_order_id,
     version: row.version,
   };
 }

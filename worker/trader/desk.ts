@@ -136,10 +136,16 @@ export class TraderDesk extends DurableObject<Env> {
     this.bind(traderId);
     const beforeSeq = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (beforeSeq === null) return fail("VALIDATION_ERROR", "cursor is not one this API returned; start again without it", { fields: { cursor: "invalid cursor" } });
-    const rows = this.store.listOrders({ status: query.status, symbol: query.symbol, beforeSeq, limit: query.limit + 1 });
+    const nested = query.nested === "true";
+    const rows = this.store.listOrders({ status: query.status, symbol: query.symbol, beforeSeq, limit: query.limit + 1, topLevel: nested });
     const page = rows.slice(0, query.limit);
     const more = rows.length > query.limit;
-    return ok({ data: page.map((r) => toOrder(r, traderId)), next_cursor: more ? encodeCursor(page[page.length - 1]!.seq) : null });
+    // nested=true: legs under their parents (legs: [...]) instead of on their own.
+    const data = page.map((r) => {
+      const order = toOrder(r, traderId);
+      return nested && r.order_class !== "simple" ? { ...order, legs: this.store.legsOf(r.id).map((l) => toOrder(l, traderId)) } : order;
+    });
+    return ok({ data, next_cursor: more ? encodeCursor(page[page.length - 1]!.seq) : null });
   }
 
   async auditTrail(traderId: string, orderId: string): Promise<Result<{ data: AuditEntry[]; total: number }>> {

@@ -5,6 +5,7 @@ import { formatUsd } from "../shared/money";
 import { isFinalStatus } from "../shared/orders";
 import type { VenueReport } from "../venue/adapter";
 import { settleAmend } from "./amendment";
+import { activateLegs, shareGroupReservation } from "./contingent";
 import { fillEffect, releaseEffect, type LedgerEffect } from "./ledger";
 import { reconcile, type Acceptance, type Step } from "./lifecycle";
 import type { OrderPatch, OrderRow } from "./schema";
@@ -17,11 +18,19 @@ interface OrderDraft {
 }
 
 /** Applies `report` to the order inside the caller's atomically(); a report applied twice changes nothing. */
-export function applyReport(store: DeskStore, orderId: string, report: VenueReport, how: Acceptance, nowMs: number): void {
+export function applyReport(store: DeskStore, orderId: string, report: VenueReport, how: Acceptance, nowMs: number, backstopAt = nowMs): OrderRow[] {
   const found = store.order(orderId);
-  if (!found) return;
+  if (!found) return [];
   // An amend waiting for the venue is settled first: fills in this report come after it.
-  const stored = found.pending_amend === null ? found : settleAmend(store, found, report, nowMs);
+  let stored = found.pending_amend === null ? found : settleAmend(store, found, report, nowMs);
+  // An exit the venue reduced as its sibling filled (one cancels other): the reservation went with the
+  // sibling's fill already (shareGroupReservation), so only the figures follow.
+  const t = report.terms;
+  if (stored.oco_group !== null && stored.pending_amend === null && t !== undefined && t.quantity < stored.quantity && !isFinalStatus(stored.status)) {
+    stored = store.updateOrder(stored.id, {
+      quantity: t.quantity, reserved_qty: Math.min(stored.reserved_qty, Math.max(0, t.quantity - stored.filled_quantity)), updated_at: iso(nowMs),
+    });
+  }
   const steps = reconcile(
     {
       quantity: stored.quantity, status: stored.status, filledQuantity: stored.filled_quantity, attempt: stored.attempt,
@@ -33,7 +42,6 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
   );
   const draft: OrderDraft = { row: stored, patch: {} };
   // A trailing stop's stop moves with its mark at the venue: the order shows where it stands.
-  const t = report.terms;
   if (stored.order_type === "TRAILING_STOP" && t?.hwmCents != null && (t.hwmCents !== stored.hwm_cents || t.stopCents !== stored.stop_cents)) {
     change(draft, { hwm_cents: t.hwmCents, stop_cents: t.stopCents, updated_at: iso(nowMs) });
   }
@@ -43,7 +51,10 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
   if (settled || acked) {
     change(draft, { venue_stage: "ACKED", next_attempt_at: null, expires_at: settled ? null : draft.row.expires_at, updated_at: iso(nowMs) });
   }
-  if (Object.keys(draft.patch).length > 0) store.updateOrder(orderId, draft.patch);
+  const after = Object.keys(draft.patch).length > 0 ? store.updateOrder(orderId, draft.patch) : draft.row;
+  // A bracket or oto entry that filled (even partly) brings its exits alive for what it has filled.
+  const filledNow = steps.some((step) => step.kind === "fill");
+  return filledNow && after.parent_order_id === null && after.order_class !== "simple" ? activateLegs(store, after, nowMs, backstopAt) : [];
 }
 
 function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: number): void {
@@ -62,6 +73,7 @@ function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: numbe
     const order = draft.row;
     const last = step.status === "FILLED"; // the last fill also gives back whatever is still reserved
     const effect = fillEffect(order, store.position(order.symbol), fill, last);
+    if (order.oco_group !== null) shareGroupReservation(store, order, fill.quantity, order.reserved_qty);
     store.insertFill(
       { id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, realized_pl_micros: effect.realizedMicros, timestamp: fill.timestamp },
       order,

@@ -15,6 +15,7 @@ import type { OrderRow } from "./schema";
 import type { DeskStore } from "./store";
 import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
 import { SEND_GRACE_MS, type VenueSession } from "./venue-session";
+import { cancelHeld, planLegs, placeLegs } from "./contingent";
 import { toOrder } from "./views";
 
 /** One order's answer within a cancel-all: the HTTP status a single cancel would give, and its body. */
@@ -70,26 +71,34 @@ export class OrderEntry {
       // Balances are read after the await: another order may have reserved cash meanwhile.
       const account = this.d.store.account()!;
       const held = request.side === "SELL" ? this.d.store.position(request.symbol) : undefined; // only a SELL needs it
-      const approval = checkRisk(request, quote, {
+      // An oco's parent is its take-profit: a SELL LIMIT at take_profit.limit_price.
+      const entry = request.order_class === "oco" && request.take_profit ? { ...request, price: request.take_profit.limit_price } : request;
+      const approval = checkRisk(entry, quote, {
         cashCents: account.cash_cents, reservedCents: account.reserved_cents,
         heldQuantity: held?.quantity ?? 0, reservedQuantity: held?.reserved_qty ?? 0,
       }, this.d.config);
       if ("ok" in approval) return approval;
+      const legPlans = quote ? planLegs(request, quote, approval.limitCents, this.d.config.priceBandPct) : [];
+      if ("ok" in legPlans) return legPlans;
 
       const nowMs = Date.now();
-      const row = this.d.store.atomically(() =>
-        placeOrder(this.d.store, request, approval, {
-          key, fingerprint, nowMs,
-          // The alarm's backstop: if this first send has not concluded by then, the alarm takes it over.
-          backstopAt: nowMs + this.d.config.exchangeTimeoutMs + SEND_GRACE_MS,
-          expiresAt: request.time_in_force === "DAY" ? dayOrderExpiry(nowMs) : null,
-        }),
-      );
+      // The alarm's backstop: if a first send has not concluded by then, the alarm takes it over.
+      const backstopAt = nowMs + this.d.config.exchangeTimeoutMs + SEND_GRACE_MS;
+      const placed = this.d.store.atomically(() => {
+        const parent = placeOrder(this.d.store, entry, approval, {
+          key, fingerprint, nowMs, backstopAt, expiresAt: request.time_in_force === "DAY" ? dayOrderExpiry(nowMs) : null,
+          orderClass: request.order_class,
+        });
+        const legs = placeLegs(this.d.store, parent, legPlans, nowMs, backstopAt);
+        return { parent: this.d.store.order(parent.id)!, legs };
+      });
       // The alarm is armed before the client hears 201: if this instance dies mid-send, the alarm resumes.
       this.d.arm();
       this.d.changed();
-      this.d.waitUntil(this.d.venue.send(row.id, row));
-      return ok({ order: toOrder(row, traderId), replayed: false });
+      this.d.waitUntil(this.d.venue.send(placed.parent.id, placed.parent));
+      for (const leg of placed.legs) if (leg.status !== "HELD") this.d.waitUntil(this.d.venue.send(leg.id, leg));
+      const order = toOrder(placed.parent, traderId);
+      return ok({ order: placed.legs.length > 0 ? { ...order, legs: placed.legs.map((l) => toOrder(l, traderId)) } : order, replayed: false });
     } finally {
       for (const k of claims) this.keysInFlight.delete(k);
     }
@@ -122,7 +131,32 @@ export class OrderEntry {
   }
 
   /** Asks the venue to cancel a working order and applies its answer; a cancel that fails is told on the stream. */
+  /**
+   * Cancels one working order, and what goes with it: a HELD leg ends without the venue (it was never sent);
+   * a parent's HELD legs end with it; an exit takes its one-cancels-other siblings with it.
+   */
   private async cancelWorking(order: OrderRow): Promise<Result<Order>> {
+    if (order.status === "HELD") {
+      const nowMs = Date.now();
+      const row = this.d.store.atomically(() => cancelHeld(this.d.store, order, "User requested cancellation", nowMs));
+      this.d.changed();
+      return ok(toOrder(row, this.d.store.traderId));
+    }
+    const result = await this.cancelAtVenue(order);
+    if (!result.ok) return result;
+    const held = this.d.store.legsOf(order.id).filter((l) => l.status === "HELD");
+    if (held.length > 0) {
+      const nowMs = Date.now();
+      this.d.store.atomically(() => {
+        for (const leg of held) cancelHeld(this.d.store, leg, `Parent order ${order.id} cancelled before it filled`, nowMs);
+      });
+      this.d.changed();
+    }
+    await Promise.all(this.d.store.ocoSiblings(order).map((sibling) => this.cancelAtVenue(sibling))); // one cancels other
+    return result;
+  }
+
+  private async cancelAtVenue(order: OrderRow): Promise<Result<Order>> {
     let report: VenueReport;
     try {
       report = await this.d.venue.end(order, "CANCELLED", "User requested cancellation");

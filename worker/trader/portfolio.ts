@@ -55,7 +55,7 @@ export class Portfolio {
     }
     const sells = this.store.workingOrders({ symbol, side: "SELL" });
     await Promise.all(sells.map((o) => this.entry.cancel(o.id)));
-    const placed = await this.entry.submit({ symbol, side: "SELL", quantity, order_type: "MARKET", time_in_force: "DAY" }, null);
+    const placed = await this.entry.submit({ symbol, side: "SELL", quantity, order_type: "MARKET", time_in_force: "DAY", order_class: "simple" }, null);
     return placed.ok ? ok(placed.value.order) : placed;
   }
 

@@ -1,9 +1,9 @@
 // The trader desk's own SQLite storage: its tables, their row types, and the migrations between versions.
 // Schema changes happen once, in the desk's constructor (blockConcurrencyWhile), never per request.
 import type { TradingState } from "../shared/account";
-import type { OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
+import type { OrderClass, OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
 export type VenueStage = "NEW" | "SENT" | "ACKED";
@@ -84,6 +84,12 @@ export interface OrderRow extends Record<string, SqlStorageValue> {
   trail_cents: number | null;
   trail_bp: number | null;
   hwm_cents: number | null;
+  /** simple, bracket, oco or oto (on the parent and on its legs). */
+  order_class: OrderClass;
+  /** A leg's parent (its entry; for an oco, the take-profit), or null. */
+  parent_order_id: string | null;
+  /** The exits that cancel each other (the parent's id), or null: at most the group's remaining shares are sold. */
+  oco_group: string | null;
 }
 
 /** The columns of an order that a change may set (the rest are keys or kept by the store). */
@@ -170,6 +176,13 @@ export function migrateDesk(sql: SqlStorage): void {
     addColumn(sql, "orders", "trail_cents", "INTEGER");
     addColumn(sql, "orders", "trail_bp", "INTEGER");
     addColumn(sql, "orders", "hwm_cents", "INTEGER");
+  }
+  if (version < 6) {
+    // v6: contingent orders (bracket, oco, oto): legs under a parent, exits in a one-cancels-other group.
+    addColumn(sql, "orders", "order_class", "TEXT NOT NULL DEFAULT 'simple'");
+    addColumn(sql, "orders", "parent_order_id", "TEXT");
+    addColumn(sql, "orders", "oco_group", "TEXT");
+    sql.exec("CREATE INDEX IF NOT EXISTS orders_parent ON orders(parent_order_id) WHERE parent_order_id IS NOT NULL");
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
 }

@@ -4,6 +4,7 @@
 // forget it. Methods are synchronous: a caller groups several in atomically() and they land together.
 import { newId } from "../ids";
 import type { OrderEventName } from "../shared/events";
+import type { OrderClass } from "../shared/orders";
 import { d1Account, d1Fill, d1Order, d1Position } from "./d1-rows";
 import { Journal } from "./journal";
 import { costBasisCents, type Holding } from "./ledger";
@@ -36,7 +37,17 @@ export interface ActivityRow extends Record<string, SqlStorageValue> {
 const ACCOUNT_COLUMNS = "trader_id, cash_cents, reserved_cents, trading_state, version, created_at";
 const POSITION_COLUMNS = "symbol, quantity, avg_price_micros, realized_pl_micros, reserved_qty, version";
 
-export type NewOrder = Omit<OrderRow, "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status" | "triggered_at" | "amend_seq" | "amended_at" | "pending_amend" | "hwm_cents">;
+export type NewOrder = Omit<
+  OrderRow,
+  "seq" | "version" | "filled_quantity" | "filled_notional_cents" | "reason" | "updated_at" | "venue_stage" | "attempt" | "status" | "triggered_at" |
+  "amend_seq" | "amended_at" | "pending_amend" | "hwm_cents" | "order_class" | "parent_order_id" | "oco_group"
+> & {
+  /** HELD: a leg that waits for its parent's fill (not sent); every other order is sent at once (PENDING, SENT). */
+  initial_status?: "HELD";
+  order_class?: OrderClass;
+  parent_order_id?: string | null;
+  oco_group?: string | null;
+};
 
 export class DeskStore {
   readonly journal: Journal;
@@ -215,11 +226,12 @@ export class DeskStore {
       .exec<OrderRow>(
         `INSERT INTO orders (id, idem_key, fingerprint, client_order_id, symbol, side, quantity, order_type, limit_cents, stop_cents,
            protect_cents, max_cost_cents, tif, status, reserved_cents, reserved_qty, created_at, updated_at, venue_stage, next_attempt_at, expires_at,
-           trail_cents, trail_bp)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, 'SENT', ?, ?, ?, ?) RETURNING *`,
+           trail_cents, trail_bp, order_class, parent_order_id, oco_group)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         o.id, o.idem_key, o.fingerprint, o.client_order_id, o.symbol, o.side, o.quantity, o.order_type, o.limit_cents, o.stop_cents,
-        o.protect_cents, o.max_cost_cents, o.tif, o.reserved_cents, o.reserved_qty, o.created_at, o.created_at, o.next_attempt_at, o.expires_at,
-        o.trail_cents, o.trail_bp,
+        o.protect_cents, o.max_cost_cents, o.tif, o.initial_status ?? "PENDING", o.reserved_cents, o.reserved_qty, o.created_at, o.created_at,
+        o.initial_status ? "NEW" : "SENT", o.initial_status ? null : o.next_attempt_at, o.expires_at,
+        o.trail_cents, o.trail_bp, o.order_class ?? "simple", o.parent_order_id ?? null, o.oco_group ?? null,
       )
       .one();
     this.journal.enqueue("order", d1Order(row, this.traderId));
@@ -264,12 +276,14 @@ export class DeskStore {
     return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE idem_key = ? OR client_order_id = ? LIMIT 1", idemKey, clientOrderId).toArray()[0];
   }
 
-  listOrders(filter: { status?: string; symbol?: string; beforeSeq?: number; limit: number }): OrderRow[] {
+  /** Orders newest first; `topLevel`: parents and simple orders only (their legs are read with legsOf). */
+  listOrders(filter: { status?: string; symbol?: string; beforeSeq?: number; limit: number; topLevel?: boolean }): OrderRow[] {
     return this.sql
       .exec<OrderRow>(
         `SELECT * FROM orders WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR symbol = ?2) AND (?3 IS NULL OR seq < ?3)
+           AND (?5 = 0 OR parent_order_id IS NULL)
          ORDER BY seq DESC LIMIT ?4`,
-        filter.status ?? null, filter.symbol ?? null, filter.beforeSeq ?? null, filter.limit,
+        filter.status ?? null, filter.symbol ?? null, filter.beforeSeq ?? null, filter.limit, filter.topLevel ? 1 : 0,
       )
       .toArray();
   }
@@ -330,6 +344,19 @@ export class DeskStore {
   notify(order: OrderRow, event: OrderEventName, reason: string, nowMs: number): void {
     const at = new Date(nowMs).toISOString();
     this.pendingEvents.push({ orderId: order.id, payload: this.journal.appendEvent((seq) => toEvent(event, seq, order, reason, at), nowMs) });
+  }
+
+  /** A parent's legs, oldest first. */
+  legsOf(parentId: string): OrderRow[] {
+    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE parent_order_id = ? ORDER BY seq", parentId).toArray();
+  }
+
+  /** The other working members of an order's one-cancels-other group. */
+  ocoSiblings(order: Pick<OrderRow, "id" | "oco_group">): OrderRow[] {
+    if (order.oco_group === null) return [];
+    return this.sql
+      .exec<OrderRow>("SELECT * FROM orders WHERE oco_group = ? AND id != ? AND status NOT IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED') ORDER BY seq", order.oco_group, order.id)
+      .toArray();
   }
 
   /** Working orders (not final), oldest first, optionally of one symbol and side. */

@@ -2,7 +2,7 @@
 // order written with its reservation and its SUBMITTED step (one transaction, inside the caller's).
 import { newId } from "../ids";
 import { fail, ok, type Result } from "../shared/errors";
-import type { Order, OrderRequest } from "../shared/orders";
+import type { Order, OrderClass, OrderRequest } from "../shared/orders";
 import { audit } from "./lifecycle";
 import type { Approval } from "./risk";
 import type { OrderRow } from "./schema";
@@ -10,7 +10,8 @@ import type { DeskStore } from "./store";
 import { toOrder } from "./views";
 
 export interface Submitted {
-  order: Order;
+  /** The order; a contingent parent also lists its legs. */
+  order: Order & { legs?: Order[] };
   replayed: boolean;
 }
 
@@ -46,6 +47,7 @@ export interface Placement {
   backstopAt: number;
   /** Epoch ms when a DAY order expires (null for other times in force). */
   expiresAt: number | null;
+  orderClass?: OrderClass;
 }
 
 /** Writes the approved order (stage SENT), its reservation and its SUBMITTED step; call inside atomically(). */
@@ -57,7 +59,7 @@ export function placeOrder(store: DeskStore, request: OrderRequest, approval: Ap
     limit_cents: approval.limitCents, stop_cents: approval.stopCents, protect_cents: approval.protectCents,
     max_cost_cents: approval.maxCostCents, tif: request.time_in_force, reserved_cents: approval.reservedCents,
     reserved_qty: approval.reservedQuantity, created_at: at, next_attempt_at: p.backstopAt, expires_at: p.expiresAt,
-    trail_cents: approval.trailCents, trail_bp: approval.trailBp,
+    trail_cents: approval.trailCents, trail_bp: approval.trailBp, order_class: p.orderClass ?? "simple",
   });
   store.adjustAccount(0, approval.reservedCents, at);
   if (approval.reservedQuantity > 0) store.reserveShares(request.symbol, approval.reservedQuantity);

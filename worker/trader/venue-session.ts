@@ -105,11 +105,14 @@ export class VenueSession {
     return this.withTimeout(this.d.exchange.cancel(orderRef(order, this.d.store.traderId), final, reason));
   }
 
-  /** Applies a venue report in one transaction, then hands the change on. */
+  /** Applies a venue report in one transaction, then hands the change on (and sends any legs it brought alive). */
   apply(orderId: string, report: VenueReport, how: Acceptance): void {
     const nowMs = this.d.now();
-    this.d.store.atomically(() => applyReport(this.d.store, orderId, report, how, nowMs));
+    const backstopAt = nowMs + this.d.config.exchangeTimeoutMs + SEND_GRACE_MS;
+    const activated = this.d.store.atomically(() => applyReport(this.d.store, orderId, report, how, nowMs, backstopAt));
     this.d.changed();
+    for (const leg of activated) void this.send(leg.id, leg);
+    if (activated.length > 0) this.d.reschedule();
   }
 
   private attemptFailed(orderId: string, attempt: number, err: unknown): void {
@@ -166,5 +169,6 @@ function venueOrder(order: OrderRow, traderId: string): VenueOrder {
     orderType: order.order_type, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif,
     protectCents: order.protect_cents, maxCostCents: order.max_cost_cents,
     ...(order.order_type === "TRAILING_STOP" ? { trailCents: order.trail_cents, trailBp: order.trail_bp } : {}),
+    ...(order.oco_group !== null ? { ocoGroup: order.oco_group } : {}),
   };
 }

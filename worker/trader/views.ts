@@ -33,6 +33,8 @@ export function toOrder(row: OrderRow, traderId: string): Order {
     updated_at: row.updated_at,
     amended_at: row.amended_at,
     triggered_at: row.triggered_at,
+    order_class: row.order_class,
+    parent_order_id: row.parent_order_id,
   };
 }
 
@@ -74,6 +76,7 @@ export function toEvent(event: OrderEventName, seq: number, order: OrderRow, rea
     price: fill ? fill.priceCents / 100 : order.limit_cents === null ? null : order.limit_cents / 100,
     stop_price: order.stop_cents === null ? null : order.stop_cents / 100,
     time_in_force: order.tif,
+    parent_order_id: order.parent_order_id,
     reason, timestamp,
   };
 }

@@ -32,6 +32,8 @@ export interface VenueOrder {
   trailBp?: number | null;
   /** TRAILING_STOP: the high-water mark (low for a BUY) the venue tracks; set by the venue. */
   hwmCents?: number | null;
+  /** Exits of one parent (one-cancels-other): as one fills, the venue reduces the others by as much. */
+  ocoGroup?: string | null;
 }
 
 export type OrderRef = Pick<VenueOrder, "key" | "orderId" | "traderId" | "symbol">;

@@ -114,10 +114,12 @@ export class VenueBook extends DurableObject<Env> {
     const exec = executable(order, 0, 0, false);
     const outcome = match(instrument, exec);
     const fills = appendFills(order.key, [], outcome.slices);
-    if (outcome.kind === "rest") {
-      return this.orders.record(order, "WORKING", fills, null, outcome.triggered);
-    }
-    return this.orders.record(order, outcome.final, fills, outcome.reason, outcome.triggered);
+    const report = outcome.kind === "rest"
+      ? this.orders.record(order, "WORKING", fills, null, outcome.triggered)
+      : this.orders.record(order, outcome.final, fills, outcome.reason, outcome.triggered);
+    this.shrinkGroup(order, outcome.slices);
+    if (order.ocoGroup && outcome.slices.length > 0) this.ctx.waitUntil(this.deliverReports());
+    return report;
   }
 
   async lookup(key: string): Promise<VenueReport | null> {
@@ -153,6 +155,8 @@ export class VenueBook extends DurableObject<Env> {
       const fills = appendFills(key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
       const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
       report = this.orders.record(next, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered, amend.seq);
+      this.shrinkGroup(next, outcome.slices);
+      if (next.ocoGroup && outcome.slices.length > 0) this.ctx.waitUntil(this.deliverReports());
     }
     if (late) this.owe(key, next.traderId); // the desk may have stopped waiting: it hears of the change anyway
     return report;
@@ -295,7 +299,9 @@ export class VenueBook extends DurableObject<Env> {
   }
 
   private matchResting(book: InstrumentSettings): void {
-    for (const row of this.orders.working()) {
+    for (const listed of this.orders.working()) {
+      const row = this.orders.row(listed.key); // an earlier order of this pass may have reduced or ended it (one cancels other)
+      if (!row || row.state !== "WORKING") continue;
       const stored = JSON.parse(row.body) as VenueOrder;
       // A trailing stop not yet triggered follows the price first: its mark, then its stop.
       const order = stored.orderType === "TRAILING_STOP" && row.triggered !== 1 ? withMark(stored, book.priceCents, book.tickCents) : stored;
@@ -306,6 +312,25 @@ export class VenueBook extends DurableObject<Env> {
       const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
       this.orders.record(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered, row.amend_seq);
       this.orders.owe(order.key, order.traderId);
+      this.shrinkGroup(order, outcome.slices);
+    }
+  }
+
+  /**
+   * One cancels other: as an exit of a group sells, the group's other exits are reduced by as much (and ended
+   * when nothing is left of them), in the same step, so that between them they never sell more than the
+   * position. Their desks are told as for any change the venue makes on its own.
+   */
+  private shrinkGroup(order: VenueOrder, slices: { quantity: number }[]): void {
+    const sold = slices.reduce((n, s) => n + s.quantity, 0);
+    if (!order.ocoGroup || sold === 0) return;
+    for (const sibling of this.orders.working()) {
+      const other = JSON.parse(sibling.body) as VenueOrder;
+      if (other.ocoGroup !== order.ocoGroup || other.key === order.key) continue;
+      const left = other.quantity - sold;
+      if (left <= sibling.filled) this.orders.end(other.key, "CANCELLED", `One-cancels-other: ${order.orderId} sold the shares`);
+      else this.orders.record({ ...other, quantity: left }, "WORKING", JSON.parse(sibling.fills) as VenueFill[], null, sibling.triggered === 1, sibling.amend_seq);
+      this.orders.owe(other.key, other.traderId);
     }
   }
 
