@@ -16,9 +16,25 @@ export interface Arrival {
   at: number;
   /** Arrival wall-clock time minus the event's own `timestamp` (same machine, same clock). */
   gapMs: number;
+  /** The event's own `timestamp`, as the desk stamped it. */
+  timestamp: string;
   /** Shares and id of this fill (fill events), else null. */
   quantityFilled: number | null;
   fillId: string | null;
+  /**
+   * An order event's terms as it states them: the order's quantity, its limit price (null on a fill event,
+   * whose `price` is the fill's) and stop price. Null for account.updated.
+   */
+  terms: { quantity: number; price: number | null; stopPrice: number | null } | null;
+  /** account.updated: the account as the desk sent it in the change (null for order events). */
+  account: AccountSnapshot | null;
+}
+
+/** What an account.updated event says of the account (dollars, as on the wire). */
+export interface AccountSnapshot {
+  cash: number;
+  reserved: number;
+  positions: { symbol: string; quantity: number; avg_price: number }[];
 }
 
 interface WireEvent {
@@ -29,6 +45,8 @@ interface WireEvent {
   timestamp: string;
   quantity_filled: number | null;
   fill_id: string | null;
+  terms: Arrival["terms"];
+  account: AccountSnapshot | null;
 }
 
 type Frame = { kind: "ack"; seq: number } | { kind: "event"; event: WireEvent } | { kind: "other" };
@@ -49,9 +67,28 @@ function parseFrame(text: string): Frame | null {
       quantity_filled: typeof v.quantity_filled === "number" ? v.quantity_filled : null,
       fill_id: typeof v.fill_id === "string" ? v.fill_id : null,
     };
-    return { kind: "event", event: { event: v.event, seq: v.seq, order_id: v.order_id, status: v.status, timestamp: v.timestamp, ...fill } };
+    const num = (x: unknown) => (typeof x === "number" ? x : null);
+    const terms = typeof v.quantity === "number" ? { quantity: v.quantity, price: fill.fill_id === null ? num(v.price) : null, stopPrice: num(v.stop_price) } : null;
+    return { kind: "event", event: { event: v.event, seq: v.seq, order_id: v.order_id, status: v.status, timestamp: v.timestamp, ...fill, terms, account: null } };
+  }
+  // account.updated carries a seq of the same stream but belongs to no order (order_id "" here).
+  if (v.event === "account.updated" && typeof v.seq === "number" && typeof v.timestamp === "string") {
+    return { kind: "event", event: { event: v.event, seq: v.seq, order_id: "", status: "", timestamp: v.timestamp, quantity_filled: null, fill_id: null, terms: null, account: accountOf(v) } };
   }
   return typeof v.type === "string" ? { kind: "other" } : null;
+}
+
+/** The account an account.updated frame carries, or null when it lacks the fields (counted as malformed by the drill). */
+function accountOf(v: Record<string, unknown>): AccountSnapshot | null {
+  if (typeof v.cash !== "number" || typeof v.reserved !== "number" || !Array.isArray(v.positions)) return null;
+  const positions: AccountSnapshot["positions"] = [];
+  for (const p of v.positions as unknown[]) {
+    if (!p || typeof p !== "object") return null;
+    const q = p as Record<string, unknown>;
+    if (typeof q.symbol !== "string" || typeof q.quantity !== "number" || typeof q.avg_price !== "number") return null;
+    positions.push({ symbol: q.symbol, quantity: q.quantity, avg_price: q.avg_price });
+  }
+  return { cash: v.cash, reserved: v.reserved, positions };
 }
 
 interface Waiter {
@@ -131,11 +168,11 @@ export class EventSocket {
     const at = performance.now();
     const arrival: Arrival = {
       seq: e.seq, event: e.event, orderId: e.order_id, status: e.status, at,
-      gapMs: performance.timeOrigin + at - Date.parse(e.timestamp), quantityFilled: e.quantity_filled,
-      fillId: e.fill_id,
+      gapMs: performance.timeOrigin + at - Date.parse(e.timestamp), timestamp: e.timestamp, quantityFilled: e.quantity_filled,
+      fillId: e.fill_id, terms: e.terms, account: e.account,
     };
     this.arrivals.push(arrival);
-    if (!this.track) return;
+    if (!this.track || e.order_id === "") return;
     const list = this.byOrder.get(e.order_id);
     if (list) list.push(arrival);
     else this.byOrder.set(e.order_id, [arrival]);

@@ -22,6 +22,8 @@ export const Order = z.object({
   avg_fill_price: z.number().nullable(),
   reason: z.string().nullable(),
   updated_at: z.string(),
+  /** When the venue confirmed the order's last amend (null: never amended). */
+  amended_at: z.string().nullable().optional(),
 });
 export type Order = z.infer<typeof Order>;
 
@@ -53,6 +55,37 @@ export const Account = z.object({
 });
 export type Account = z.infer<typeof Account>;
 
+export const PositionValue = z.object({ symbol: z.string(), quantity: z.number().int(), available_quantity: z.number().int(), avg_price: z.number() });
+export type PositionValue = z.infer<typeof PositionValue>;
+const PositionList = z.object({ data: z.array(PositionValue) });
+
+export const Activity = z.object({
+  id: z.string(),
+  activity_type: z.enum(["FILL", "CASH"]),
+  timestamp: z.string(),
+  net_amount: z.number(),
+  order_id: z.string().nullable(),
+  symbol: z.string().nullable(),
+  side: z.enum(["BUY", "SELL"]).nullable(),
+  quantity: z.number().int().nullable(),
+  price: z.number().nullable(),
+  realized_pl: z.number().nullable(),
+  reason: z.string().nullable(),
+});
+export type Activity = z.infer<typeof Activity>;
+const ActivityPage = z.object({ data: z.array(Activity), next_cursor: z.string().nullable() });
+
+/** One result of DELETE /api/v1/orders (cancel all): the status a single cancel would answer, and its body. */
+export const CancelOutcome = z.object({
+  id: z.string(),
+  status: z.number().int(),
+  order: Order.nullable(),
+  error: z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }).nullable(),
+});
+export type CancelOutcome = z.infer<typeof CancelOutcome>;
+export const CancelAllAnswer = z.object({ data: z.array(CancelOutcome) });
+export const CloseAllAnswer = z.object({ data: z.array(Order), errors: z.array(z.object({ symbol: z.string(), error: z.string(), message: z.string() })) });
+
 export const VenueRow = z.object({ key: z.string(), order_id: z.string(), state: z.string(), filled: z.number().int(), fills: z.number().int() });
 export type VenueRow = z.infer<typeof VenueRow>;
 const VenueList = z.object({ data: z.array(VenueRow) });
@@ -78,8 +111,10 @@ const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 export class Api {
   readonly http: HttpClient;
-  constructor(http: HttpClient) {
+  private readonly baseUrl: string;
+  constructor(http: HttpClient, baseUrl: string) {
     this.http = http;
+    this.baseUrl = baseUrl.replace(/\/$/, "");
   }
 
   /** GET with a few retries on 5xx and network errors: a desk restarted by the drill answers 500 once. */
@@ -125,6 +160,22 @@ export class Api {
     return this.get("/api/v1/account", token, Account);
   }
 
+  async positions(token: string): Promise<PositionValue[]> {
+    return (await this.get("/api/v1/positions", token, PositionList)).data;
+  }
+
+  /** The whole activity ledger (newest first), following the cursor. */
+  async activities(token: string): Promise<Activity[]> {
+    const out: Activity[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: z.infer<typeof ActivityPage> = await this.get(`/api/v1/account/activities?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, token, ActivityPage);
+      out.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return out;
+  }
+
   async venueLedger(adminToken: string, symbol: string): Promise<VenueRow[]> {
     return (await this.get(`/api/v1/admin/drills/venue/${symbol}/orders`, adminToken, VenueList)).data;
   }
@@ -137,6 +188,20 @@ export class Api {
 
   verify(complianceToken: string, traderId?: string): Promise<Verify> {
     return this.get(`/api/v1/compliance/audit/verify${traderId ? `?trader_id=${encodeURIComponent(traderId)}` : ""}`, complianceToken, Verify);
+  }
+
+  /**
+   * A request with headers of its own (bench/http.ts sends none but the token): an amend's Idempotency-Key.
+   * Rejects on a network failure or the timeout, as HttpClient.send does.
+   */
+  async sendWithHeaders(method: string, path: string, o: { token: string; body?: unknown; headers: Record<string, string>; timeoutMs: number }): Promise<HttpResult> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${o.token}`, ...(o.body === undefined ? {} : { "content-type": "application/json" }), ...o.headers },
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      signal: AbortSignal.timeout(o.timeoutMs),
+    });
+    return { status: res.status, text: await res.text(), at: performance.now() };
   }
 
   /** An admin write that must succeed (setup and fault switches); retried on 5xx. */

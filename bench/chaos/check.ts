@@ -3,7 +3,7 @@
 import type { FinalState } from "./collect.ts";
 import type { D1Snapshot } from "./d1.ts";
 import type { FaultFigures } from "./faults.ts";
-import type { PriceMove, SubmitRecord } from "./load.ts";
+import type { AmendRecord, CancelAllRecord, CloseRecord, PriceMove, SubmitRecord } from "./load.ts";
 import type { InstrumentSpec } from "./scenario.ts";
 import type { SettleFigures } from "./settle.ts";
 
@@ -31,6 +31,10 @@ export interface DrillEvidence {
   cancelSentAt: ReadonlyMap<string, number>;
   /** The desk's PRICE_BAND_PCT: a BUY stop reserves its stop price plus this much. */
   bandPct: number;
+  /** Every amend the drill sent, every cancel-all and every position close, with their answers. */
+  amends: readonly AmendRecord[];
+  cancelAlls: readonly CancelAllRecord[];
+  closes: readonly CloseRecord[];
 }
 
 export class Check {
@@ -59,6 +63,8 @@ export class Check {
 }
 
 export const FILL_EVENTS: ReadonlySet<string> = new Set(["order.partial", "order.filled"]);
+/** The account after a change: under the trader's seq like the order events, but of no order and with no audit row. */
+export const ACCOUNT_EVENT = "account.updated";
 export const FINAL_EVENT: Record<string, string> = { FILLED: "order.filled", CANCELLED: "order.cancelled", REJECTED: "order.rejected", EXPIRED: "order.expired" };
 export const TERMINAL_ACTIONS: ReadonlySet<string> = new Set(["FILLED", "CANCELLED", "REJECTED", "EXPIRED"]);
 export const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);

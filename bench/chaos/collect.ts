@@ -1,10 +1,11 @@
 // Everything the invariants are checked against, read once the run is quiet: each desk's orders with
-// fills, audit trails, account and whole event log (replayed from seq 0 on a fresh socket), the venue's
+// fills, audit trails, account, positions, activity ledger (every page) and whole event log (replayed from
+// seq 0 on a fresh socket), the venue's
 // ledger per order key, what the drill's own streams received, and (once D1 holds every audit row the
 // desks wrote) the audit chain check.
 import { EventSocket, type Arrival } from "../clients.ts";
 import { inBatches } from "../http.ts";
-import type { Account, Api, AuditEntry, OrderWithFills, VenueRow, Verify } from "./api.ts";
+import type { Account, Activity, Api, AuditEntry, OrderWithFills, PositionValue, VenueRow, Verify } from "./api.ts";
 import type { DrillTrader } from "./load.ts";
 import type { OrdersByTrader } from "./settle.ts";
 import type { StreamFigures } from "./streams.ts";
@@ -16,6 +17,9 @@ export interface TraderState {
   orders: OrderWithFills[];
   audit: Map<string, AuditEntry[]>;
   account: Account;
+  /** GET /api/v1/positions, and GET /api/v1/account/activities followed through every page (newest first). */
+  positions: PositionValue[];
+  activities: Activity[];
   /** The desk's event log as a client replaying from seq 0 receives it. */
   deskEvents: Arrival[];
   latestSeq: number;
@@ -58,7 +62,8 @@ export async function collect(
     for (const s of t.streams) await s.settled();
     const log = await deskEvents(url, t.token);
     return {
-      id: t.id, orders: full, audit, account: await api.account(t.token), deskEvents: log.events, latestSeq: log.latest,
+      id: t.id, orders: full, audit, account: await api.account(t.token), positions: await api.positions(t.token), activities: await api.activities(t.token),
+      deskEvents: log.events, latestSeq: log.latest,
       streams: t.streams.map((s) => ({ figures: s.report(), bySeq: s.bySeq })),
     };
   });

@@ -4,7 +4,10 @@
 import { z } from "zod";
 import { ROOT, wrangler } from "../server.ts";
 
-const D1Order = z.object({ id: z.string(), trader_id: z.string(), status: z.string(), quantity: z.number(), filled_quantity: z.number(), filled_notional_cents: z.number() });
+const D1Order = z.object({
+  id: z.string(), trader_id: z.string(), status: z.string(), quantity: z.number(), filled_quantity: z.number(), filled_notional_cents: z.number(),
+  limit_price_cents: z.number().nullable(), stop_price_cents: z.number().nullable(), amended_at: z.string().nullable(),
+});
 const D1Fill = z.object({
   id: z.string(), order_id: z.string(), trader_id: z.string(), symbol: z.string(), quantity_filled: z.number(), price_cents: z.number(), realized_pl_micros: z.number().nullable(),
 });
@@ -29,7 +32,7 @@ export async function readD1(persistDir: string, cwd: string | null, traderPrefi
   if (!/^[\w-]+$/.test(traderPrefix)) throw new Error(`unsafe trader prefix ${traderPrefix}`);
   const mine = `trader_id LIKE '${traderPrefix}%'`;
   const command = [
-    `SELECT id, trader_id, status, quantity, filled_quantity, filled_notional_cents FROM orders WHERE ${mine}`,
+    `SELECT id, trader_id, status, quantity, filled_quantity, filled_notional_cents, limit_price_cents, stop_price_cents, amended_at FROM orders WHERE ${mine}`,
     `SELECT id, order_id, trader_id, symbol, quantity_filled, price_cents, realized_pl_micros FROM fills WHERE ${mine}`,
     `SELECT id, order_id, trader_id, chain_seq, action FROM execution_logs WHERE ${mine} ORDER BY trader_id, chain_seq`,
     `SELECT trader_id, cash_cents, reserved_cents FROM accounts WHERE ${mine}`,

@@ -1,6 +1,7 @@
 // One chaos drill, start to finish: a desk under `wrangler dev` (its own fresh local state, unless --url),
 // accounts and private instruments, sockets open for every trader, the order flow with faults injected
 // along it, then settle, collect and check. `npm run chaos` and test/e2e/chaos.test.ts both call runChaos.
+import { writeFileSync } from "node:fs";
 import { inBatches, HttpClient } from "../http.ts";
 import { existingServer, startServer, type DeskServer } from "../server.ts";
 import { summarize, tally, type Summary } from "../stats.ts";
@@ -11,7 +12,8 @@ import { readD1, type D1Snapshot } from "./d1.ts";
 import { faultPlan, FaultSchedule, type FaultFigures } from "./faults.ts";
 import { checkAll, type Invariant } from "./invariants.ts";
 import { Load, type DrillTrader, type PriceMove } from "./load.ts";
-import { DEPTH, drillInstruments, planOrders, PRICE_BAND_PCT, START_CASH_CENTS, START_SHARES } from "./scenario.ts";
+import { answerOf } from "./management.ts";
+import { DEPTH, drillInstruments, planActions, planOrders, PRICE_BAND_PCT, START_CASH_CENTS, START_SHARES } from "./scenario.ts";
 import { settle, type SettleFigures } from "./settle.ts";
 import { EventStream } from "./streams.ts";
 
@@ -52,6 +54,10 @@ export interface LoadFigures {
   outcomes: Record<string, Record<string, number>>;
   submitMs: Summary;
   cancels: Record<string, number>;
+  /** Amends by how they were sent and their answer; cancel-alls and closes by their answer. */
+  amends: Record<string, number>;
+  cancelAlls: Record<string, number>;
+  closes: Record<string, number>;
   priceMoves: PriceMove[];
   priceMoveErrors: string[];
   durationS: number;
@@ -100,7 +106,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     notes.push(`Own wrangler dev with ${Object.entries(CHAOS_VARS).map(([k, v]) => `${k}=${v}`).join(", ")} (--var): short venue timings, per-trader rate limit lifted.`);
   }
   const http = new HttpClient(server.url);
-  const api = new Api(http);
+  const api = new Api(http, server.url);
   const traders: DrillTrader[] = [];
   try {
     const tokens = { admin: await sign("chaos-admin", "admin"), compliance: await sign("chaos-officer", "compliance") };
@@ -135,11 +141,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.log(`${traders.length} accounts opened, ${sockets} sockets open`);
 
     const plan = planOrders(instruments, o.traders, o.orders, o.seed);
+    const actions = planActions(instruments, plan, o.seed);
     const exchangeTimeoutMs = Number(server.vars.EXCHANGE_TIMEOUT_MS ?? CHAOS_VARS.EXCHANGE_TIMEOUT_MS);
     let faults: FaultSchedule | null = null;
     let reported = 0;
     const load = new Load(api, tokens.admin, traders, plan, {
-      instruments, rate: o.rate, seed: o.seed, runId,
+      instruments, rate: o.rate, seed: o.seed, runId, actions,
       onProgress: (done, total) => {
         faults?.onProgress(done, total);
         if (Math.floor((done / total) * 10) > reported) {
@@ -179,11 +186,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.log(`D1 read in ${((performance.now() - mark) / 1000).toFixed(1)} s; checking`);
 
     const cancelSentAt = new Map(settled.cancelSent);
-    for (const c of load.cancels) cancelSentAt.set(c.orderId, Math.min(c.sentAt, cancelSentAt.get(c.orderId) ?? Infinity));
+    for (const [id, at] of load.cancelSentAt) cancelSentAt.set(id, Math.min(at, cancelSentAt.get(id) ?? Infinity));
     const bandPct = Number(server.vars.PRICE_BAND_PCT ?? PRICE_BAND_PCT);
     const invariants = checkAll({
       instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, faults: faults.figures, moves: load.moves, cancelSentAt, bandPct,
+      amends: load.amends, cancelAlls: load.cancelAlls, closes: load.closes,
     });
+    if (process.env.CHAOS_DUMP) {
+      // Everything the checks read, for looking into a failure: CHAOS_DUMP=<file>.
+      const traders = state.traders.map((t) => ({ ...t, audit: Object.fromEntries(t.audit), streams: t.streams.map((s) => s.figures) }));
+      writeFileSync(process.env.CHAOS_DUMP, JSON.stringify({ traders, venue: state.venue, submits: load.submits, amends: load.amends, cancelAlls: load.cancelAlls, closes: load.closes, moves: load.moves, cancelSentAt: Object.fromEntries(cancelSentAt) }));
+      o.log(`wrote the evidence to ${process.env.CHAOS_DUMP}`);
+    }
     const acked = load.submits.filter((s) => s.orderId !== null);
     const byKind: Record<string, Record<string, number>> = {};
     for (const s of load.submits) {
@@ -228,6 +242,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       load: {
         submitted: load.submits.length, acknowledged: acked.length, repriced: tally(load.submits.filter((s) => s.repricedAfter).map((s) => s.repricedAfter!)), byKind, outcomes, submitMs: summarize(load.submits.map((s) => s.ms)),
         cancels: tally(load.cancels.map((c) => (c.status === 200 ? "200" : (c.code ?? String(c.status))))),
+        amends: tally(load.amends.map((a) => `${a.how} ${answerOf(a)}`)),
+        cancelAlls: tally(load.cancelAlls.map((r) => `${r.symbol ? (r.side ? "symbol+side" : "symbol") : "all"} ${r.status === 200 ? `200: ${(r.results ?? []).map((x) => x.status).join("/") || "none working"}` : (r.code ?? r.status)}`)),
+        closes: tally(load.closes.map((r) => `${r.symbol === null ? "all" : r.quantity !== null ? "shares" : r.percentage !== null ? "percent" : "position"} ${r.status === 200 || r.status === 201 ? `${r.status} (${r.orders.length} order${r.orders.length === 1 ? "" : "s"}${r.errors.length ? `, ${r.errors.length} not closed` : ""})` : (r.code ?? r.status)}`)),
         priceMoves: load.moves, priceMoveErrors: load.moveErrors,
         durationS: Math.round(durationS * 10) / 10, ordersPerSecond: Math.round((load.submits.length / durationS) * 10) / 10,
       },
@@ -237,6 +254,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       d1: { read: d1 !== null, error: d1Error, orders: d1?.orders.length ?? 0, fills: d1?.fills.length ?? 0, auditRows: d1?.logs.length ?? 0 },
       invariants,
     };
+  } catch (err) {
+    // A run that could not finish: say what wrangler dev said last, which is gone once it is stopped.
+    const said = server.log().trim().split("\n").slice(-40).join("\n");
+    if (err instanceof Error && said) err.message += `\n--- wrangler dev said last:\n${said}`;
+    throw err;
   } finally {
     for (const t of traders) for (const s of t.streams) s.close();
     http.close();

@@ -1,10 +1,13 @@
 // The promises the drill checks, as pure functions over what it collected: each returns pass/fail, the
 // counts behind it, and the first few violations with enough detail to find them. This file holds the
-// order-level ones and the list; ledgers.ts (money and D1), stops.ts (stops and gaps) and trail.ts (events,
-// audit, faults) the rest.
+// order-level ones and the list; ledgers.ts (money and D1), portfolio.ts (account.updated, the activity
+// ledger), stops.ts (stops and gaps), management.ts (amends, cancel-all, closes) and trail.ts (events, audit,
+// faults) the rest.
 import { cents, FINAL } from "./api.ts";
 import { allOrders, Check, sum, type DrillEvidence, type Invariant } from "./check.ts";
 import { accountsReconcile, d1ExactlyOnce } from "./ledgers.ts";
+import { amends, cancelAllAndClose } from "./management.ts";
+import { accountStream, activitiesLedger } from "./portfolio.ts";
 import { stopsTriggered } from "./stops.ts";
 import { auditChain, eventsDelivered, eventsMatchAudit, faultsExercised } from "./trail.ts";
 
@@ -86,12 +89,15 @@ export function fillsSum(e: DrillEvidence): Invariant {
   return c.done();
 }
 
-const CHECKS = [acknowledged, noDoubleExecution, fillsSum, accountsReconcile, stopsTriggered, d1ExactlyOnce, eventsDelivered, eventsMatchAudit, auditChain, faultsExercised];
+const CHECKS = [
+  acknowledged, noDoubleExecution, fillsSum, accountsReconcile, accountStream, activitiesLedger, stopsTriggered, amends, cancelAllAndClose, d1ExactlyOnce,
+  eventsDelivered, eventsMatchAudit, auditChain, faultsExercised,
+];
 
 /** The ids of the invariants, in the order checkAll returns them. */
 export const INVARIANT_IDS = [
-  "acknowledged", "no-double-execution", "fills-sum", "accounts-reconcile", "stops-triggered", "d1-exactly-once", "events-delivered",
-  "events-match-audit", "audit-chain", "faults-exercised",
+  "acknowledged", "no-double-execution", "fills-sum", "accounts-reconcile", "account-stream", "activities-ledger", "stops-triggered", "amends",
+  "cancel-all-and-close", "d1-exactly-once", "events-delivered", "events-match-audit", "audit-chain", "faults-exercised",
 ] as const;
 
 export function checkAll(e: DrillEvidence): Invariant[] {

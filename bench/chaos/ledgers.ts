@@ -1,7 +1,8 @@
 // The ledgers agree: each account's cash, shares, average cost and realized P&L replayed from its fills, and
 // D1's copy of every order, fill, audit row, account and position against what the desks hold.
 import { cents, type OrderWithFills } from "./api.ts";
-import { allOrders, Check, FILL_EVENTS, type DrillEvidence, type Invariant } from "./check.ts";
+import type { Arrival } from "../clients.ts";
+import { ACCOUNT_EVENT, allOrders, Check, FILL_EVENTS, type DrillEvidence, type Invariant } from "./check.ts";
 import type { TraderState } from "./collect.ts";
 import { START_CASH_CENTS, START_SHARES, type InstrumentSpec } from "./scenario.ts";
 
@@ -12,7 +13,7 @@ const MICROS_PER_CENT = 10_000n;
 const divHalfUp = (n: bigint, d: bigint) => (2n * n + d) / (2n * d);
 
 /** A position as the average-cost model keeps it: shares, average cost and realized P&L in micro-dollars. */
-interface Holding {
+export interface Holding {
   quantity: number;
   avgMicros: bigint;
   realizedMicros: bigint;
@@ -20,7 +21,7 @@ interface Holding {
   lowest: number;
 }
 
-interface Replayed {
+export interface Replayed {
   cashCents: number;
   /** The least cash the account held after any fill, in the order the desk applied them. */
   lowestCashCents: number;
@@ -35,7 +36,12 @@ interface Replayed {
  * average, avg = round_half_up((avg x held + price x bought) / (held + bought)) in micro-dollars; a sale
  * leaves it unchanged and realizes (price - avg) x sold; a position sold to 0 shares has an average of 0.
  */
-function replayAccount(t: TraderState, instruments: readonly InstrumentSpec[]): Replayed {
+export function replayAccount(
+  t: TraderState,
+  instruments: readonly InstrumentSpec[],
+  /** Hears each account.updated of the desk's log with the replay as it stands at that seq (every fill before it applied). */
+  onAccountEvent?: (event: Arrival, cashCents: number, positions: ReadonlyMap<string, Holding>) => void,
+): Replayed {
   const positions = new Map<string, Holding>(
     instruments.map((i) => [i.symbol, { quantity: START_SHARES, avgMicros: BigInt(i.priceCents) * MICROS_PER_CENT, realizedMicros: 0n, lowest: START_SHARES }]),
   );
@@ -72,6 +78,7 @@ function replayAccount(t: TraderState, instruments: readonly InstrumentSpec[]): 
   for (const ev of [...t.deskEvents].sort((a, b) => a.seq - b.seq)) {
     const o = orders.get(ev.orderId);
     if (o && ev.fillId && FILL_EVENTS.has(ev.event)) apply(o, ev.fillId);
+    if (ev.event === ACCOUNT_EVENT) onAccountEvent?.(ev, cashCents, positions);
   }
   for (const o of t.orders) for (const f of o.fills) apply(o, f.id); // any fill without an event still counts
   return { cashCents, lowestCashCents, positions, realizedByFill };
@@ -91,6 +98,16 @@ export function accountsReconcile(e: DrillEvidence): Invariant {
     c.expect(cash === want.cashCents, () => `${t.id}: cash ${cash / 100}, fills say ${want.cashCents / 100} (off by ${(cash - want.cashCents) / 100})`);
     c.expect(want.lowestCashCents >= 0 && cash >= 0, () => `${t.id}: cash went negative (lowest ${want.lowestCashCents / 100} after a fill, now ${cash / 100})`);
     c.expect(t.account.reserved === 0, () => `${t.id}: reserved ${t.account.reserved} with nothing working`);
+    // Shares promised to SELL orders go back too: every position's available quantity is all of it.
+    for (const p of t.positions) {
+      c.add("positions with no shares reserved", p.available_quantity === p.quantity ? 1 : 0);
+      c.expect(p.available_quantity === p.quantity, () => `${t.id} ${p.symbol}: ${p.quantity - p.available_quantity} of ${p.quantity} shares still reserved with nothing working`);
+      const held = t.account.positions.find((x) => x.symbol === p.symbol);
+      c.expect(held?.quantity === p.quantity && held.avg_price === p.avg_price, () => `${t.id} ${p.symbol}: /positions says ${p.quantity} @ ${p.avg_price}, /account ${held?.quantity} @ ${held?.avg_price}`);
+    }
+    for (const p of t.account.positions) {
+      if (p.quantity !== 0) c.expect(t.positions.some((x) => x.symbol === p.symbol), () => `${t.id} ${p.symbol}: in /account (${p.quantity}) but not in /positions`);
+    }
     const d1Account = e.d1?.accounts.find((a) => a.trader_id === t.id);
     if (e.d1) {
       c.expect(d1Account?.cash_cents === cash && d1Account.reserved_cents === 0, () => `${t.id}: D1 account ${JSON.stringify(d1Account)} vs API cash ${cash} reserved 0`);
@@ -166,10 +183,16 @@ export function d1ExactlyOnce(e: DrillEvidence): Invariant {
     return c.done();
   }
   const all = allOrders(e.state);
-  type OrderKey = { id: string; status: string; filled: number };
-  exactlyOnce<OrderKey>(c, "order", e.d1.orders.map((o) => ({ id: o.id, status: o.status, filled: o.filled_quantity })),
-    new Map(all.map(({ order: o }) => [o.id, { id: o.id, status: o.status, filled: o.filled_quantity }])),
-    (a, b) => (a.status === b.status && a.filled === b.filled ? null : `desk ${a.status}/${a.filled}, D1 ${b.status}/${b.filled}`));
+  // The terms too: an amend changes them, and D1 must hold the amended ones.
+  type OrderKey = { id: string; status: string; filled: number; quantity: number; limit: number | null; stop: number | null; amendedAt: string | null };
+  const show = (k: OrderKey) => `${k.status}/${k.filled} of ${k.quantity}, limit ${k.limit}, stop ${k.stop}, amended ${k.amendedAt}`;
+  exactlyOnce<OrderKey>(c, "order",
+    e.d1.orders.map((o) => ({ id: o.id, status: o.status, filled: o.filled_quantity, quantity: o.quantity, limit: o.limit_price_cents, stop: o.stop_price_cents, amendedAt: o.amended_at })),
+    new Map(all.map(({ order: o }) => [o.id, {
+      id: o.id, status: o.status, filled: o.filled_quantity, quantity: o.quantity, limit: o.price === null ? null : cents(o.price), stop: o.stop_price === null ? null : cents(o.stop_price),
+      amendedAt: o.amended_at ?? null,
+    }])),
+    (a, b) => (show(a) === show(b) ? null : `desk ${show(a)}; D1 ${show(b)}`));
   type FillKey = { id: string; order: string; quantity: number; price: number };
   exactlyOnce<FillKey>(c, "fill", e.d1.fills.map((f) => ({ id: f.id, order: f.order_id, quantity: f.quantity_filled, price: f.price_cents })),
     new Map(all.flatMap(({ order: o }) => o.fills.map((f) => [f.id, { id: f.id, order: o.id, quantity: f.quantity_filled, price: cents(f.price_at_fill) }] as const))),

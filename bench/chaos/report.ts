@@ -34,6 +34,8 @@ export function renderReport(r: ChaosResult): string {
   for (const [kind, counts] of Object.entries(r.load.byKind)) out.push(`  ${kind.padEnd(17)} ${fmt(counts)}; ended ${fmt(r.load.outcomes[kind] ?? {})}`);
   out.push(`  submit round trip ms: p50 ${r.load.submitMs.p50}, p99 ${r.load.submitMs.p99}, max ${r.load.submitMs.max}`);
   out.push(`  cancels during the flow: ${fmt(r.load.cancels) || "none"}; admin price moves: ${r.load.priceMoves.length}${r.load.priceMoveErrors.length ? ` (${r.load.priceMoveErrors.length} failed)` : ""}`);
+  out.push(`  amends: ${fmt(r.load.amends) || "none"}`);
+  out.push(`  cancel-alls: ${fmt(r.load.cancelAlls) || "none"}; closes: ${fmt(r.load.closes) || "none"}`);
   const gaps = r.load.priceMoves.filter((m) => m.kind !== "drift");
   out.push(
     `  gaps: ${gaps.length} (${gaps.map((m) => `${m.symbol.split("_").pop()} ${m.from}->${m.price} ${((m.price / m.from - 1) * 100).toFixed(1)}% through ${m.restingStops} stop(s)`).join("; ") || "none"})`,

@@ -49,14 +49,40 @@ export const PRICE_BAND_PCT = 10;
 /**
  * `stop_loss`: a protective GTC STOP placed 2-6% away (a SELL below the price, a BUY above it) and never
  * cancelled during the flow: the ordinary price moves (within 2.5% of the start) seldom reach it, the gap
- * moves jump through it.
+ * moves jump through it. `slow_resting`: a LIMIT resting on the slow instrument, always amended: the venue
+ * answers later than the desk waits, so its amends (and cancels) are settled by the venue's own report.
  */
-export type OrderKind = "market" | "limit_marketable" | "limit_resting" | "stop" | "stop_limit" | "stop_loss" | "ioc" | "fok" | "slow";
+export type OrderKind = "market" | "limit_marketable" | "limit_resting" | "stop" | "stop_limit" | "stop_loss" | "ioc" | "fok" | "slow" | "slow_resting";
 const KINDS: readonly [OrderKind, number][] = [
-  ["market", 0.16], ["limit_marketable", 0.12], ["limit_resting", 0.18], ["stop", 0.1], ["stop_limit", 0.08], ["stop_loss", 0.08],
-  ["ioc", 0.08], ["fok", 0.08], ["slow", 0.12],
+  ["market", 0.15], ["limit_marketable", 0.11], ["limit_resting", 0.18], ["stop", 0.1], ["stop_limit", 0.08], ["stop_loss", 0.08],
+  ["ioc", 0.08], ["fok", 0.08], ["slow", 0.1], ["slow_resting", 0.04],
 ];
 export const STOP_KINDS: ReadonlySet<OrderKind> = new Set(["stop", "stop_limit", "stop_loss"]);
+/** The kinds that rest at the venue and may be amended (the protective stops are left alone for the gaps). */
+export const AMENDABLE_KINDS: ReadonlySet<OrderKind> = new Set(["limit_resting", "stop", "stop_limit", "slow_resting"]);
+
+/** What an amend changes: the price (a LIMIT's limit, a STOP's stop, both of a STOP_LIMIT) or the quantity. */
+export type AmendChange = "price-up" | "price-down" | "quantity-up" | "quantity-down";
+const CHANGES: readonly AmendChange[] = ["price-up", "price-down", "quantity-up", "quantity-down"];
+
+export interface PlannedAmend {
+  /** Sent this many ms after the order's 201. */
+  afterMs: number;
+  change: AmendChange;
+  /** How much, from 0.2 to 1: a fraction of 1.5% of the price, or of the quantity. */
+  size: number;
+  /** A second amend of another kind sent as soon as the first is answered, or none. */
+  then: AmendChange | null;
+}
+
+/**
+ * Per trader, at a point of its flow (after its `afterOrder`-th order; its last order for `atEnd`): cancel
+ * all its working orders (of one symbol, and side), or close a position in part (`quantity` shares or
+ * `percentage` of it), a whole position, or every position.
+ */
+export type TraderAction =
+  | { kind: "cancel-all"; afterOrder: number; symbol: string | null; side: "BUY" | "SELL" | null }
+  | { kind: "close"; afterOrder: number; symbol: string | null; quantity: number | null; percentage: number | null };
 
 export interface PlannedOrder {
   kind: OrderKind;
@@ -71,6 +97,8 @@ export interface PlannedOrder {
   offset: number;
   /** Cancel this many ms after the 201 (resting and stop orders only), or never. */
   cancelAfterMs: number | null;
+  /** Amend it after its 201 (resting orders only), or never. */
+  amend: PlannedAmend | null;
 }
 
 export interface OrderBody {
@@ -99,10 +127,13 @@ function planOne(r: () => number, instruments: readonly InstrumentSpec[]): Plann
   const fast = instruments.filter((i) => !i.slow);
   const kind = pickKind(r);
   const side = r() < 0.5 ? "BUY" : "SELL";
-  const symbol = kind === "slow" ? instruments.find((i) => i.slow)!.symbol : fast[int(r, 0, fast.length - 1)]!.symbol;
-  const rests = kind === "limit_resting" || kind === "stop" || kind === "stop_limit"; // stop_loss orders are never cancelled
+  const symbol = kind === "slow" || kind === "slow_resting" ? instruments.find((i) => i.slow)!.symbol : fast[int(r, 0, fast.length - 1)]!.symbol;
+  const rests = AMENDABLE_KINDS.has(kind); // stop_loss orders are never cancelled
   const cancelAfterMs = rests && r() < 0.35 ? int(r, 200, 2500) : null;
-  const base = { kind, symbol, side, cancelAfterMs } as const;
+  const amend: PlannedAmend | null = rests && (kind === "slow_resting" || r() < 0.35)
+    ? { afterMs: int(r, 300, 2500), change: CHANGES[int(r, 0, 3)]!, size: between(r, 0.2, 1), then: r() < 0.25 ? CHANGES[int(r, 0, 3)]! : null }
+    : null;
+  const base = { kind, symbol, side, cancelAfterMs, amend } as const;
   switch (kind) {
     case "market":
       return { ...base, quantity: int(r, 1, 100), timeInForce: "DAY", offset: 0 };
@@ -121,7 +152,36 @@ function planOne(r: () => number, instruments: readonly InstrumentSpec[]): Plann
       return { ...base, quantity: int(r, 300, 1500), timeInForce: kind === "ioc" ? "IOC" : "FOK", offset: 0 };
     case "slow":
       return { ...base, quantity: int(r, 1, 50), timeInForce: "DAY", offset: r() < 0.5 ? 0 : 0.01 };
+    case "slow_resting":
+      return { ...base, quantity: int(r, 1, 50), timeInForce: r() < 0.5 ? "DAY" : "GTC", offset: -between(r, 0.005, 0.02) };
   }
+}
+
+/**
+ * Each trader's bulk actions, by its index, at a seeded point of its flow (traders are paced alike, so
+ * fixed points would make them all act at once): every fourth from 1 cancels all its orders of one symbol
+ * at 30-60% (of one side too, every eighth from 5), every fourth from 3 cancels all of them at 60-85%; every
+ * fourth from 2 closes part of a position at 25-45% (a number of shares) and 65-90% (a percentage); after
+ * its last order every eighth from 6 closes one whole position, every eighth from 0 closes them all.
+ */
+export function planActions(instruments: readonly InstrumentSpec[], plan: readonly PlannedOrder[][], seed: number): TraderAction[][] {
+  const r = random(seed ^ 0x51ed27);
+  const fast = instruments.filter((i) => !i.slow).map((i) => i.symbol);
+  const pick = () => fast[int(r, 0, fast.length - 1)]!;
+  return plan.map((orders, i) => {
+    const n = orders.length;
+    const at = (f: number) => Math.min(n, Math.max(1, Math.floor(n * f)));
+    const actions: TraderAction[] = [];
+    if (i % 4 === 1) actions.push({ kind: "cancel-all", afterOrder: at(between(r, 0.3, 0.6)), symbol: pick(), side: i % 8 === 5 ? (r() < 0.5 ? "BUY" : "SELL") : null });
+    if (i % 4 === 3) actions.push({ kind: "cancel-all", afterOrder: at(between(r, 0.6, 0.85)), symbol: null, side: null });
+    if (i % 4 === 2) {
+      actions.push({ kind: "close", afterOrder: at(between(r, 0.25, 0.45)), symbol: pick(), quantity: int(r, 50, 500), percentage: null });
+      actions.push({ kind: "close", afterOrder: at(between(r, 0.65, 0.9)), symbol: pick(), quantity: null, percentage: int(r, 1, 5) });
+    }
+    if (i % 8 === 6) actions.push({ kind: "close", afterOrder: n, symbol: pick(), quantity: null, percentage: null });
+    if (i % 8 === 0) actions.push({ kind: "close", afterOrder: n, symbol: null, quantity: null, percentage: null });
+    return actions;
+  });
 }
 
 /** `orders` orders dealt to `traders` traders (as evenly as possible), reproducible from `seed`. */
@@ -160,6 +220,7 @@ export function orderBody(p: PlannedOrder, priceCents: number, tickCents: number
       return p.offset === 0 ? { ...base, order_type: "MARKET" } : { ...base, order_type: "LIMIT", price: at(p.offset) };
     case "limit_marketable":
     case "limit_resting":
+    case "slow_resting":
       return { ...base, order_type: "LIMIT", price: at(p.offset) };
     case "stop":
     case "stop_loss":
@@ -173,6 +234,78 @@ export function orderBody(p: PlannedOrder, priceCents: number, tickCents: number
     case "fok":
       return { ...base, order_type: "LIMIT", price: dollars(priceCents + towards * tickCents) };
   }
+}
+
+/** An order's terms as the drill last knew them (its 201, then each amend answered 200). */
+export interface KnownTerms {
+  side: "BUY" | "SELL";
+  orderType: OrderBody["order_type"];
+  quantity: number;
+  /** Cents, or null. */
+  limitCents: number | null;
+  stopCents: number | null;
+}
+
+export interface AmendBody {
+  quantity?: number;
+  price?: number;
+  stop_price?: number;
+}
+
+/**
+ * The body of a planned amend from the order's terms and the instrument's current price (cents). A price
+ * moves by `size` x 1.5%, on the tick, by at least a tick; a stop stays on the side the price has yet to
+ * reach, and a STOP_LIMIT's limit stays 1% beyond its stop. A quantity moves by `size` of it (at least one
+ * share; down to no fewer than one). A change that cannot be made (a stop already against the price, one
+ * share less than one) becomes a quantity change.
+ */
+export function amendBody(t: KnownTerms, change: AmendChange, size: number, priceCents: number, tickCents: number): AmendBody {
+  const quantity = (up: boolean): AmendBody => {
+    const by = Math.max(1, Math.round(t.quantity * size * (up ? 1 : 0.8)));
+    return up || t.quantity === 1 ? { quantity: t.quantity + by } : { quantity: Math.max(1, t.quantity - by) };
+  };
+  if (change === "quantity-up" || change === "quantity-down") return quantity(change === "quantity-up");
+  const sign = change === "price-up" ? 1 : -1;
+  const move = (cents: number) => {
+    const next = onTick(cents * (1 + sign * size * 0.015), tickCents);
+    return next === cents ? cents + sign * tickCents : next;
+  };
+  if (t.orderType === "LIMIT") return t.limitCents === null ? quantity(true) : { price: dollars(move(t.limitCents)) };
+  if (t.stopCents === null) return quantity(true);
+  const towards = t.side === "BUY" ? 1 : -1;
+  // A stop the price has already reached has triggered (its stop can no longer change): its limit, or its quantity.
+  const reached = towards > 0 ? priceCents >= t.stopCents : priceCents <= t.stopCents;
+  if (reached) return t.orderType === "STOP_LIMIT" && t.limitCents !== null ? { price: dollars(move(t.limitCents)) } : quantity(change === "price-up");
+  let stop = move(t.stopCents);
+  stop = towards > 0 ? Math.max(stop, priceCents + tickCents) : Math.min(stop, priceCents - tickCents);
+  // Kept on the side the price has yet to reach, it must still have moved the way asked.
+  if (stop <= 0 || Math.sign(stop - t.stopCents) !== sign) return quantity(change === "price-up");
+  if (t.orderType === "STOP") return { stop_price: dollars(stop) };
+  return { stop_price: dollars(stop), price: dollars(onTick(stop * (1 + towards * 0.01), tickCents)) };
+}
+
+/**
+ * An amend sent while an admin move of the order's instrument from `fromCents` to `toCents` is on its way:
+ * its price goes out of that move's reach (a BUY's limit or a SELL's stop below both prices, a SELL's limit
+ * or a BUY's stop above them), so which of the two the venue applies first decides whether the move fills
+ * it. Through a gap (more than 6%), where that would leave the band, it changes the quantity instead.
+ */
+export function racingAmendBody(t: KnownTerms, fromCents: number, toCents: number, size: number, up: boolean, tickCents: number): AmendBody {
+  const f = 0.002 + size * 0.008;
+  if (Math.abs(toCents / fromCents - 1) > 0.06) return amendBody(t, up ? "quantity-up" : "quantity-down", size, fromCents, tickCents);
+  const below = (c: number) => onTick(Math.min(c, fromCents, toCents) * (1 - f), tickCents);
+  const above = (c: number) => onTick(Math.max(c, fromCents, toCents) * (1 + f), tickCents);
+  const buy = t.side === "BUY";
+  if (t.orderType === "LIMIT") return t.limitCents === null ? amendBody(t, "quantity-up", size, fromCents, tickCents) : { price: dollars(buy ? below(t.limitCents) : above(t.limitCents)) };
+  if (t.stopCents === null) return amendBody(t, "quantity-up", size, fromCents, tickCents);
+  if (buy ? fromCents >= t.stopCents : fromCents <= t.stopCents) {
+    // Already triggered: a STOP_LIMIT's limit goes out of reach instead, a STOP's quantity changes.
+    if (t.orderType === "STOP_LIMIT" && t.limitCents !== null) return { price: dollars(buy ? below(t.limitCents) : above(t.limitCents)) };
+    return amendBody(t, up ? "quantity-up" : "quantity-down", size, fromCents, tickCents);
+  }
+  const stop = buy ? above(t.stopCents) : below(t.stopCents);
+  if (t.orderType === "STOP") return { stop_price: dollars(stop) };
+  return { stop_price: dollars(stop), price: dollars(onTick(stop * (1 + (buy ? 1 : -1) * 0.01), tickCents)) };
 }
 
 /** An admin price move: up to 2.5% either side of the instrument's starting price, so resting orders cross. */

@@ -3,14 +3,18 @@
 // stop triggers it; a triggered STOP is a market order without the protection band, so a SELL stop sells at
 // the price the book gapped to, however far below its stop, and a BUY stop buys as far as its reserved cash
 // goes; a triggered STOP_LIMIT works as a limit at its price. Checked against the drill's own record of the
-// price moves, not the desk's word.
+// price moves, not the desk's word. An amended stop is judged by the terms in force (terms.ts): each fill by
+// those of the desk's last REPLACED before it, each move by the stop in force when it was sent (a move
+// while an amend of the stop was on its way proves nothing either way).
 import { cents, type AuditEntry, type OrderWithFills } from "./api.ts";
 import { Check, FILL_EVENTS, sum, type DrillEvidence, type Invariant } from "./check.ts";
 import type { TraderState } from "./collect.ts";
 import { DEPTH } from "./scenario.ts";
+import { amendWindows, finalTerms, termsAt, timelineOf, type Terms, type Timeline } from "./terms.ts";
 
 const STOP_TYPES: ReadonlySet<string> = new Set(["STOP", "STOP_LIMIT"]);
-const MARKET_PROTECTION = /market protection/i;
+/** The venue's reason when a market order (market protection) or a triggered stop (its reserved cash) ran out of bound. */
+const MARKET_PROTECTION = /market protection|could not fill within the cash reserved/i;
 /** A trigger "through a gap": the first fill at least this far beyond the stop price. */
 const GAP_FRACTION = 0.05;
 
@@ -37,6 +41,7 @@ export function stopsTriggered(e: DrillEvidence): Invariant {
   for (const t of e.state.traders) {
     const eventsOf = new Map<string, TraderState["deskEvents"]>();
     for (const a of t.deskEvents) eventsOf.set(a.orderId, [...(eventsOf.get(a.orderId) ?? []), a]);
+    const timelines = new Map(t.orders.map((o) => [o.id, timelineOf(eventsOf.get(o.id) ?? [], t.audit.get(o.id) ?? [])]));
     for (const o of t.orders) {
       const audit = t.audit.get(o.id) ?? [];
       const events = eventsOf.get(o.id) ?? [];
@@ -54,7 +59,7 @@ export function stopsTriggered(e: DrillEvidence): Invariant {
       c.add("triggered");
       c.add(`triggered ${o.side} ${o.order_type}`);
       checkOrderOfSteps(c, o, audit, events, d1Seq);
-      checkTriggeredOutcome(c, e, o, tickOf.get(o.symbol) ?? 1, bookPrices.get(o.symbol) ?? new Set());
+      checkTriggeredOutcome(c, e, o, tickOf.get(o.symbol) ?? 1, bookPrices.get(o.symbol) ?? new Set(), timelines.get(o.id)!);
       const stop = o.stop_price === null ? null : cents(o.stop_price);
       if (o.order_type === "STOP" && stop !== null && o.fills.length > 0) {
         const first = cents(o.fills[0]!.price_at_fill);
@@ -63,7 +68,7 @@ export function stopsTriggered(e: DrillEvidence): Invariant {
         deepestGap = Math.max(deepestGap, gap);
       }
     }
-    checkMovesTrigger(c, e, t);
+    checkMovesTrigger(c, e, t, timelines);
   }
   c.add("deepest gap filled through, basis points", Math.round(deepestGap * 10_000));
   c.add("gap moves", e.moves.filter((m) => m.kind !== "drift").length);
@@ -90,10 +95,12 @@ function checkOrderOfSteps(c: Check, o: OrderWithFills, audit: readonly AuditEnt
 }
 
 /** What a triggered stop must have done (see the file's head). */
-function checkTriggeredOutcome(c: Check, e: DrillEvidence, o: OrderWithFills, tickCents: number, bookPrices: ReadonlySet<number>): void {
+function checkTriggeredOutcome(c: Check, e: DrillEvidence, o: OrderWithFills, tickCents: number, bookPrices: ReadonlySet<number>, timeline: Timeline): void {
   const stop = o.stop_price === null ? null : cents(o.stop_price);
-  const limit = o.price === null ? null : cents(o.price);
   const prices = o.fills.map((f) => cents(f.price_at_fill));
+  // Each fill against the terms in force when the desk logged it (an amend may have moved them).
+  const final = finalTerms(o);
+  const termsOfFill: Terms[] = o.fills.map((f) => timeline.atFill.get(f.id) ?? final);
   const trader = e.cancelSentAt.has(o.id);
   const protectionCancel = o.status === "CANCELLED" && MARKET_PROTECTION.test(o.reason ?? "");
   // The book does not deplete: level k (k < ceil(shares / DEPTH)) is k ticks from the price it stood at.
@@ -105,11 +112,17 @@ function checkTriggeredOutcome(c: Check, e: DrillEvidence, o: OrderWithFills, ti
   }
   if (o.order_type === "STOP_LIMIT") {
     c.expect(!protectionCancel, () => `${o.id}: a triggered STOP_LIMIT was cancelled by market protection (${o.reason})`);
-    if (limit !== null) c.expect(prices.every((p) => (o.side === "BUY" ? p <= limit : p >= limit)), () => `${o.id}: a ${o.side} STOP_LIMIT at ${limit / 100} filled at ${prices.map((p) => p / 100).join(", ")}`);
+    prices.forEach((p, i) => {
+      const limit = termsOfFill[i]!.limitCents;
+      if (limit !== null) c.expect(o.side === "BUY" ? p <= limit : p >= limit, () => `${o.id}: a ${o.side} STOP_LIMIT at ${limit / 100} (in force then) filled at ${p / 100}`);
+    });
     return;
   }
   if (stop === null) return c.fail(`${o.id}: a STOP without stop_price`);
-  c.expect(prices.every((p) => (o.side === "BUY" ? p >= stop : p <= stop)), () => `${o.id}: a ${o.side} STOP at ${stop / 100} filled at ${prices.map((p) => p / 100).join(", ")}, before its stop was reached`);
+  prices.forEach((p, i) => {
+    const at = termsOfFill[i]!.stopCents ?? stop;
+    c.expect(o.side === "BUY" ? p >= at : p <= at, () => `${o.id}: a ${o.side} STOP at ${at / 100} (in force then) filled at ${p / 100}, before its stop was reached`);
+  });
   if (o.side === "SELL") {
     // A stop-loss sells at the book's prices, however far they gapped: it ends FILLED unless the trader
     // cancelled it first or it expired.
@@ -140,7 +153,7 @@ function checkTriggeredOutcome(c: Check, e: DrillEvidence, o: OrderWithFills, ti
  * logged the venue's acceptance before the move was sent, it had logged no final state by then, and the drill
  * had not asked to cancel it before the move was done.
  */
-function checkMovesTrigger(c: Check, e: DrillEvidence, t: TraderState): void {
+function checkMovesTrigger(c: Check, e: DrillEvidence, t: TraderState, timelines: ReadonlyMap<string, Timeline>): void {
   for (const o of t.orders) {
     // An expired order may have left the venue before the desk logged it: not resting "for sure".
     if (!STOP_TYPES.has(o.order_type) || o.stop_price === null || o.status === "EXPIRED") continue;
@@ -150,11 +163,28 @@ function checkMovesTrigger(c: Check, e: DrillEvidence, t: TraderState): void {
     const acceptedMs = Date.parse(accepted);
     const endedMs = audit.filter((a) => ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"].includes(a.action)).map((a) => Date.parse(a.timestamp))[0] ?? Infinity;
     const cancelMs = e.cancelSentAt.get(o.id) ?? Infinity;
-    const stop = cents(o.stop_price);
-    const crossing = e.moves.find((m) => m.symbol === o.symbol && m.sentMs > acceptedMs && m.sentMs < endedMs && m.doneMs < cancelMs && crosses(o.side, stop, cents(m.price)));
+    const timeline = timelines.get(o.id)!;
+    const windows = amendWindows(e.amends.filter((a) => a.orderId === o.id), timeline);
+    let crossing: (typeof e.moves)[number] | undefined;
+    let stop = cents(o.stop_price);
+    for (const m of e.moves) {
+      if (m.symbol !== o.symbol || m.sentMs <= acceptedMs || m.sentMs >= endedMs || m.doneMs >= cancelMs) continue;
+      if (windows.some(([from, to]) => from < m.doneMs && to > m.sentMs)) continue; // an amend of it was on its way
+      const inForce = termsAt(timeline, m.sentMs)?.stopCents ?? (timeline.changes.length === 0 ? cents(o.stop_price) : null);
+      if (inForce !== null && crosses(o.side, inForce, cents(m.price))) {
+        crossing = m;
+        stop = inForce;
+        break;
+      }
+    }
     if (!crossing) continue;
     c.add(`crossed by a ${crossing.kind === "drift" ? "drift" : "gap"} move while resting`);
+    if (timeline.changes.length > 0) c.add("crossings of amended stops");
     const triggered = audit.some((a) => a.action === "TRIGGERED");
-    c.expect(triggered, () => `${o.id}: a ${o.side} ${o.order_type} at ${stop / 100} was resting when ${o.symbol} moved ${crossing.from} -> ${crossing.price} (${crossing.kind}, ${crossing.sentAt}) and never triggered; it ended ${o.status}`);
+    const move = crossing;
+    // Say whether an amend the desk did not record asked for a stop this move did not reach.
+    const unrecorded = e.amends.find((a) => a.orderId === o.id && a.status !== 200 && a.body.stop_price !== undefined && !crosses(o.side, cents(a.body.stop_price), cents(move.price)));
+    const hint = unrecorded ? `; an amend to stop ${unrecorded.body.stop_price} (out of the move's reach) was answered ${unrecorded.code ?? unrecorded.status}${unrecorded.detailStatus ? ` (${unrecorded.detailStatus})` : ""}` : "";
+    c.expect(triggered, () => `${o.id}: a ${o.side} ${o.order_type} at ${stop / 100} was resting when ${o.symbol} moved ${move.from} -> ${move.price} (${move.kind}, ${move.sentAt}) and never triggered; it ended ${o.status}${hint}`);
   }
 }

@@ -1,7 +1,8 @@
 // The trail agrees: every trader's events (contiguous, on every socket, matching each order and its audit),
 // the audit hash chain, and proof that the faults the drill injected really happened.
 import { FINAL } from "./api.ts";
-import { Check, FILL_EVENTS, FINAL_EVENT, sum, TERMINAL_ACTIONS, type DrillEvidence, type Invariant } from "./check.ts";
+import { ACCOUNT_EVENT, Check, FILL_EVENTS, FINAL_EVENT, sum, TERMINAL_ACTIONS, type DrillEvidence, type Invariant } from "./check.ts";
+import { timelineOf } from "./terms.ts";
 
 export function eventsDelivered(e: DrillEvidence): Invariant {
   const c = new Check("events-delivered", "Every trader's event seq is contiguous, and every socket got every event (live or by replay)");
@@ -27,6 +28,7 @@ export function eventsDelivered(e: DrillEvidence): Invariant {
         const want = desk.get(seq);
         if (!got) missing++;
         else if (want && (got.event !== want.event || got.orderId !== want.orderId)) c.fail(`${t.id} seq ${seq}: socket got ${got.event} ${got.orderId}, the desk logged ${want.event} ${want.orderId}`);
+        else if (want && JSON.stringify(got.account) !== JSON.stringify(want.account)) c.fail(`${t.id} seq ${seq}: socket got account ${JSON.stringify(got.account)}, the desk logged ${JSON.stringify(want.account)}`);
       }
       c.add("missed", missing);
       c.expect(missing === 0, () => `${t.id}: a socket never received ${missing} of ${t.latestSeq - f.baseSeq} events`);
@@ -36,18 +38,33 @@ export function eventsDelivered(e: DrillEvidence): Invariant {
 }
 
 export function eventsMatchAudit(e: DrillEvidence): Invariant {
-  const c = new Check("events-match-audit", "Events match each order and its audit (one submitted, one final event of its status, one fill event per fill)");
+  const c = new Check(
+    "events-match-audit",
+    "Events match each order and its audit (one submitted, one final event of its status, one fill event per fill, one order.replaced per REPLACED row, in the same order); account.updated names no order",
+  );
   for (const t of e.state.traders) {
     const byOrder = new Map<string, typeof t.deskEvents>();
     for (const a of t.deskEvents) byOrder.set(a.orderId, [...(byOrder.get(a.orderId) ?? []), a]);
+    // account.updated is part of the seq stream but of no order: it has no order id and no audit row.
+    const accountEvents = t.deskEvents.filter((a) => a.event === ACCOUNT_EVENT);
+    c.add("account.updated events (no order, no audit row)", accountEvents.length);
+    const orphans = (byOrder.get("") ?? []).filter((a) => a.event !== ACCOUNT_EVENT);
+    c.expect(orphans.length === 0, () => `${t.id}: ${orphans.length} order event(s) without an order id (seq ${orphans.map((a) => a.seq).join(", ")})`);
+    const ids = new Set(t.orders.map((o) => o.id));
+    for (const [id, events] of byOrder) {
+      if (id !== "" && !ids.has(id)) c.fail(`${t.id}: ${events.length} event(s) for order ${id}, which the desk does not list`);
+    }
     for (const o of t.orders) {
       c.add("orders");
       const events = byOrder.get(o.id) ?? [];
       const audit = t.audit.get(o.id) ?? [];
       c.add("audit rows", audit.length);
       const n = (name: string) => events.filter((a) => a.event === name).length;
+      const rows = (pick: (a: (typeof audit)[number]) => boolean) => audit.filter(pick).length;
       c.expect(n("order.submitted") === 1, () => `${o.id}: ${n("order.submitted")} order.submitted events`);
       c.expect(n("order.accepted") <= 1, () => `${o.id}: ${n("order.accepted")} order.accepted events`);
+      const acceptances = rows((a) => (a.action === "EXECUTED" && a.error_code === null) || a.action === "RECOVERED");
+      c.expect(n("order.accepted") === acceptances, () => `${o.id}: ${n("order.accepted")} order.accepted event(s), ${acceptances} acceptance row(s) (EXECUTED without error, RECOVERED)`);
       for (const [status, name] of Object.entries(FINAL_EVENT)) {
         const want = o.status === status ? 1 : 0;
         c.expect(n(name) === want, () => `${o.id} is ${o.status} with ${n(name)} ${name} event(s)`);
@@ -57,6 +74,15 @@ export function eventsMatchAudit(e: DrillEvidence): Invariant {
       c.expect(fillEvents.length === o.fills.length && fillRows.length === o.fills.length, () => `${o.id}: ${o.fills.length} fills, ${fillEvents.length} fill events, ${fillRows.length} PARTIAL/FILLED audit rows`);
       const shares = sum(fillEvents.map((a) => a.quantityFilled ?? 0));
       c.expect(shares === o.filled_quantity, () => `${o.id}: fill events carry ${shares} shares, filled_quantity ${o.filled_quantity}`);
+      const replaced = rows((a) => a.action === "REPLACED");
+      c.add("REPLACED rows", replaced);
+      c.expect(n("order.replaced") === replaced, () => `${o.id}: ${replaced} REPLACED row(s), ${n("order.replaced")} order.replaced event(s)`);
+      if (replaced > 0) {
+        // Amends and fills in the same order in the audit trail and in the event log.
+        const tl = timelineOf(events, audit);
+        c.expect(tl.eventKinds === tl.auditKinds, () => `${o.id}: amends (R) and fills (F) are ${tl.auditKinds} in the audit trail but ${tl.eventKinds} in the events`);
+      }
+      c.add("order.cancel_rejected events (no audit row)", n("order.cancel_rejected"));
       c.expect(audit.filter((a) => a.action === "SUBMITTED").length === 1, () => `${o.id}: ${audit.filter((a) => a.action === "SUBMITTED").length} SUBMITTED rows`);
       const terminal = audit.filter((a) => TERMINAL_ACTIONS.has(a.action));
       if (FINAL.has(o.status)) c.expect(terminal.length === 1 && terminal[0]!.action === o.status, () => `${o.id} is ${o.status}; its final audit rows: ${terminal.map((a) => a.action).join(", ") || "none"}`);

@@ -1,8 +1,11 @@
 // The chaos drill of `npm run chaos` (bench/chaos) at a small size: 8 traders send 150 orders of every type
-// to their own `wrangler dev` while the venue times out 30% of attempts and errors 5%, one instrument
-// answers later than the desk's timeout, D1 refuses writes for 3 s, desks restart mid-retry and sockets
-// drop, and the admin's price moves include gaps of 8-20% through resting SELL and BUY stops. Every
-// invariant of the full drill must hold (stops-triggered fails a run where no stop was triggered by a gap).
+// to their own `wrangler dev`, amend resting ones (price and quantity, some racing the admin's price moves),
+// cancel all their orders (of a symbol, or all) and close positions (in part, whole, all), while the venue
+// times out 30% of attempts and errors 5%, one instrument answers later than the desk's timeout (its amends
+// and cancels too), D1 refuses writes for 3 s, desks restart mid-retry and sockets drop, and the admin's
+// price moves include gaps of 8-20% through resting SELL and BUY stops. Every invariant of the full drill
+// must hold (stops-triggered fails a run where no stop was triggered by a gap), account.updated and the
+// activity ledger included.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runChaos, type ChaosResult } from "../../bench/chaos/drill.ts";
 import { INVARIANT_IDS } from "../../bench/chaos/invariants.ts";

@@ -97,14 +97,17 @@ export function holdForAmend(store: DeskStore, order: OrderRow, plan: AmendPlan,
 /**
  * What a venue report says of the order's pending amend (inside atomically(), before the report's fills
  * are applied): applied (new terms recorded, the reservation brought to what is left), refused (the hold
- * given back), or still pending (the report does not tell). Returns the order as it now stands.
+ * given back: only on the venue's `definitive` answer to the amend, or once the order has ended), or still
+ * pending. Returns the order as it now stands.
  */
-export function settleAmend(store: DeskStore, order: OrderRow, report: VenueReport, nowMs: number): OrderRow {
+export function settleAmend(store: DeskStore, order: OrderRow, report: VenueReport, nowMs: number, definitive: boolean): OrderRow {
   if (order.pending_amend === null) return order;
   const plan = JSON.parse(order.pending_amend) as AmendPlan;
   const applied = report.terms !== undefined && report.terms.amendSeq >= plan.seq;
   const ended = report.state !== "WORKING";
-  if (!applied && !ended && report.terms === undefined) return order; // nothing known yet
+  // Only the venue's answer to the amend itself can say it was refused: any other report (a lookup, a fill,
+  // a trigger) may predate the amend, which then stays pending until the venue says.
+  if (!applied && !ended && !definitive) return order;
   const at = new Date(nowMs).toISOString();
   if (!applied) {
     // Refused, or the order ended first: give the hold back (a final report releases the rest).
@@ -134,6 +137,14 @@ export function settleAmend(store: DeskStore, order: OrderRow, report: VenueRepo
 function expiryAfterAmend(order: OrderRow, tif: TimeInForce, nowMs: number): number | null {
   if (tif !== "DAY") return null;
   return order.tif === "DAY" ? order.expires_at : dayOrderExpiry(nowMs);
+}
+
+/** True when the plan asks for the terms the order already has. */
+export function sameTerms(order: OrderRow, plan: AmendPlan): boolean {
+  return plan.quantity === order.quantity && plan.limitCents === order.limit_cents && plan.timeInForce === order.tif &&
+    (order.order_type === "TRAILING_STOP"
+      ? (plan.trailCents ?? null) === order.trail_cents && (plan.trailBp ?? null) === order.trail_bp
+      : plan.stopCents === order.stop_cents);
 }
 
 /** "quantity 100 → 80; price $140.00 → $141.00": the audit reason of a REPLACED row. */

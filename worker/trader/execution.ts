@@ -22,7 +22,7 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
   const found = store.order(orderId);
   if (!found) return [];
   // An amend waiting for the venue is settled first: fills in this report come after it.
-  let stored = found.pending_amend === null ? found : settleAmend(store, found, report, nowMs);
+  let stored = found.pending_amend === null ? found : settleAmend(store, found, report, nowMs, how.kind === "amend");
   // An exit the venue reduced as its sibling filled (one cancels other): the reservation went with the
   // sibling's fill already (shareGroupReservation), so only the figures follow.
   const t = report.terms;

@@ -23,6 +23,8 @@ export type Acceptance =
   | { kind: "first" }
   | { kind: "retry"; attempt: number }
   | { kind: "found"; attempt: number }
+  /** The venue's own answer to an amend: it says whether the amend applied (anything else may be older). */
+  | { kind: "amend" }
   | { kind: "none" };
 
 export interface AuditDraft {

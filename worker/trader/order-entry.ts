@@ -7,7 +7,7 @@ import { ERROR_STATUS, errorText, fail, ok, type ErrorBody, type Result } from "
 import { isFinalStatus, type AmendRequest, type Order, type OrderRequest, type Side } from "../shared/orders";
 import type { VenueReport } from "../venue/adapter";
 import { dayOrderExpiry } from "../venue/calendar";
-import { amendRefusal, holdForAmend, planAmend } from "./amendment";
+import { amendRefusal, holdForAmend, planAmend, sameTerms } from "./amendment";
 import type { QuoteCache } from "./quotes";
 import type { TokenBucket } from "./rate-limit";
 import { checkMarketHours, checkRisk, checkTradingState, type Balances } from "./risk";
@@ -161,7 +161,7 @@ export class OrderEntry {
     try {
       report = await this.d.venue.end(order, "CANCELLED", "User requested cancellation");
     } catch (err) {
-      const message = `The venue did not confirm the cancel (${errorText(err)}); the order is unchanged, try again`;
+      const message = `The venue did not confirm the cancel (${errorText(err)}): the order works on unless the venue reports it cancelled (order.cancelled); try again`;
       this.cancelRejected(order.id, message);
       return fail("VENUE_UNAVAILABLE", message, { order_id: order.id });
     }
@@ -190,8 +190,13 @@ export class OrderEntry {
     const fingerprint = fingerprintOf(changes);
     if (idempotencyKey) {
       const used = this.d.store.amendKey(idempotencyKey);
-      if (used && used.order_id === orderId && used.fingerprint === fingerprint) return ok({ order: toOrder(order, traderId), replayed: true });
-      if (used) return fail("IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for a different amend; use a new key", { order_id: used.order_id });
+      if (used && (used.order_id !== orderId || used.fingerprint !== fingerprint)) {
+        return fail("IDEMPOTENCY_KEY_REUSED", "This idempotency key was already used for a different amend; use a new key", { order_id: used.order_id });
+      }
+      // The same amend again (a retry, perhaps after a restart): its outcome, never a second amend.
+      if (used && order.amend_seq >= used.seq) return ok({ order: toOrder(order, traderId), replayed: true });
+      if (used && order.pending_amend !== null) return fail("IDEMPOTENCY_KEY_IN_USE", "This amend is still being settled with the venue; retry in a moment");
+      if (used) return fail("ORDER_NOT_AMENDABLE", `Order ${orderId} is ${order.status}: the venue did not amend it`, { order_id: orderId, status: order.status });
     }
     const claim = `amend:${idempotencyKey ?? orderId}`;
     if (this.keysInFlight.has(claim)) return fail("IDEMPOTENCY_KEY_IN_USE", "An amend with this idempotency key is still being handled; retry in a moment");
@@ -212,8 +217,14 @@ export class OrderEntry {
       if (gate) return gate;
       const plan = planAmend(current, changes, quote, this.balances(current.symbol), this.d.config);
       if ("ok" in plan) return plan;
+      // An amend to the terms the order already has changes nothing: nothing to send, nothing to audit.
+      if (sameTerms(current, plan)) return ok({ order: toOrder(current, traderId), replayed: false });
       const nowMs = Date.now();
-      this.d.store.atomically(() => holdForAmend(this.d.store, current, plan, nowMs, nowMs + this.d.config.exchangeTimeoutMs + SEND_GRACE_MS));
+      this.d.store.atomically(() => {
+        holdForAmend(this.d.store, current, plan, nowMs, nowMs + this.d.config.exchangeTimeoutMs + SEND_GRACE_MS);
+        // The key goes with the amend it asked for, so a retry (even after a restart) finds its outcome.
+        if (idempotencyKey) this.d.store.saveAmendKey(idempotencyKey, orderId, fingerprint, plan.seq);
+      });
       this.d.arm();
       if (!(await this.d.venue.amend(orderId))) {
         return fail("VENUE_UNAVAILABLE", "The venue did not confirm the amend in time; it stays pending and fillwire settles it with the venue (order.replaced on the socket if it applied)", {
@@ -224,7 +235,6 @@ export class OrderEntry {
       if (after.amend_seq < plan.seq) {
         return fail("ORDER_NOT_AMENDABLE", `Order ${orderId} is ${after.status}: the venue did not amend it`, { order_id: orderId, status: after.status });
       }
-      if (idempotencyKey) this.d.store.saveAmendKey(idempotencyKey, orderId, fingerprint);
       return ok({ order: toOrder(after, traderId), replayed: false });
     } finally {
       this.keysInFlight.delete(claim);

@@ -54,7 +54,12 @@ export class Portfolio {
       return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { [field]: message }, held_quantity: held.quantity });
     }
     const sells = this.store.workingOrders({ symbol, side: "SELL" });
-    await Promise.all(sells.map((o) => this.entry.cancel(o.id)));
+    const cancels = await Promise.all(sells.map((o) => this.entry.cancel(o.id)));
+    // A SELL the venue did not confirm cancelled may still sell: closing now could sell the shares twice.
+    const unconfirmed = cancels.find((c) => !c.ok && c.code === "VENUE_UNAVAILABLE");
+    if (unconfirmed && !unconfirmed.ok) {
+      return fail("VENUE_UNAVAILABLE", `Could not close ${symbol}: the venue did not confirm the cancel of a working SELL holding the shares; try again`, unconfirmed.details);
+    }
     const placed = await this.entry.submit({ symbol, side: "SELL", quantity, order_type: "MARKET", time_in_force: "DAY", order_class: "simple" }, null);
     return placed.ok ? ok(placed.value.order) : placed;
   }

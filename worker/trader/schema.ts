@@ -3,7 +3,7 @@
 import type { TradingState } from "../shared/account";
 import type { OrderClass, OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
 export type VenueStage = "NEW" | "SENT" | "ACKED";
@@ -183,6 +183,10 @@ export function migrateDesk(sql: SqlStorage): void {
     addColumn(sql, "orders", "parent_order_id", "TEXT");
     addColumn(sql, "orders", "oco_group", "TEXT");
     sql.exec("CREATE INDEX IF NOT EXISTS orders_parent ON orders(parent_order_id) WHERE parent_order_id IS NOT NULL");
+  }
+  if (version < 7) {
+    // v7: an amend's Idempotency-Key names the amend (its seq), so a retry finds that amend's outcome.
+    addColumn(sql, "amend_keys", "seq", "INTEGER NOT NULL DEFAULT 0");
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
 }

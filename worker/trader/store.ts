@@ -264,12 +264,13 @@ export class DeskStore {
   }
 
   /** The amend an Idempotency-Key was used for, if any. */
-  amendKey(key: string): { order_id: string; fingerprint: string } | undefined {
-    return this.sql.exec<{ order_id: string; fingerprint: string }>("SELECT order_id, fingerprint FROM amend_keys WHERE key = ?", key).toArray()[0];
+  amendKey(key: string): { order_id: string; fingerprint: string; seq: number } | undefined {
+    return this.sql.exec<{ order_id: string; fingerprint: string; seq: number }>("SELECT order_id, fingerprint, seq FROM amend_keys WHERE key = ?", key).toArray()[0];
   }
 
-  saveAmendKey(key: string, orderId: string, fingerprint: string): void {
-    this.sql.exec("INSERT OR IGNORE INTO amend_keys (key, order_id, fingerprint) VALUES (?, ?, ?)", key, orderId, fingerprint);
+  /** Remembers which amend (`seq` of the order) an Idempotency-Key asked for. */
+  saveAmendKey(key: string, orderId: string, fingerprint: string, seq: number): void {
+    this.sql.exec("INSERT OR IGNORE INTO amend_keys (key, order_id, fingerprint, seq) VALUES (?, ?, ?, ?)", key, orderId, fingerprint, seq);
   }
 
   orderByKey(idemKey: string | null, clientOrderId: string | null): OrderRow | undefined {

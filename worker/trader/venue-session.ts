@@ -88,16 +88,23 @@ export class VenueSession {
     if (!order || order.pending_amend === null) return true;
     const plan = JSON.parse(order.pending_amend) as VenueAmend;
     const ref = orderRef(order, store.traderId);
-    let report = await this.withTimeout(this.d.exchange.amend(ref, plan)).catch(() => undefined);
-    if (report === undefined) report = await this.withTimeout(this.d.exchange.lookup(ref)).catch(() => undefined);
-    if (report === undefined) {
-      store.scheduleOrder(orderId, { next_attempt_at: this.d.now() + this.d.config.retryBaseMs });
-      this.d.reschedule();
-      return false;
+    const answer = await this.withTimeout(this.d.exchange.amend(ref, plan)).catch(() => undefined);
+    if (answer !== undefined) {
+      // null: the venue does not hold the order (it cannot be amended there): a refusal.
+      const refusal: VenueReport = {
+        key: order.id, orderId, state: "WORKING", fills: [], reason: null,
+        terms: { amendSeq: order.amend_seq, quantity: order.quantity, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif },
+      };
+      this.apply(orderId, answer ?? refusal, { kind: "amend" });
+      return true;
     }
-    // null: the venue does not hold the order (it cannot be amended there); a refusal settles the amend.
-    this.apply(orderId, report ?? { key: order.id, orderId, state: "WORKING", fills: [], reason: null, terms: { amendSeq: order.amend_seq, quantity: order.quantity, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif } }, { kind: "none" });
-    return true;
+    // No answer: the venue's view of the order may still tell (an amend applied shows its seq); else later.
+    const found = await this.withTimeout(this.d.exchange.lookup(ref)).catch(() => undefined);
+    if (found) this.apply(orderId, found, { kind: "none" });
+    if (this.d.store.order(orderId)?.pending_amend == null) return true;
+    store.scheduleOrder(orderId, { next_attempt_at: this.d.now() + this.d.config.retryBaseMs });
+    this.d.reschedule();
+    return false;
   }
 
   /** Ends the order at the venue (bounded by the venue timeout); throws when the venue does not confirm. */

@@ -132,12 +132,17 @@ export class VenueBook extends DurableObject<Env> {
    * keeps the order's time priority; a new price or more shares lose it. An order no longer working (or an
    * amend already applied) is left as it is: the report says so (terms.amendSeq). null: no such order.
    */
-  async amend(key: string, amend: VenueAmend): Promise<VenueReport | null> {
+  async amend(key: string, asked: VenueAmend): Promise<VenueReport | null> {
+    let amend = asked;
     const late = await this.injectedLatency();
     const row = this.orders.row(key);
     if (!row) return null;
     if (row.state !== "WORKING" || row.amend_seq >= amend.seq || amend.quantity <= row.filled) return toReport(row);
     const order = JSON.parse(row.body) as VenueOrder;
+    // A triggered stop works as a market order (a STOP_LIMIT as a limit): its stop is history.
+    const triggered = row.triggered === 1;
+    if (triggered && (order.orderType === "STOP" || order.orderType === "TRAILING_STOP")) return toReport(row);
+    if (triggered) amend = { ...amend, stopCents: order.stopCents };
     let next: VenueOrder = {
       ...order, quantity: amend.quantity, limitCents: amend.limitCents, stopCents: amend.stopCents, timeInForce: amend.timeInForce,
       protectCents: amend.protectCents, maxCostCents: amend.maxCostCents,
