@@ -133,3 +133,15 @@ export async function awaitReportRows(baseUrl: string, token: string, query: Rec
 
 /** YYYY-MM-DD of a UTC instant. */
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** An order request as the API answers it, refusals included: the status and the JSON body. */
+export async function tryOrder(baseUrl: string, token: string, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${baseUrl}/api/v1/orders`, { method: "POST", headers: { ...auth(token), "Idempotency-Key": crypto.randomUUID() }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** An amend (PATCH /api/v1/orders/:id) as the API answers it: the status and the JSON body. */
+export async function tryAmend(baseUrl: string, token: string, id: string, changes: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${baseUrl}/api/v1/orders/${id}`, { method: "PATCH", headers: { ...auth(token), "Idempotency-Key": crypto.randomUUID() }, body: JSON.stringify(changes) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

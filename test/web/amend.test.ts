@@ -2,14 +2,15 @@
 // becomes (only what changed), checked with the Worker's AmendRequest schema and the desk's price rules.
 import { describe, expect, it } from "vitest";
 import { AmendRequest } from "../../worker/shared/orders";
-import { amendDraft, canAmend, describeAmendBody, editsStop, toAmendRequest, type AmendDraft } from "../../web/src/amend";
+import { amendDraft, canAmend, describeAmendBody, editsStop, editsTrail, toAmendRequest, type AmendDraft } from "../../web/src/amend";
 import type { OrderView } from "../../web/src/blotter";
 
 function order(over: Partial<OrderView> = {}): OrderView {
   return {
     id: "ord_A", symbol: "AAPL", side: "BUY", order_type: "LIMIT", quantity: 100, price: 140, stop_price: null, time_in_force: "GTC",
     status: "PENDING", filled_quantity: 0, avg_fill_price: null, reason: null, created_at: "2026-03-02T15:00:00.000Z", updated_at: "2026-03-02T15:00:00.000Z",
-    fills: [], detailed: true, amended_at: null, triggered: false, ...over,
+    fills: [], detailed: true, amended_at: null, triggered: false, trail_price: null, trail_percent: null, hwm: null, order_class: "simple",
+    parent_order_id: null, ...over,
   };
 }
 
@@ -40,7 +41,7 @@ describe("canAmend", () => {
 
 describe("amendDraft", () => {
   it("starts from the order's terms, prices to the cent", () => {
-    expect(amendDraft(order({ order_type: "STOP_LIMIT", price: 141.5, stop_price: 160 }))).toEqual({ quantity: "100", price: "141.50", stop_price: "160.00", time_in_force: "GTC" });
+    expect(amendDraft(order({ order_type: "STOP_LIMIT", price: 141.5, stop_price: 160 }))).toEqual({ quantity: "100", price: "141.50", stop_price: "160.00", trail: "", time_in_force: "GTC" });
     // an order whose time in force is not known yet (or is IOC/FOK) leaves it alone
     expect(amendDraft(order({ time_in_force: null })).time_in_force).toBe("");
   });
@@ -100,5 +101,38 @@ describe("toAmendRequest", () => {
   it("words the new terms for the toast", () => {
     expect(describeAmendBody({ quantity: 80, price: 141 })).toBe("quantity 80, limit $141.00");
     expect(describeAmendBody({ stop_price: 139.5, time_in_force: "DAY" })).toBe("stop $139.50, DAY");
+  });
+});
+
+describe("contingent legs and trailing stops", () => {
+  it("offers no Amend on a leg HELD until its entry fills (the desk answers 409), but does once it is live", () => {
+    const held = order({ status: "HELD", side: "SELL", parent_order_id: "ord_P", order_class: "bracket" });
+    expect(canAmend(held)).toBe(false);
+    expect(canAmend({ ...held, status: "PENDING" })).toBe(true);
+  });
+
+  it("amends a trailing stop's trail in the unit it was placed with, never its stop (which follows the trail)", () => {
+    const dollars = order({ side: "SELL", order_type: "TRAILING_STOP", price: null, stop_price: 148.5, trail_price: 1.5, hwm: 150 });
+    expect(canAmend(dollars)).toBe(true);
+    expect(editsStop(dollars)).toBe(false);
+    expect(editsTrail(dollars)).toBe("trail_price");
+    expect(amendDraft(dollars).trail).toBe("1.50");
+    expect(toAmendRequest(dollars, edit(dollars, { trail: "2.00", stop_price: "140.00" }), aapl)).toEqual({ ok: true, body: { trail_price: 2 } });
+    expect(toAmendRequest(dollars, edit(dollars, { trail: "1.5" }), aapl)).toEqual({ ok: false, errors: { body: "Nothing changed: edit the quantity or the trail first" } });
+    // on the tick, in the desk's words
+    expect(toAmendRequest(dollars, edit(dollars, { trail: "1.52" }), { price: 150, tick_size: 0.05 })).toEqual({
+      ok: false, errors: { trail_price: expect.stringContaining("trail_price $1.52 is not on AAPL's tick of $0.05") },
+    });
+    const percent = order({ side: "SELL", order_type: "TRAILING_STOP", price: null, stop_price: 146.25, trail_percent: 2.5, hwm: 150 });
+    expect(editsTrail(percent)).toBe("trail_percent");
+    expect(amendDraft(percent).trail).toBe("2.5");
+    expect(toAmendRequest(percent, edit(percent, { trail: "3" }), aapl)).toEqual({ ok: true, body: { trail_percent: 3 } });
+    expect(toAmendRequest(percent, edit(percent, { trail: "60" }), aapl)).toEqual({ ok: false, errors: { trail_percent: "trail_percent must be at most 50" } });
+    expect(describeAmendBody({ trail_percent: 3 })).toBe("trail 3%");
+    expect(describeAmendBody({ trail_price: 2 })).toBe("trail $2.00");
+  });
+
+  it("offers no Amend on a trailing stop that triggered (a market order now)", () => {
+    expect(canAmend(order({ order_type: "TRAILING_STOP", price: null, stop_price: 148, trail_price: 2, triggered: true }))).toBe(false);
   });
 });

@@ -76,7 +76,10 @@ export function createApi(token: () => string | null, onUnauthorized: () => void
     unauthorized: () => onUnauthorized(),
     instruments: () => call(data(v1.instruments.$get({}, init()))),
     account: () => call(data(v1.account.$get({}, init()))),
-    orders: (cursor?: string) => call(data(v1.orders.$get({ query: { limit: "100", ...(cursor ? { cursor } : {}) } }, init()))),
+    /** A page of orders, newest first, a contingent parent with its legs (nested). */
+    orders: (cursor?: string) => call(data(v1.orders.$get({ query: { limit: "100", nested: "true", ...(cursor ? { cursor } : {}) } }, init()))),
+    /** The working orders not yet triggered or filled (PENDING): where trailing stops' marks and stops stand now. */
+    pendingOrders: () => call(data(v1.orders.$get({ query: { status: "PENDING", limit: "500" } }, init()))),
     order: (id: string) => call(data(v1.orders[":id"].$get({ param: { id } }, init()))),
     audit: (id: string) => call(data(v1.orders[":id"].audit.$get({ param: { id } }, init()))),
     submit: (body: OrderRequestInput, idempotencyKey: string) =>

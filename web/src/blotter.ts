@@ -1,11 +1,14 @@
 // The blotter's state and the pure functions that change it. Three sources feed it: the REST snapshot
 // (GET /orders), single-order reads (GET /orders/:id, with fills) and the WebSocket's events. They can
 // arrive in any order and more than once, so every merge is monotonic: a status only moves forward
-// (PENDING < PARTIAL < final), filled quantity only grows, a fill is kept once by its id. Events are
+// (HELD < PENDING < PARTIAL < final), filled quantity only grows, a fill is kept once by its id. Events are
 // also gated by the trader's contiguous `seq`: an old seq is a duplicate, a jump is a gap to replay.
+// Terms that move without an amend take the newer news: a trailing stop's mark and stop (only HTTP reads
+// carry the mark) and a leg's quantity (it comes alive for what its entry filled; its sibling's fills
+// reduce it). The rows list each contingent parent with its legs under it (blotterRows).
 // No DOM here: test/web runs these functions in plain Node.
 import type { StreamEvent } from "../../worker/shared/events";
-import type { Fill, Order, OrderStatus, OrderType, Side, TimeInForce } from "../../worker/shared/orders";
+import type { Fill, Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce } from "../../worker/shared/orders";
 import { isFinalStatus } from "../../worker/shared/orders";
 
 export interface FillView {
@@ -42,6 +45,14 @@ export interface OrderView {
   amended_at: string | null;
   /** A stop that reached its price (order.triggered seen): it works as a market or limit order now. */
   triggered: boolean;
+  /** TRAILING_STOP: its trail (one of the two) and its mark (the best price since accepted; HTTP reads only). */
+  trail_price: number | null;
+  trail_percent: number | null;
+  hwm: number | null;
+  /** simple, bracket, oco or oto; null until the order has been read (events do not carry it). */
+  order_class: OrderClass | null;
+  /** A leg's parent (its entry, or the oco's take-profit), or null. */
+  parent_order_id: string | null;
 }
 
 export interface BlotterState {
@@ -56,10 +67,10 @@ export const emptyBlotter: BlotterState = { orders: {}, ids: [], lastSeq: null }
 
 export type EventOutcome = "applied" | "duplicate" | "gap";
 
-/** PENDING 0, PARTIAL 1, any final status 2: the order in which a status may change on screen. */
+/** HELD 0, PENDING 1, PARTIAL 2, any final status 3: the order in which a status may change on screen. */
 export function statusRank(status: OrderStatus): number {
-  if (isFinalStatus(status)) return 2;
-  return status === "PARTIAL" ? 1 : 0;
+  if (isFinalStatus(status)) return 3;
+  return status === "PARTIAL" ? 2 : status === "PENDING" ? 1 : 0;
 }
 
 /** The later of two statuses; the first final status seen stays (final means final). */
@@ -112,14 +123,19 @@ export function applyEvent(state: BlotterState, event: StreamEvent): { state: Bl
     // An amend's event stamps the new terms it carries; no other event changes them.
     amended_at: event.event === "order.replaced" ? event.timestamp : null,
     triggered: event.event === "order.triggered",
+    trail_price: null,
+    trail_percent: null,
+    hwm: null,
+    order_class: null,
+    parent_order_id: event.parent_order_id ?? null,
   };
   return { state: { ...upsert(state, incoming), lastSeq: event.seq }, outcome: "applied" };
 }
 
-/** Merge orders read over HTTP (the list, or one order with its fills). */
-export function mergeOrders(state: BlotterState, orders: readonly (Order & { fills?: Fill[] })[]): BlotterState {
+/** Merge orders read over HTTP (the list, nested or not, or one order with its fills); a parent's legs too. */
+export function mergeOrders(state: BlotterState, orders: readonly (Order & { fills?: Fill[]; legs?: readonly Order[] })[]): BlotterState {
   let next = state;
-  for (const order of orders) {
+  for (const order of orders.flatMap((o): (Order & { fills?: Fill[] })[] => [o, ...(o.legs ?? [])])) {
     next = upsert(next, {
       id: order.id,
       symbol: order.symbol,
@@ -139,6 +155,11 @@ export function mergeOrders(state: BlotterState, orders: readonly (Order & { fil
       detailed: true,
       amended_at: order.amended_at,
       triggered: order.triggered_at !== null, // read over HTTP too: a reload still knows the stop has fired
+      trail_price: order.trail_price,
+      trail_percent: order.trail_percent,
+      hwm: order.hwm,
+      order_class: order.order_class,
+      parent_order_id: order.parent_order_id,
     });
   }
   return next;
@@ -155,11 +176,27 @@ export function mergeOrder(current: OrderView | undefined, incoming: OrderView):
   const status = laterStatus(current.status, incoming.status);
   const statusFrom = status === incoming.status && status !== current.status ? incoming : current;
   const amended = incoming.amended_at !== null && (current.amended_at === null || incoming.amended_at > current.amended_at);
+  // News at least as new as what we hold (an HTTP read's updated_at, an event's timestamp).
+  const newer = incoming.updated_at >= current.updated_at;
+  const parentId = current.parent_order_id ?? incoming.parent_order_id;
+  const orderClass = current.order_class ?? incoming.order_class;
+  // A leg's (and an oco parent's) quantity moves without an amend: activated for what the entry filled, reduced by its sibling's fills.
+  const contingent = parentId !== null || (orderClass !== null && orderClass !== "simple");
+  const trailing = current.order_type === "TRAILING_STOP";
+  // A trailing stop's stop moves with its mark; an amend's event does not carry the new trail (its read does).
+  const trailFromIncoming = amended ? incoming.detailed : current.trail_price === null && current.trail_percent === null;
   return {
     ...current,
-    quantity: amended ? incoming.quantity : current.quantity,
+    quantity: amended || (contingent && newer) ? incoming.quantity : current.quantity,
     price: amended ? incoming.price : current.price ?? incoming.price,
-    stop_price: amended ? incoming.stop_price : current.stop_price ?? incoming.stop_price,
+    stop_price: trailing
+      ? incoming.stop_price !== null && (amended || newer || current.stop_price === null) ? incoming.stop_price : current.stop_price
+      : amended ? incoming.stop_price : current.stop_price ?? incoming.stop_price,
+    trail_price: trailFromIncoming ? incoming.trail_price : current.trail_price,
+    trail_percent: trailFromIncoming ? incoming.trail_percent : current.trail_percent,
+    hwm: incoming.hwm !== null && (newer || current.hwm === null) ? incoming.hwm : current.hwm,
+    order_class: orderClass,
+    parent_order_id: parentId,
     // An amend's event does not carry the time in force, which it may have changed: unknown until read.
     time_in_force: amended ? incoming.time_in_force : current.time_in_force ?? incoming.time_in_force,
     amended_at: amended ? incoming.amended_at : current.amended_at,
@@ -188,6 +225,51 @@ export function statusLabel(order: Pick<OrderView, "status" | "filled_quantity" 
 }
 
 export const isWorking = (order: Pick<OrderView, "status">) => !isFinalStatus(order.status);
+
+/** One line of the blotter: an order, and whether it is a leg shown under its parent. */
+export interface BlotterRow {
+  order: OrderView;
+  /** 0: a parent or a simple order (or a leg whose parent is not loaded); 1: a leg under its parent. */
+  depth: 0 | 1;
+}
+
+/** An exit's role: the take-profit is a LIMIT, the stop-loss a STOP or STOP_LIMIT. */
+export const legRole = (order: Pick<OrderView, "order_type">): "Take profit" | "Stop loss" => (order.order_type === "LIMIT" ? "Take profit" : "Stop loss");
+
+/**
+ * The blotter's lines, newest first: each contingent parent followed by its legs (take-profit, then
+ * stop-loss). `show` filters by group: a group is listed whole when any of its orders passes, so a working
+ * exit is never shown without the entry it belongs to.
+ */
+export function blotterRows(state: BlotterState, show: (order: OrderView) => boolean = () => true): BlotterRow[] {
+  const legs = new Map<string, OrderView[]>();
+  for (const id of state.ids) {
+    const order = state.orders[id]!;
+    if (order.parent_order_id !== null && state.orders[order.parent_order_id]) {
+      const list = legs.get(order.parent_order_id) ?? [];
+      list.push(order);
+      legs.set(order.parent_order_id, list);
+    }
+  }
+  const rows: BlotterRow[] = [];
+  for (const id of state.ids) {
+    const order = state.orders[id]!;
+    if (order.parent_order_id !== null && state.orders[order.parent_order_id]) continue; // listed under its parent
+    const children = (legs.get(id) ?? []).sort(
+      (a, b) => (legRole(a) === legRole(b) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : legRole(a) === "Take profit" ? -1 : 1),
+    );
+    if (!show(order) && !children.some(show)) continue;
+    rows.push({ order, depth: 0 }, ...children.map((leg) => ({ order: leg, depth: 1 as const })));
+  }
+  return rows;
+}
+
+/** The trail in words: "$1.50" or "2.5%". */
+export function trailLabel(order: Pick<OrderView, "trail_price" | "trail_percent">): string | null {
+  if (order.trail_price !== null) return `$${order.trail_price.toFixed(2)}`;
+  if (order.trail_percent !== null) return `${order.trail_percent}%`;
+  return null;
+}
 
 /** Orders whose price, stop or time in force only an HTTP read can tell. */
 export function ordersNeedingDetail(state: BlotterState): string[] {

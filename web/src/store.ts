@@ -14,6 +14,7 @@ import { alreadyCancelled, ANSWER_TIMEOUT_MS, newRequestId, ordersMovedBy, sendC
 import { OrderFeed, type FeedStatus } from "./feed";
 import { price, quantity } from "./format";
 import { browserClock, StepPacer } from "./pacer";
+import { planTrailingRead, type TrailWatch } from "./trailing";
 import { summarizeCancelAll, summarizeCloseAll, type CancelOutcome, type CloseQuery, type OutcomeSummary } from "./positions";
 
 export interface Toast {
@@ -103,6 +104,9 @@ export class DeskStore {
   private accountVersion = 0;
   private applying = false;
   private instrumentsTimer: ReturnType<typeof setInterval> | undefined;
+  /** The prices last seen, and which symbols' trailing stops to read again (their marks move unannounced). */
+  private trailWatch: TrailWatch | null = null;
+  private readingPending = false;
   private toastId = 0;
   private readonly routes: OrderRoutes = { socket: 0, http: 0, fallbacks: 0 };
   /** Commands answered on the socket, waiting for an event of these orders to be applied. */
@@ -483,6 +487,7 @@ export class DeskStore {
     else if (event.event === "order.expired") this.toast("info", `Order expired - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     else if (event.event === "order.cancel_rejected") this.toast("error", `Cancel refused - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     else if (event.event === "order.replaced") this.toast("info", `Order amended - ${what}`);
+    else if (event.event === "order.activated") this.toast("info", `Exit live - ${what}${event.price !== null ? ` at ${price(event.price)}` : event.stop_price != null ? `, stop ${price(event.stop_price)}` : ""}`);
     else if (event.event === "order.cancelled" && !this.cancelling.has(event.order_id)) {
       this.toast("info", `Order cancelled - ${what}${event.reason ? `: ${event.reason}` : ""}`);
     }
@@ -538,9 +543,28 @@ export class DeskStore {
 
   async refreshInstruments(): Promise<void> {
     try {
-      this.set({ instruments: (await this.api.instruments()).data, instrumentsError: null });
+      const instruments = (await this.api.instruments()).data;
+      this.set({ instruments, instrumentsError: null });
+      // A trailing stop's mark and stop follow the price at the venue without an event: read them again.
+      const plan = planTrailingRead(this.trailWatch, instruments, this.state.blotter);
+      this.trailWatch = plan.watch;
+      if (plan.read) void this.readPending();
     } catch (err) {
       this.set({ instrumentsError: err instanceof ApiFailure ? err.message : "Could not load instruments" });
+    }
+  }
+
+  /** Read the working (PENDING) orders: trailing stops' marks and stops as they stand now. */
+  private async readPending(): Promise<void> {
+    if (this.stopped || this.readingPending) return;
+    this.readingPending = true;
+    try {
+      const page = await this.api.pendingOrders();
+      this.set({ blotter: mergeOrders(this.state.blotter, page.data) });
+    } catch {
+      // the rows keep what they showed; the next price refresh tries again
+    } finally {
+      this.readingPending = false;
     }
   }
 

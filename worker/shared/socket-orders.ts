@@ -4,7 +4,7 @@
 // Plain zod, shared with the page.
 import { z } from "zod";
 import { validationError, type ErrorBody } from "./errors";
-import { AmendRequest, IdempotencyKey, Order, OrderRequest, SIDES, Symbol } from "./orders";
+import { AmendRequest, IdempotencyKey, Order, OrderRequest, OrderWithLegs, SIDES, Symbol } from "./orders";
 
 /** The client's own id for a command, echoed in its answer: 1-64 printable ASCII characters. */
 export const RequestId = z.string().regex(/^[\x21-\x7e]{1,64}$/, "request_id must be 1-64 printable ASCII characters without spaces");
@@ -28,7 +28,7 @@ export type OrderCommand = z.output<typeof OrderCommand>;
 const CancelOutcome = z.object({ id: z.string(), status: z.number().int(), order: Order.nullable(), error: z.unknown().nullable() });
 
 export const Ack = z
-  .object({ type: z.literal("ack"), request_id: z.string(), order: Order.optional(), results: z.array(CancelOutcome).optional(), replayed: z.boolean().optional() })
+  .object({ type: z.literal("ack"), request_id: z.string(), order: OrderWithLegs.optional(), results: z.array(CancelOutcome).optional(), replayed: z.boolean().optional() })
   .meta({ id: "Ack" });
 export const Reject = z
   .object({ type: z.literal("reject"), request_id: z.string().nullable(), status: z.number().int(), error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) })

@@ -4,7 +4,7 @@
 // (the venue reduces one as the other fills), and only one of them holds the shares in reserve.
 // Plain functions over the store; the writing ones run inside the caller's atomically().
 import { fail, type Failure } from "../shared/errors";
-import { toCents, toDollars } from "../shared/money";
+import { formatUsd, toCents, toDollars } from "../shared/money";
 import type { OrderRequest, OrderType } from "../shared/orders";
 import { checkStopSide, checkTick } from "../shared/price-rules";
 import type { Quote } from "../venue/adapter";
@@ -56,8 +56,10 @@ export function planLegs(request: OrderRequest, quote: Quote, entryLimitCents: n
       return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { [field]: message }, entry_price: toDollars(basis) });
     }
     if (Math.abs(cents - ref) > band) {
-      const message = `${field} ${toDollars(cents).toFixed(2)} is more than ${bandPct}% away from the reference price ${toDollars(ref).toFixed(2)}`;
-      return fail("PRICE_OUT_OF_BAND", message, { field, price: toDollars(cents), reference_price: toDollars(ref) });
+      const message = `${field} ${formatUsd(cents)} is more than ${bandPct}% away from the ${request.symbol} reference price ${formatUsd(ref)}; allowed ${formatUsd(ref - band)} to ${formatUsd(ref + band)}`;
+      return fail("PRICE_OUT_OF_BAND", message, {
+        field, price: toDollars(cents), reference_price: toDollars(ref), min_price: toDollars(ref - band), max_price: toDollars(ref + band),
+      });
     }
   }
   const stop = legs.find((l) => l.kind === "stop_loss");

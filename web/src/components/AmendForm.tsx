@@ -1,16 +1,16 @@
 // Amend a working order in place, under its blotter row: the new total quantity, the limit and stop prices
-// it has, and its time in force. Checked before sending with the shared schema and price rules; one
+// it has (a trailing stop: its trail), and its time in force. Checked before sending with the shared schema and price rules; one
 // Idempotency-Key per edit (a retry of the same terms keeps it); the server's refusal shown verbatim.
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import type { Instrument } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
-import { amendDraft, editsPrice, editsStop, toAmendRequest, type AmendDraft, type AmendErrors, type AmendField } from "../amend";
+import { amendDraft, editsPrice, editsStop, editsTrail, toAmendRequest, type AmendDraft, type AmendErrors, type AmendField } from "../amend";
 import { isWorking, type OrderView } from "../blotter";
 import { price, quantity } from "../format";
 import type { DeskStore } from "../store";
 import { keyFor, newKey, type TicketKey } from "../ticket";
 
-const FIELD_ORDER: AmendField[] = ["quantity", "stop_price", "price", "time_in_force"];
+const FIELD_ORDER: AmendField[] = ["quantity", "stop_price", "trail_price", "trail_percent", "price", "time_in_force"];
 
 export function AmendForm({ order, store, instrument, onDone }: { order: OrderView; store: DeskStore; instrument: Instrument | undefined; onDone: () => void }) {
   const id = useId();
@@ -21,6 +21,7 @@ export function AmendForm({ order, store, instrument, onDone }: { order: OrderVi
   const key = useRef<TicketKey | null>(null);
   const form = useRef<HTMLFormElement>(null);
   const name = `${order.side} ${quantity(order.quantity)} ${order.symbol}`;
+  const trailField = editsTrail(order);
 
   useEffect(() => {
     form.current?.querySelector<HTMLInputElement>("input")?.focus();
@@ -101,6 +102,21 @@ export function AmendForm({ order, store, instrument, onDone }: { order: OrderVi
             <label htmlFor={`${id}-stop_price`}>Stop price ($)</label>
             <input {...field("stop_price")} type="number" inputMode="decimal" min={0.01} step={instrument?.tick_size ?? 0.01} value={draft.stop_price} onChange={(e) => update("stop_price", e.target.value)} />
             {fieldError("stop_price")}
+          </div>
+        )}
+        {trailField && (
+          <div className="field">
+            <label htmlFor={`${id}-${trailField}`}>{trailField === "trail_price" ? "Trail ($)" : "Trail (%)"}</label>
+            <input
+              {...field(trailField)}
+              type="number"
+              inputMode="decimal"
+              min={0.01}
+              step={trailField === "trail_price" ? (instrument?.tick_size ?? 0.01) : 0.01}
+              value={draft.trail}
+              onChange={(e) => update("trail", e.target.value)}
+            />
+            {fieldError(trailField)}
           </div>
         )}
         {editsPrice(order) && (

@@ -1,9 +1,12 @@
 // The trader's orders, newest first, live: status with filled/total, average price, each fill, Amend
 // (in place, under the row) and Cancel while the order works, the audit trail behind "Audit", and
-// "Cancel all" (every working order, or one symbol's) behind a confirmation.
+// "Cancel all" (every working order, or one symbol's) behind a confirmation. A bracket, oto or oco lists
+// its legs indented under it, each with its own status (HELD until the entry fills) and buttons; a
+// trailing stop shows its trail, its mark (hwm) and where its stop stands now.
 import { Fragment, useState } from "react";
+import type { OrderClass } from "../../../worker/shared/orders";
 import { canAmend } from "../amend";
-import { isWorking, statusLabel, type OrderView } from "../blotter";
+import { blotterRows, isWorking, legRole, statusLabel, trailLabel, type OrderView } from "../blotter";
 import { clock, fullTime, price, quantity } from "../format";
 import type { DeskState, DeskStore } from "../store";
 import { AmendForm } from "./AmendForm";
@@ -16,6 +19,7 @@ const FILTERS: { value: Filter; label: string }[] = [
   { value: "done", label: "Done" },
 ];
 const SHOWN_FILLS = 3;
+const CLASS_TAGS: Record<OrderClass, string | null> = { simple: null, bracket: "Bracket", oto: "OTO", oco: "OCO" };
 
 export function Blotter({ state, store, onAudit }: { state: DeskState; store: DeskStore; onAudit: (orderId: string) => void }) {
   const [filter, setFilter] = useState<Filter>("all");
@@ -28,9 +32,8 @@ export function Blotter({ state, store, onAudit }: { state: DeskState; store: De
     setEditing(null);
     requestAnimationFrame(() => document.querySelector<HTMLElement>(`tr[data-order-id="${id}"] .actions button:not(:disabled)`)?.focus());
   };
-  const rows = blotter.ids
-    .map((id) => blotter.orders[id]!)
-    .filter((o) => filter === "all" || (filter === "working" ? isWorking(o) : !isWorking(o)));
+  const rows = blotterRows(blotter, (o) => filter === "all" || (filter === "working" ? isWorking(o) : !isWorking(o)));
+  const hasLegs = new Set(rows.flatMap((r) => (r.depth === 1 && r.order.parent_order_id ? [r.order.parent_order_id] : [])));
   const working = blotter.ids.filter((id) => isWorking(blotter.orders[id]!)).length;
 
   return (
@@ -86,10 +89,12 @@ export function Blotter({ state, store, onAudit }: { state: DeskState; store: De
             </tr>
           </thead>
           <tbody>
-            {rows.map((order) => (
+            {rows.map(({ order, depth }) => (
               <Fragment key={order.id}>
                 <OrderRow
                   order={order}
+                  leg={depth === 1 || order.parent_order_id !== null}
+                  hasLegs={hasLegs.has(order.id)}
                   editing={editing === order.id}
                   halted={halted}
                   onAmend={() => setEditing(editing === order.id ? null : order.id)}
@@ -120,6 +125,9 @@ export function Blotter({ state, store, onAudit }: { state: DeskState; store: De
 
 interface RowProps {
   order: OrderView;
+  /** A leg (listed under its parent when the parent is loaded). */
+  leg: boolean;
+  hasLegs: boolean;
   editing: boolean;
   halted: boolean;
   onAmend: () => void;
@@ -127,15 +135,19 @@ interface RowProps {
   onAudit: () => void;
 }
 
-function OrderRow({ order, editing, halted, onAmend, onCancel, onAudit }: RowProps) {
+function OrderRow({ order, leg, hasLegs, editing, halted, onAmend, onCancel, onAudit }: RowProps) {
   const [cancelling, setCancelling] = useState(false);
   const working = isWorking(order);
   const name = `${order.side} ${quantity(order.quantity)} ${order.symbol}`;
-  const limits = [order.stop_price !== null ? `stop ${price(order.stop_price)}` : null, order.price !== null ? `limit ${price(order.price)}` : null].filter(Boolean);
+  const trailing = order.order_type === "TRAILING_STOP";
+  const limits = [!trailing && order.stop_price !== null ? `stop ${price(order.stop_price)}` : null, order.price !== null ? `limit ${price(order.price)}` : null].filter(Boolean);
+  const trail = trailLabel(order);
   const shown = order.fills.slice(-SHOWN_FILLS);
+  const classTag = leg || order.order_class === null ? null : CLASS_TAGS[order.order_class];
+  const rowClass = [working ? "working" : "done", leg ? "leg" : null, hasLegs ? "has-legs" : null].filter(Boolean).join(" ");
 
   return (
-    <tr data-order-id={order.id} data-status={order.status} className={working ? "working" : "done"}>
+    <tr data-order-id={order.id} data-status={order.status} data-parent-id={order.parent_order_id ?? undefined} className={rowClass}>
       <td data-label="Time">
         <div className="cell">
           <time dateTime={order.created_at} title={fullTime(order.created_at)}>
@@ -145,6 +157,16 @@ function OrderRow({ order, editing, halted, onAmend, onCancel, onAudit }: RowPro
       </td>
       <td data-label="Order">
         <div className="cell">
+          {leg && (
+            <span className="leg-role" data-testid="leg-role" title={order.parent_order_id ? `Exit of ${order.parent_order_id}` : undefined}>
+              {legRole(order)}
+            </span>
+          )}
+          {classTag && (
+            <span className="class-tag" data-testid="order-class">
+              {classTag}
+            </span>
+          )}
           <span className={`side-tag side-${order.side.toLowerCase()}`}>{order.side}</span> <strong>{quantity(order.quantity)}</strong>{" "}
           <strong className="symbol">{order.symbol}</strong>
           <span className="order-id" title={order.id}>
@@ -156,6 +178,12 @@ function OrderRow({ order, editing, halted, onAmend, onCancel, onAudit }: RowPro
         <div className="cell">
           {order.order_type.replace("_", " ")}
           {limits.length > 0 && <span className="sub">{limits.join(" · ")}</span>}
+          {trailing && (
+            <span className="sub trail" data-testid="trail">
+              trail <span data-testid="trail-by">{trail ?? "—"}</span> · hwm <span data-testid="hwm">{price(order.hwm)}</span> · stop{" "}
+              <span data-testid="trail-stop">{price(order.stop_price)}</span>
+            </span>
+          )}
           {order.time_in_force && <span className="sub">{order.time_in_force}</span>}
         </div>
       </td>
@@ -164,7 +192,7 @@ function OrderRow({ order, editing, halted, onAmend, onCancel, onAudit }: RowPro
           <span key={order.status} className={`badge badge-${order.status.toLowerCase()}`} data-testid="status">
             {statusLabel(order)}
           </span>
-          {order.reason && !working && <span className="sub reason">{order.reason}</span>}
+          {order.reason && (!working || order.status === "HELD") && <span className="sub reason">{order.reason}</span>}
         </div>
       </td>
       <td data-label="Avg price" className="num">

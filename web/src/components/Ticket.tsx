@@ -1,18 +1,36 @@
 // The order ticket. Checks run on the shared zod schema before sending; the server's refusal is shown
-// verbatim in a red banner; one Idempotency-Key per ticket makes a double click or a retry harmless.
+// verbatim in a red banner, and at the field it names (a leg's too: stop_loss.stop_price); one
+// Idempotency-Key per ticket makes a double click or a retry harmless. It places trailing stops (trail by
+// dollars or percent) and, in its Exits section, brackets, oto and oco orders: only the fields the chosen
+// type and class use are shown and sent.
 // While the account is HALTED the ticket is closed; while REDUCE_ONLY, Buy is (each with the reason).
 import { useId, useRef, useState, type FormEvent } from "react";
-import { needsLimitPrice, needsStopPrice, ORDER_TYPES, TIME_IN_FORCE } from "../../../worker/shared/orders";
+import { needsStopPrice, ORDER_CLASSES, ORDER_TYPES, TIME_IN_FORCE } from "../../../worker/shared/orders";
 import type { Account } from "../../../worker/shared/account";
-import type { Instrument, OrderType } from "../../../worker/shared/orders";
+import type { Instrument, OrderClass, OrderType } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
 import { money, price } from "../format";
 import type { DeskStore } from "../store";
-import { estimatedCost, initialDraft, keyFor, newKey, submitLabel, toOrderRequest, type FieldErrors, type TicketDraft, type TicketField, type TicketKey } from "../ticket";
+import {
+  classSides, classTimeInForce, classTypes, defaultTrail, estimatedCost, FIELD_ORDER, initialDraft, keyFor, newKey, refusalErrors, submitLabel,
+  toOrderRequest, trailingStart, usesLimitPrice, usesStopLoss, usesTakeProfit, withOrderClass,
+  type FieldErrors, type TicketDraft, type TicketField, type TicketKey, type TrailMode,
+} from "../ticket";
 
 const TYPE_LABELS: Record<OrderType, string> = { MARKET: "Market", LIMIT: "Limit", STOP: "Stop", STOP_LIMIT: "Stop limit", TRAILING_STOP: "Trailing stop" };
 const TIF_LABELS = { DAY: "Day", GTC: "Good till cancelled", IOC: "Immediate or cancel", FOK: "Fill or kill" } as const;
-const FIELD_ORDER: TicketField[] = ["symbol", "side", "quantity", "order_type", "price", "stop_price", "time_in_force"];
+const CLASS_LABELS: Record<OrderClass, string> = {
+  simple: "None",
+  bracket: "Bracket: take profit and stop loss",
+  oto: "OTO: one exit",
+  oco: "OCO: two exits for shares held",
+};
+const CLASS_HINTS: Record<OrderClass, string> = {
+  simple: "Attach exits to a buy (bracket, OTO), or sell shares you hold at whichever exit comes first (OCO).",
+  bracket: "The exits sell what the entry buys: held until it fills, then live; when one fills the other is cancelled.",
+  oto: "The exit sells what the entry buys: held until it fills, then live.",
+  oco: "A take-profit limit and a stop loss for shares you hold: when one fills the other is cancelled.",
+};
 
 interface Props {
   store: DeskStore;
@@ -32,7 +50,9 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
   const form = useRef<HTMLFormElement>(null);
 
   const instrument = instruments?.find((i) => i.symbol === draft.symbol);
-  const cost = estimatedCost(draft, instrument?.price);
+  const cost = estimatedCost(draft, instrument?.price, instrument?.tick_size);
+  const trailStart = trailingStart(draft, instrument);
+  const contingent = draft.order_class !== "simple";
   const short = draft.side === "BUY" && cost !== null && account !== null && cost > account.buying_power;
   const tradingState = account?.trading_state ?? "ACTIVE";
   const halted = tradingState === "HALTED";
@@ -44,15 +64,21 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
       : null;
 
   function update<K extends keyof TicketDraft>(field: K, value: TicketDraft[K]) {
-    const next = { ...draft, [field]: value };
+    let next = { ...draft, [field]: value };
     // Switching to a priced order type starts from the current price, which the trader then adjusts.
     if (field === "order_type" && instrument) {
       const type = value as OrderType;
-      if (needsLimitPrice(type) && next.price === "") next.price = instrument.price.toFixed(2);
+      if (usesLimitPrice({ ...next, order_type: type }) && next.price === "") next.price = instrument.price.toFixed(2);
       // A stop starts one tick on the side it triggers from: above the price for a BUY, below for a SELL.
       const tick = next.side === "BUY" ? instrument.tick_size : -instrument.tick_size;
       if (needsStopPrice(type) && next.stop_price === "") next.stop_price = (instrument.price + tick).toFixed(2);
+      if (type === "TRAILING_STOP") {
+        if (next.trail_price === "") next.trail_price = defaultTrail("price", instrument);
+        if (next.trail_percent === "") next.trail_percent = defaultTrail("percent", instrument);
+      }
     }
+    // Another class moves side, type and time in force to what it allows, and starts its exits near the price.
+    if (field === "order_class") next = withOrderClass(next, value as OrderClass, instrument);
     setDraft(next);
     setBanner(null);
     if (checked) {
@@ -83,8 +109,7 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
     } catch (err) {
       if (err instanceof ApiFailure) {
         setBanner(err.message);
-        const fields = err.details?.fields;
-        if (err.code === "VALIDATION_ERROR" && fields && typeof fields === "object") setErrors(fields as FieldErrors);
+        setErrors(refusalErrors(err.code, err.message, err.details));
       } else {
         setBanner("The order could not be sent; try again.");
       }
@@ -93,18 +118,23 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
     }
   }
 
+  const domId = (name: TicketField) => `${id}-${name.replace(".", "-")}`;
   const field = (name: TicketField) => ({
-    id: `${id}-${name}`,
+    id: domId(name),
     name,
     "aria-invalid": errors[name] ? true : undefined,
-    "aria-describedby": errors[name] ? `${id}-${name}-error` : undefined,
+    "aria-describedby": errors[name] ? `${domId(name)}-error` : undefined,
   });
   const fieldError = (name: TicketField) =>
     errors[name] ? (
-      <p className="field-error" id={`${id}-${name}-error`}>
+      <p className="field-error" id={`${domId(name)}-error`} data-testid={`error-${name}`}>
         {errors[name]}
       </p>
     ) : null;
+  const trailField = draft.trail_mode === "price" ? "trail_price" : "trail_percent";
+  const sides = classSides(draft.order_class);
+  const types = classTypes(draft.order_class);
+  const tifs = classTimeInForce(draft.order_class);
 
   return (
     <section className="panel ticket" aria-labelledby={`${id}-title`}>
@@ -149,7 +179,7 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
                   name="side"
                   value={side}
                   checked={draft.side === side}
-                  disabled={side === "BUY" && tradingState === "REDUCE_ONLY"}
+                  disabled={(side === "BUY" && tradingState === "REDUCE_ONLY") || !sides.includes(side)}
                   onChange={() => update("side", side)}
                 />
                 <span>{side === "BUY" ? "Buy" : "Sell"}</span>
@@ -164,18 +194,54 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
               {fieldError("quantity")}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-order_type`}>Order type</label>
-              <select {...field("order_type")} value={draft.order_type} onChange={(e) => update("order_type", e.target.value as OrderType)}>
+              <label htmlFor={domId("order_type")}>Order type</label>
+              <select {...field("order_type")} value={draft.order_type} disabled={draft.order_class === "oco"} onChange={(e) => update("order_type", e.target.value as OrderType)}>
                 {ORDER_TYPES.map((t) => (
-                  <option key={t} value={t}>
-                    {TYPE_LABELS[t]}
+                  <option key={t} value={t} disabled={!types.includes(t)}>
+                    {draft.order_class === "oco" && t === "LIMIT" ? "Limit (the take profit)" : TYPE_LABELS[t]}
                   </option>
                 ))}
               </select>
+              {fieldError("order_type")}
             </div>
           </div>
 
-          {(needsLimitPrice(draft.order_type) || needsStopPrice(draft.order_type)) && (
+          {draft.order_type === "TRAILING_STOP" && (
+            <div className="field-row">
+              <fieldset className="field seg-toggle">
+                <legend>Trail by</legend>
+                {(["price", "percent"] as TrailMode[]).map((mode) => (
+                  <label key={mode} className="seg">
+                    <input type="radio" name="trail_mode" value={mode} checked={draft.trail_mode === mode} onChange={() => update("trail_mode", mode)} />
+                    <span>{mode === "price" ? "Dollars" : "Percent"}</span>
+                  </label>
+                ))}
+              </fieldset>
+              <div className="field">
+                <label htmlFor={domId(trailField)}>{draft.trail_mode === "price" ? "Trail ($)" : "Trail (%)"}</label>
+                <input
+                  {...field(trailField)}
+                  type="number"
+                  inputMode="decimal"
+                  min={0.01}
+                  max={draft.trail_mode === "percent" ? 50 : undefined}
+                  step={draft.trail_mode === "price" ? (instrument?.tick_size ?? 0.01) : 0.1}
+                  value={draft[trailField]}
+                  onChange={(e) => update(trailField, e.target.value)}
+                />
+                {fieldError(trailField)}
+              </div>
+            </div>
+          )}
+          {draft.order_type === "TRAILING_STOP" && (
+            <p className="hint" data-testid="trail-start">
+              {trailStart !== null
+                ? `Stop starts at ${price(trailStart)} and follows the ${draft.side === "SELL" ? "highest" : "lowest"} price by the trail.`
+                : `The stop follows the ${draft.side === "SELL" ? "highest" : "lowest"} price by the trail.`}
+            </p>
+          )}
+
+          {(usesLimitPrice(draft) || needsStopPrice(draft.order_type)) && (
             <div className="field-row">
               {needsStopPrice(draft.order_type) && (
                 <div className="field">
@@ -184,7 +250,7 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
                   {fieldError("stop_price")}
                 </div>
               )}
-              {needsLimitPrice(draft.order_type) && (
+              {usesLimitPrice(draft) && (
                 <div className="field">
                   <label htmlFor={`${id}-price`}>Limit price ($)</label>
                   <input {...field("price")} type="number" inputMode="decimal" min={0.01} step={0.01} value={draft.price} onChange={(e) => update("price", e.target.value)} />
@@ -198,16 +264,94 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
             <label htmlFor={`${id}-time_in_force`}>Time in force</label>
             <select {...field("time_in_force")} value={draft.time_in_force} onChange={(e) => update("time_in_force", e.target.value as TicketDraft["time_in_force"])}>
               {TIME_IN_FORCE.map((t) => (
-                <option key={t} value={t}>
+                <option key={t} value={t} disabled={!tifs.includes(t)}>
                   {t} · {TIF_LABELS[t]}
                 </option>
               ))}
             </select>
+            {fieldError("time_in_force")}
           </div>
+
+          <fieldset className="exits" data-testid="exits">
+            <legend>Exits</legend>
+            <div className="field">
+              <label htmlFor={domId("order_class")}>Order class</label>
+              <select {...field("order_class")} value={draft.order_class} onChange={(e) => update("order_class", e.target.value as OrderClass)}>
+                {ORDER_CLASSES.map((c) => (
+                  <option key={c} value={c}>
+                    {CLASS_LABELS[c]}
+                  </option>
+                ))}
+              </select>
+              <p className="hint">{CLASS_HINTS[draft.order_class]}</p>
+              {fieldError("order_class")}
+            </div>
+            {draft.order_class === "oto" && (
+              <fieldset className="field seg-toggle">
+                <legend>Exit</legend>
+                {(["take_profit", "stop_loss"] as const).map((exit) => (
+                  <label key={exit} className="seg">
+                    <input type="radio" name="oto_exit" value={exit} checked={draft.oto_exit === exit} onChange={() => update("oto_exit", exit)} />
+                    <span>{exit === "take_profit" ? "Take profit" : "Stop loss"}</span>
+                  </label>
+                ))}
+              </fieldset>
+            )}
+            {contingent && (
+              <div className="field-row">
+                {usesTakeProfit(draft) && (
+                  <div className="field">
+                    <label htmlFor={domId("take_profit.limit_price")}>Take profit at ($)</label>
+                    <input
+                      {...field("take_profit.limit_price")}
+                      type="number"
+                      inputMode="decimal"
+                      min={0.01}
+                      step={instrument?.tick_size ?? 0.01}
+                      value={draft.take_profit}
+                      onChange={(e) => update("take_profit", e.target.value)}
+                    />
+                    {fieldError("take_profit.limit_price")}
+                  </div>
+                )}
+                {usesStopLoss(draft) && (
+                  <div className="field">
+                    <label htmlFor={domId("stop_loss.stop_price")}>Stop loss at ($)</label>
+                    <input
+                      {...field("stop_loss.stop_price")}
+                      type="number"
+                      inputMode="decimal"
+                      min={0.01}
+                      step={instrument?.tick_size ?? 0.01}
+                      value={draft.stop_loss}
+                      onChange={(e) => update("stop_loss", e.target.value)}
+                    />
+                    {fieldError("stop_loss.stop_price")}
+                  </div>
+                )}
+                {usesStopLoss(draft) && (
+                  <div className="field">
+                    <label htmlFor={domId("stop_loss.limit_price")}>Stop loss limit ($)</label>
+                    <input
+                      {...field("stop_loss.limit_price")}
+                      type="number"
+                      inputMode="decimal"
+                      min={0.01}
+                      step={instrument?.tick_size ?? 0.01}
+                      placeholder="optional"
+                      value={draft.stop_loss_limit}
+                      onChange={(e) => update("stop_loss_limit", e.target.value)}
+                    />
+                    {fieldError("stop_loss.limit_price")}
+                  </div>
+                )}
+              </div>
+            )}
+          </fieldset>
 
           <dl className="estimate">
             <div>
-              <dt>Estimated {draft.side === "BUY" ? "cost" : "proceeds"}</dt>
+              <dt>Estimated {draft.side === "BUY" ? "cost" : "proceeds"}{draft.order_class === "oco" ? " at the take profit" : ""}</dt>
               <dd>{cost === null ? "—" : money(cost)}</dd>
             </div>
             {draft.side === "BUY" && (
