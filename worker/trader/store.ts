@@ -7,6 +7,7 @@ import type { OrderEventName } from "../shared/events";
 import type { OrderClass } from "../shared/orders";
 import { d1Account, d1Fill, d1Order, d1Position } from "./d1-rows";
 import { Journal } from "./journal";
+import { POSITION_COLUMNS, StoreReads } from "./store-reads";
 import { costBasisCents, type Holding } from "./ledger";
 import type { AuditDraft } from "./lifecycle";
 import type { Account, TradingState } from "../shared/account";
@@ -19,23 +20,7 @@ export interface OutgoingEvent {
   payload: string;
 }
 
-/** One line of the activity ledger as stored (money in cents and micro-dollars). */
-export interface ActivityRow extends Record<string, SqlStorageValue> {
-  type: "FILL" | "CASH";
-  id: string;
-  at: string;
-  order_id: string | null;
-  symbol: string | null;
-  side: "BUY" | "SELL" | null;
-  quantity: number | null;
-  price_cents: number | null;
-  realized_pl_micros: number | null;
-  reason: string | null;
-  net_cents: number;
-}
-
 const ACCOUNT_COLUMNS = "trader_id, cash_cents, reserved_cents, trading_state, version, created_at";
-const POSITION_COLUMNS = "symbol, quantity, avg_price_micros, realized_pl_micros, reserved_qty, version";
 
 export type NewOrder = Omit<
   OrderRow,
@@ -49,7 +34,7 @@ export type NewOrder = Omit<
   oco_group?: string | null;
 };
 
-export class DeskStore {
+export class DeskStore extends StoreReads {
   readonly journal: Journal;
   /** The account row (null: none yet; undefined: not read since the last rollback). */
   private accountRow: AccountRow | null | undefined = undefined;
@@ -62,10 +47,11 @@ export class DeskStore {
   private pendingEvents: OutgoingEvent[] = [];
 
   constructor(
-    private readonly sql: SqlStorage,
+    sql: SqlStorage,
     public traderId: string,
     private readonly transactionSync: <T>(work: () => T) => T,
   ) {
+    super(sql);
     this.journal = new Journal(sql, () => this.traderId);
   }
 
@@ -153,10 +139,6 @@ export class DeskStore {
     return this.accountRow;
   }
 
-  cashLedger(): CashRow[] {
-    return this.sql.exec<CashRow>("SELECT id, at, amount_cents, reason FROM cash_ledger ORDER BY seq").toArray();
-  }
-
   /** Changes cash and reservation by the given deltas (cents); returns the new row. */
   adjustAccount(cashDelta: number, reservedDelta: number, at: string): AccountRow {
     this.accountRow = this.sql
@@ -168,19 +150,6 @@ export class DeskStore {
     this.journal.enqueue("account", d1Account(this.accountRow, at));
     this.accountMoved = true;
     return this.accountRow;
-  }
-
-  /** Realized P&L of every position, open or closed (micro-dollars). */
-  realizedTotal(): number {
-    return this.sql.exec<{ total: number | null }>("SELECT SUM(realized_pl_micros) AS total FROM positions").one().total ?? 0;
-  }
-
-  positions(): PositionRow[] {
-    return this.sql.exec<PositionRow>(`SELECT ${POSITION_COLUMNS} FROM positions WHERE quantity != 0 OR reserved_qty != 0 ORDER BY symbol`).toArray();
-  }
-
-  position(symbol: string): PositionRow | undefined {
-    return this.sql.exec<PositionRow>(`SELECT ${POSITION_COLUMNS} FROM positions WHERE symbol = ?`, symbol).toArray()[0];
   }
 
   /**
@@ -255,48 +224,9 @@ export class DeskStore {
     else this.sql.exec("UPDATE orders SET venue_stage = ?, next_attempt_at = ? WHERE id = ?", plan.venue_stage, plan.next_attempt_at, id);
   }
 
-  order(id: string): OrderRow | undefined {
-    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE id = ?", id).toArray()[0];
-  }
-
-  orderByClientId(clientOrderId: string): OrderRow | undefined {
-    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE client_order_id = ?", clientOrderId).toArray()[0];
-  }
-
-  /** The amend an Idempotency-Key was used for, if any. */
-  amendKey(key: string): { order_id: string; fingerprint: string; seq: number } | undefined {
-    return this.sql.exec<{ order_id: string; fingerprint: string; seq: number }>("SELECT order_id, fingerprint, seq FROM amend_keys WHERE key = ?", key).toArray()[0];
-  }
-
   /** Remembers which amend (`seq` of the order) an Idempotency-Key asked for. */
   saveAmendKey(key: string, orderId: string, fingerprint: string, seq: number): void {
     this.sql.exec("INSERT OR IGNORE INTO amend_keys (key, order_id, fingerprint, seq) VALUES (?, ?, ?, ?)", key, orderId, fingerprint, seq);
-  }
-
-  orderByKey(idemKey: string | null, clientOrderId: string | null): OrderRow | undefined {
-    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE idem_key = ? OR client_order_id = ? LIMIT 1", idemKey, clientOrderId).toArray()[0];
-  }
-
-  /** Orders newest first; `topLevel`: parents and simple orders only (their legs are read with legsOf). */
-  listOrders(filter: { status?: string; symbol?: string; beforeSeq?: number; limit: number; topLevel?: boolean }): OrderRow[] {
-    return this.sql
-      .exec<OrderRow>(
-        `SELECT * FROM orders WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR symbol = ?2) AND (?3 IS NULL OR seq < ?3)
-           AND (?5 = 0 OR parent_order_id IS NULL)
-         ORDER BY seq DESC LIMIT ?4`,
-        filter.status ?? null, filter.symbol ?? null, filter.beforeSeq ?? null, filter.limit, filter.topLevel ? 1 : 0,
-      )
-      .toArray();
-  }
-
-  /** Orders whose next venue attempt is due by `now` (epoch ms). */
-  dueAttempts(now: number): OrderRow[] {
-    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE next_attempt_at <= ? ORDER BY next_attempt_at", now).toArray();
-  }
-
-  /** DAY orders whose session has closed by `now` (epoch ms). */
-  dueExpiries(now: number): OrderRow[] {
-    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE expires_at <= ? ORDER BY expires_at", now).toArray();
   }
 
   /**
@@ -314,14 +244,6 @@ export class DeskStore {
         backstop, this.journal.flushedId,
       )
       .one().at;
-  }
-
-  fills(orderId: string): FillRow[] {
-    return this.sql.exec<FillRow>("SELECT id, order_id, quantity, price_cents, realized_pl_micros, timestamp FROM fills WHERE order_id = ? ORDER BY timestamp, rowid", orderId).toArray();
-  }
-
-  fillIds(orderId: string): Set<string> {
-    return new Set(this.sql.exec<{ id: string }>("SELECT id FROM fills WHERE order_id = ?", orderId).toArray().map((r) => r.id));
   }
 
   insertFill(fill: FillRow, order: Pick<OrderRow, "symbol" | "side">): void {
@@ -345,49 +267,6 @@ export class DeskStore {
   notify(order: OrderRow, event: OrderEventName, reason: string, nowMs: number): void {
     const at = new Date(nowMs).toISOString();
     this.pendingEvents.push({ orderId: order.id, payload: this.journal.appendEvent((seq) => toEvent(event, seq, order, reason, at), nowMs) });
-  }
-
-  /** A parent's legs, oldest first. */
-  legsOf(parentId: string): OrderRow[] {
-    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE parent_order_id = ? ORDER BY seq", parentId).toArray();
-  }
-
-  /** The other working members of an order's one-cancels-other group. */
-  ocoSiblings(order: Pick<OrderRow, "id" | "oco_group">): OrderRow[] {
-    if (order.oco_group === null) return [];
-    return this.sql
-      .exec<OrderRow>("SELECT * FROM orders WHERE oco_group = ? AND id != ? AND status NOT IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED') ORDER BY seq", order.oco_group, order.id)
-      .toArray();
-  }
-
-  /** Working orders (not final), oldest first, optionally of one symbol and side. */
-  workingOrders(filter: { symbol?: string; side?: string } = {}): OrderRow[] {
-    return this.sql
-      .exec<OrderRow>(
-        `SELECT * FROM orders WHERE status NOT IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED')
-           AND (?1 IS NULL OR symbol = ?1) AND (?2 IS NULL OR side = ?2) ORDER BY seq`,
-        filter.symbol ?? null, filter.side ?? null,
-      )
-      .toArray();
-  }
-
-  /** Fills and cash movements, newest first (the activity ledger), with the filters of ActivitiesQuery. */
-  activities(f: { type?: "FILL" | "CASH"; symbol?: string; from?: string; to?: string; before?: { at: string; id: string }; limit: number }): ActivityRow[] {
-    return this.sql
-      .exec<ActivityRow>(
-        `SELECT * FROM (
-           SELECT 'FILL' AS type, f.id, f.timestamp AS at, o.id AS order_id, o.symbol, o.side, f.quantity, f.price_cents,
-             f.realized_pl_micros, NULL AS reason,
-             CASE o.side WHEN 'BUY' THEN -f.quantity * f.price_cents ELSE f.quantity * f.price_cents END AS net_cents
-           FROM fills f JOIN orders o ON o.id = f.order_id
-           UNION ALL
-           SELECT 'CASH', id, at, NULL, NULL, NULL, NULL, NULL, NULL, reason, amount_cents FROM cash_ledger)
-         WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR symbol = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at <= ?4)
-           AND (?5 IS NULL OR at < ?5 OR (at = ?5 AND id < ?6))
-         ORDER BY at DESC, id DESC LIMIT ?7`,
-        f.type ?? null, f.symbol ?? null, f.from ?? null, f.to ?? null, f.before?.at ?? null, f.before?.id ?? null, f.limit,
-      )
-      .toArray();
   }
 
   /** Records not yet in D1. */

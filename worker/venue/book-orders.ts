@@ -90,6 +90,24 @@ export class BookOrders {
     );
   }
 
+  /**
+   * One cancels other: as an exit of a group sells, the group's other exits are reduced by as much (and ended
+   * when nothing is left of them), in the same step, so that between them they never sell more than the
+   * position. Their desks are owed reports, as for any change the venue makes on its own.
+   */
+  shrinkGroup(order: VenueOrder, slices: { quantity: number }[]): void {
+    const sold = slices.reduce((n, s) => n + s.quantity, 0);
+    if (!order.ocoGroup || sold === 0) return;
+    for (const sibling of this.working()) {
+      const other = JSON.parse(sibling.body) as VenueOrder;
+      if (other.ocoGroup !== order.ocoGroup || other.key === order.key) continue;
+      const left = other.quantity - sold;
+      if (left <= sibling.filled) this.end(other.key, "CANCELLED", `One-cancels-other: ${order.orderId} sold the shares`);
+      else this.record({ ...other, quantity: left }, "WORKING", JSON.parse(sibling.fills) as VenueFill[], null, sibling.triggered === 1, sibling.amend_seq);
+      this.owe(other.key, other.traderId);
+    }
+  }
+
   /** Counts one more attempt at `key` (from 1); fault injection decides by it. */
   countAttempt(key: string): number {
     return this.sql.exec<{ n: number }>("INSERT INTO attempts (key, n) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1 RETURNING n", key).one().n;

@@ -11,7 +11,8 @@ import { intVar } from "../config";
 import { fail, ok, type Result } from "../shared/errors";
 import { checkTick } from "../shared/price-rules";
 import { isOpen, nextOpen } from "./calendar";
-import { nextMark, trailingStop } from "./trailing";
+import { QuoteSubscribers } from "./quote-subscribers";
+import { withMark } from "./trailing";
 
 export interface InstrumentPatch {
   name?: string;
@@ -23,24 +24,23 @@ export interface InstrumentPatch {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REPORT_RETRY_MS = 1000;
-/** A desk that does not take a pushed quote within this long keeps its old one until its cache expires. */
-const QUOTE_PUSH_TIMEOUT_MS = 2000;
 
 export class VenueBook extends DurableObject<Env> {
   private instrument: InstrumentSettings | null = null;
-  private subscribers: Set<string> | null = null;
+  private readonly subscribers: QuoteSubscribers;
   private changing: Promise<unknown> = Promise.resolve();
   private readonly orders: BookOrders;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.orders = new BookOrders(ctx.storage.sql);
+    this.subscribers = new QuoteSubscribers(ctx.storage.sql, (traderId) => env.TRADER.get(env.TRADER.idFromName(traderId)));
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec(`
         CREATE TABLE IF NOT EXISTS instrument (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL, fault_n INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS subscribers (trader_id TEXT PRIMARY KEY);
       `);
       this.orders.migrate();
+      this.subscribers.migrate();
       const row = ctx.storage.sql.exec<{ settings: string }>("SELECT settings FROM instrument").toArray()[0];
       if (row) this.instrument = JSON.parse(row.settings) as InstrumentSettings;
     });
@@ -66,11 +66,7 @@ export class VenueBook extends DurableObject<Env> {
   async quote(symbol: string, subscriber: string): Promise<Quote | null> {
     const i = await this.load(symbol);
     if (!i) return null; // nothing to follow: a desk asks again once the instrument exists
-    const subscribers = this.subscriberSet();
-    if (!subscribers.has(subscriber)) {
-      subscribers.add(subscriber);
-      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO subscribers (trader_id) VALUES (?)", subscriber);
-    }
+    this.subscribers.add(subscriber);
     return quoteOf(i);
   }
 
@@ -117,7 +113,7 @@ export class VenueBook extends DurableObject<Env> {
     const report = outcome.kind === "rest"
       ? this.orders.record(order, "WORKING", fills, null, outcome.triggered)
       : this.orders.record(order, outcome.final, fills, outcome.reason, outcome.triggered);
-    this.shrinkGroup(order, outcome.slices);
+    this.orders.shrinkGroup(order, outcome.slices);
     if (order.ocoGroup && outcome.slices.length > 0) this.ctx.waitUntil(this.deliverReports());
     return report;
   }
@@ -160,7 +156,7 @@ export class VenueBook extends DurableObject<Env> {
       const fills = appendFills(key, JSON.parse(row.fills) as VenueFill[], outcome.slices);
       const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
       report = this.orders.record(next, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered, amend.seq);
-      this.shrinkGroup(next, outcome.slices);
+      this.orders.shrinkGroup(next, outcome.slices);
       if (next.ocoGroup && outcome.slices.length > 0) this.ctx.waitUntil(this.deliverReports());
     }
     if (late) this.owe(key, next.traderId); // the desk may have stopped waiting: it hears of the change anyway
@@ -229,31 +225,8 @@ export class VenueBook extends DurableObject<Env> {
     this.saveInstrument({ ...next, version: Math.max(Date.now(), (current?.version ?? 0) + 1) });
     if (next.tradable && this.sessionOpen()) this.matchResting(next);
     this.ctx.waitUntil(this.deliverReports());
-    await this.pushQuote();
+    if (this.instrument) await this.subscribers.push(quoteOf(this.instrument));
     return ok(next);
-  }
-
-  private subscriberSet(): Set<string> {
-    this.subscribers ??= new Set(this.ctx.storage.sql.exec<{ trader_id: string }>("SELECT trader_id FROM subscribers").toArray().map((r) => r.trader_id));
-    return this.subscribers;
-  }
-
-  /**
-   * Tell every desk that asked for a quote about the change, before the admin hears it is done: an order
-   * submitted after the change is checked against the new price. A desk that cannot be reached keeps its
-   * old quote only until its cache expires (QUOTE_TTL_MS in the desk).
-   */
-  private async pushQuote(): Promise<void> {
-    const quote = this.instrument && quoteOf(this.instrument);
-    if (!quote) return;
-    const push = (traderId: string) =>
-      Promise.race([
-        this.env.TRADER.get(this.env.TRADER.idFromName(traderId)).onQuote(quote),
-        sleep(QUOTE_PUSH_TIMEOUT_MS).then(() => Promise.reject(new Error("no answer"))),
-      ]);
-    const results = await Promise.allSettled([...this.subscriberSet()].map(push));
-    const failed = results.filter((r) => r.status === "rejected").length;
-    if (failed > 0) console.warn(`venue ${quote.symbol}: ${failed} desks missed the new quote; they refresh within their cache time`);
   }
 
   async setFaults(symbol: string, faults: Faults): Promise<InstrumentSettings | null> {
@@ -317,25 +290,7 @@ export class VenueBook extends DurableObject<Env> {
       const state: VenueState = outcome.kind === "rest" ? "WORKING" : outcome.final;
       this.orders.record(order, state, fills, outcome.kind === "rest" ? null : outcome.reason, outcome.triggered, row.amend_seq);
       this.orders.owe(order.key, order.traderId);
-      this.shrinkGroup(order, outcome.slices);
-    }
-  }
-
-  /**
-   * One cancels other: as an exit of a group sells, the group's other exits are reduced by as much (and ended
-   * when nothing is left of them), in the same step, so that between them they never sell more than the
-   * position. Their desks are told as for any change the venue makes on its own.
-   */
-  private shrinkGroup(order: VenueOrder, slices: { quantity: number }[]): void {
-    const sold = slices.reduce((n, s) => n + s.quantity, 0);
-    if (!order.ocoGroup || sold === 0) return;
-    for (const sibling of this.orders.working()) {
-      const other = JSON.parse(sibling.body) as VenueOrder;
-      if (other.ocoGroup !== order.ocoGroup || other.key === order.key) continue;
-      const left = other.quantity - sold;
-      if (left <= sibling.filled) this.orders.end(other.key, "CANCELLED", `One-cancels-other: ${order.orderId} sold the shares`);
-      else this.orders.record({ ...other, quantity: left }, "WORKING", JSON.parse(sibling.fills) as VenueFill[], null, sibling.triggered === 1, sibling.amend_seq);
-      this.orders.owe(other.key, other.traderId);
+      this.orders.shrinkGroup(order, outcome.slices);
     }
   }
 
@@ -361,13 +316,6 @@ export class VenueBook extends DurableObject<Env> {
     const row = this.ctx.storage.sql.exec<{ n: number }>("UPDATE instrument SET fault_n = fault_n + 1 RETURNING fault_n - 1 AS n").toArray()[0];
     return row?.n ?? 0;
   }
-}
-
-/** A trailing stop after the price `priceCents`: its mark moves only in its favour, its stop trails the mark. */
-function withMark(order: VenueOrder, priceCents: number, tickCents: number): VenueOrder {
-  const mark = order.hwmCents == null ? priceCents : nextMark(order.side, order.hwmCents, priceCents);
-  const stopCents = trailingStop(order.side, mark, { cents: order.trailCents ?? null, bp: order.trailBp ?? null }, tickCents);
-  return { ...order, hwmCents: mark, stopCents };
 }
 
 function quoteOf(i: InstrumentSettings): Quote {
