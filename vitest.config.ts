@@ -22,7 +22,8 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/web/**"],
+    // test/alpaca runs in its own project (vitest.alpaca.config.ts: EXCHANGE=alpaca and the fake Alpaca).
+    exclude: ["test/e2e/**", "test/web/**", "test/alpaca/**"],
     setupFiles: ["./test/helpers/setup.ts"],
     testTimeout: 20_000,
   },

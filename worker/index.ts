@@ -20,6 +20,7 @@
 //   PUT  /api/v1/admin/accounts/:trader_id        admin
 //   PUT  /api/v1/admin/accounts/:trader_id/trading admin     ACTIVE, REDUCE_ONLY, HALTED (audited)
 //   PUT  /api/v1/admin/instruments/:symbol[/faults] admin
+//   GET  /api/v1/admin/venue                      admin       the venue link's state (Alpaca stream; simulator health)
 //   GET  /ws/orders/events?token&since            trader      WebSocket, subprotocol order-updates
 //   GET, POST /api/v1/dev/login                   local dev   seeded people and a token (only when DEV_LOGIN=true)
 //   /api/v1/admin/drills/*                        admin       fault drills (only when CHAOS_DRILLS=true)
@@ -101,3 +102,4 @@ export default {
 } satisfies ExportedHandler<Env>;
 export { TraderDesk } from "./trader/desk";
 export { VenueBook } from "./venue/book";
+export { AlpacaLink } from "./venue/alpaca/link";

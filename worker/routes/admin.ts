@@ -10,6 +10,7 @@ import { Account, TradingStateRequest } from "../shared/account";
 import { Symbol } from "../shared/orders";
 import { Faults } from "../venue/faults";
 import type { InstrumentSettings } from "../db/instruments";
+import { venueStatus, VenueStatus } from "../venue/alpaca/status";
 import { authErrors, bearer, errorResponse, json, jsonBody } from "./schemas";
 
 const Dollars = (field: string) =>
@@ -99,6 +100,16 @@ const putFaults = createRoute({
   responses: { 200: json("The instrument", InstrumentState), 400: errorResponse("VALIDATION_ERROR"), ...authErrors, 404: errorResponse("NOT_FOUND: no such instrument") },
 });
 
+const getVenue = createRoute({
+  method: "get",
+  path: "/venue",
+  tags: ["admin"],
+  summary: "The venue link's state: Alpaca's stream (connected since, last event, last reconcile, reconnects) or the simulator's health",
+  security: bearer,
+  middleware: [admin] as const,
+  responses: { 200: json("The venue link", VenueStatus), ...authErrors },
+});
+
 const view = (i: InstrumentSettings) => ({
   symbol: i.symbol, name: i.name, price: toDollars(i.priceCents), tick_size: toDollars(i.tickCents), depth: i.depth, tradable: i.tradable, faults: i.faults,
 });
@@ -132,4 +143,5 @@ export const adminRoutes = router()
     const settings = await venueOf(c.env, symbol).setFaults(symbol, c.req.valid("json"));
     if (!settings) throw new ApiError("NOT_FOUND", `Unknown symbol ${symbol}: create it first with PUT /api/v1/admin/instruments/${symbol}`, { symbol });
     return c.json(view(settings), 200);
-  });
+  })
+  .openapi(getVenue, async (c) => c.json(await venueStatus(c.env), 200));

@@ -1,5 +1,6 @@
 // The default ExchangeAdapter: the simulated venue, one VenueBook Durable Object per symbol.
 import type { ExchangeAdapter } from "./adapter";
+import { alpacaExchange } from "./alpaca/adapter";
 
 export function simulatedExchange(env: Env): ExchangeAdapter {
   const book = (symbol: string) => env.VENUE.get(env.VENUE.idFromName(symbol));
@@ -17,7 +18,9 @@ export function exchangeFor(env: Env): ExchangeAdapter {
   switch (env.EXCHANGE ?? "simulated") {
     case "simulated":
       return simulatedExchange(env);
+    case "alpaca":
+      return alpacaExchange(env);
     default:
-      throw new Error(`Unknown EXCHANGE "${env.EXCHANGE}": only "simulated" is built in`);
+      throw new Error(`Unknown EXCHANGE "${env.EXCHANGE}": "simulated" and "alpaca" are built in`);
   }
 }

@@ -1,0 +1,303 @@
+// The stream link's ledger, over its SQLite storage: every fillwire order sent to this Alpaca account (and
+// whose desk it belongs to), the chain of Alpaca orders behind it (an amend at Alpaca is a new order), every
+// execution applied (once: by fill id, by Alpaca's execution uuid, and by (Alpaca order, cumulative qty),
+// whichever source saw it first), and the reports still owed to desks.
+import type { OrderType } from "../../shared/orders";
+import type { VenueFill, VenueReport, VenueState, VenueTerms } from "../adapter";
+import { decimalToShares, parseClientOrderId, termsOf, venueStateOf } from "./mapping";
+import { AlpacaOrder } from "./wire";
+
+export interface LinkOrder {
+  orderId: string;
+  traderId: string;
+  symbol: string;
+  orderType: OrderType;
+}
+
+export interface OrderRow extends Record<string, SqlStorageValue> {
+  order_id: string;
+  trader_id: string;
+  symbol: string;
+  order_type: string;
+  /** open | closed (final, with every fill in). */
+  stage: string;
+  /** Set while the submit has not answered: stream reports of the order wait until then. */
+  hold_until: number | null;
+  alpaca_id: string | null;
+  amend_seq: number;
+  state: string;
+  reason: string | null;
+  terms: string | null;
+  /** A cancel fillwire asked for: Alpaca's "canceled" is reported as this state, with this reason. */
+  end_as: string | null;
+  end_reason: string | null;
+  /** Fills in the last report owed (a new fill changes the report even when the state does not). */
+  fills_seen: number;
+  created_at: number;
+}
+
+interface ChainRow extends Record<string, SqlStorageValue> {
+  alpaca_id: string;
+  seq: number;
+  status: string;
+  qty: number;
+  filled_qty: number;
+  replaces: string | null;
+  body: string;
+}
+
+/** The Alpaca order a fillwire order works as now, and every share filled before it in the chain. */
+export interface CurrentOrder {
+  alpacaId: string;
+  amendSeq: number;
+  filledBefore: number;
+  orderType: OrderType;
+  /** Final at Alpaca, with every fill in. */
+  closed: boolean;
+}
+
+export interface NewFill {
+  orderId: string;
+  alpacaId: string;
+  cumQty: number;
+  quantity: number;
+  priceCents: number;
+  at: string;
+  fillId: string;
+  /** Alpaca's execution uuid (the stream's execution_id; the part of an activity id after "::"). */
+  execution: string | null;
+}
+
+export class LinkLedger {
+  constructor(private readonly sql: SqlStorage) {}
+
+  migrate(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, trader_id TEXT NOT NULL, symbol TEXT NOT NULL, order_type TEXT NOT NULL,
+        stage TEXT NOT NULL, hold_until INTEGER, alpaca_id TEXT, amend_seq INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'WORKING',
+        reason TEXT, terms TEXT, end_as TEXT, end_reason TEXT, fills_seen INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
+      CREATE TABLE IF NOT EXISTS alpaca_orders (alpaca_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
+        qty INTEGER NOT NULL, filled_qty INTEGER NOT NULL, replaces TEXT, body TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS alpaca_orders_order ON alpaca_orders(order_id);
+      CREATE TABLE IF NOT EXISTS fills (fill_id TEXT PRIMARY KEY, execution TEXT UNIQUE, order_id TEXT NOT NULL, alpaca_id TEXT NOT NULL,
+        cum_qty INTEGER NOT NULL, quantity INTEGER NOT NULL, price_cents INTEGER NOT NULL, at TEXT NOT NULL, UNIQUE (alpaca_id, cum_qty));
+      CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
+      CREATE TABLE IF NOT EXISTS owed (order_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+  }
+
+  // ------------------------------------------------------------------ orders
+
+  /** A fillwire order about to be sent: known from now on, its stream reports held until `holdUntil`. */
+  register(o: LinkOrder, holdUntil: number | null, nowMs: number): void {
+    this.sql.exec(
+      `INSERT INTO orders (order_id, trader_id, symbol, order_type, stage, hold_until, created_at) VALUES (?, ?, ?, ?, 'open', ?, ?)
+       ON CONFLICT(order_id) DO UPDATE SET hold_until = CASE WHEN hold_until IS NOT NULL THEN excluded.hold_until ELSE NULL END`,
+      o.orderId, o.traderId, o.symbol, o.orderType, holdUntil, nowMs,
+    );
+  }
+
+  order(orderId: string): OrderRow | undefined {
+    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE order_id = ?", orderId).toArray()[0];
+  }
+
+  /** The submit answered (or a lookup found the order): its reports flow freely from now on. */
+  release(orderId: string): void {
+    this.sql.exec("UPDATE orders SET hold_until = NULL WHERE order_id = ?", orderId);
+  }
+
+  /** Ends an order without an Alpaca order behind it (refused, or given up before Alpaca ever had it). */
+  close(orderId: string, state: VenueState, reason: string): void {
+    this.sql.exec("UPDATE orders SET stage = 'closed', hold_until = NULL, state = ?, reason = ? WHERE order_id = ? AND stage != 'closed'", state, reason, orderId);
+  }
+
+  /** fillwire asked to end the order: Alpaca's "canceled" for it is reported as `endAs`, with `reason`. */
+  ending(orderId: string, endAs: "CANCELLED" | "EXPIRED", reason: string): void {
+    this.sql.exec("UPDATE orders SET end_as = ?, end_reason = ? WHERE order_id = ?", endAs, reason, orderId);
+  }
+
+  /** Orders that Alpaca may still change (for reconciliation), held ones included. */
+  openOrders(): OrderRow[] {
+    return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE stage != 'closed'").toArray();
+  }
+
+  // ------------------------------------------------------------------ Alpaca orders and fills
+
+  /**
+   * Records what Alpaca says of one of its orders. Returns the fillwire order it belongs to, or null when it
+   * is none of fillwire's (an order placed by hand on the account, or by another fillwire deployment).
+   */
+  observe(order: AlpacaOrder, hint?: { orderId: string; seq: number }): string | null {
+    let { orderId, seq } = parseClientOrderId(order.client_order_id);
+    if (!this.order(orderId)) {
+      // Not named by its client_order_id (a replacement whose id Alpaca generated): known by its Alpaca id,
+      // or from the caller, who knows which order it replaced.
+      const known = this.sql.exec<{ order_id: string; seq: number }>("SELECT order_id, seq FROM alpaca_orders WHERE alpaca_id = ?", order.id).toArray()[0];
+      const owner = known ? { orderId: known.order_id, seq: known.seq } : hint;
+      if (!owner || !this.order(owner.orderId)) return null;
+      ({ orderId, seq } = owner);
+    }
+    this.sql.exec(
+      `INSERT INTO alpaca_orders (alpaca_id, order_id, seq, status, qty, filled_qty, replaces, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(alpaca_id) DO UPDATE SET filled_qty = MAX(filled_qty, excluded.filled_qty),
+         status = CASE WHEN status IN ${CLOSED} THEN status ELSE excluded.status END,
+         qty = CASE WHEN status IN ${CLOSED} THEN qty ELSE excluded.qty END,
+         body = CASE WHEN status IN ${CLOSED} THEN body ELSE excluded.body END`,
+      order.id, orderId, seq, order.status, decimalToShares(order.qty ?? "0"), decimalToShares(order.filled_qty), order.replaces, JSON.stringify(order),
+    );
+    return orderId;
+  }
+
+  /** The fillwire order behind an Alpaca order id, if the ledger has seen it. */
+  orderOfAlpaca(alpacaId: string): string | null {
+    return this.sql.exec<{ order_id: string }>("SELECT order_id FROM alpaca_orders WHERE alpaca_id = ?", alpacaId).toArray()[0]?.order_id ?? null;
+  }
+
+  /** Applies an execution once; false when it was already in (seen by the stream and by reconciliation). */
+  addFill(f: NewFill): boolean {
+    const cursor = this.sql.exec(
+      "INSERT OR IGNORE INTO fills (fill_id, execution, order_id, alpaca_id, cum_qty, quantity, price_cents, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      f.fillId, f.execution, f.orderId, f.alpacaId, f.cumQty, f.quantity, f.priceCents, f.at,
+    );
+    cursor.toArray();
+    return cursor.rowsWritten > 0;
+  }
+
+  /** Shares of `alpacaId` the ledger holds fills for. */
+  filledOf(alpacaId: string): number {
+    return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(quantity), 0) AS n FROM fills WHERE alpaca_id = ?", alpacaId).one().n;
+  }
+
+  /**
+   * Works out where the fillwire order stands from its Alpaca chain and its fills, and owes its desk a
+   * report when that changed. A final state is only reported once every share Alpaca says filled has its
+   * fill in the ledger (else it stays WORKING and `incomplete` asks for a catch-up).
+   */
+  refresh(orderId: string): { changed: boolean; incomplete: boolean } {
+    const row = this.order(orderId);
+    const chain = this.sql.exec<ChainRow>("SELECT * FROM alpaca_orders WHERE order_id = ? ORDER BY seq", orderId).toArray();
+    if (!row || chain.length === 0) return { changed: false, incomplete: false };
+    let effective = chain.at(-1)!;
+    if (effective.status === "rejected" && effective.replaces) {
+      // A replacement Alpaca rejected because the old order filled first: the old order stands.
+      const old = chain.find((c) => c.alpaca_id === effective.replaces);
+      if (old && old.status !== "replaced") effective = old;
+    }
+    const chainFilled = chain.reduce((n, c) => n + c.filled_qty, 0);
+    const ledgerFilled = this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(quantity), 0) AS n FROM fills WHERE order_id = ?", orderId).one().n;
+    const quantity = chain.filter((c) => c.status === "replaced" && c !== effective).reduce((n, c) => n + c.filled_qty, 0) + effective.qty;
+    let state = venueStateOf(effective.status);
+    if (ledgerFilled >= quantity && ledgerFilled > 0) state = "FILLED";
+    if (state === "CANCELLED" && row.end_as) state = row.end_as as VenueState;
+    const incomplete = ledgerFilled < chainFilled;
+    if (state !== "WORKING" && incomplete) state = "WORKING";
+    const reason = state === "WORKING" || state === "FILLED" ? null : (state === row.end_as ? row.end_reason : null) ?? FINAL_REASON[state];
+    const terms = JSON.stringify(termsOf(AlpacaOrder.parse(JSON.parse(effective.body)), quantity, effective.seq));
+    const fillCount = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM fills WHERE order_id = ?", orderId).one().n;
+    const changed = row.state !== state || row.terms !== terms || row.alpaca_id !== effective.alpaca_id || row.fills_seen !== fillCount;
+    this.sql.exec(
+      "UPDATE orders SET state = ?, reason = ?, terms = ?, alpaca_id = ?, amend_seq = ?, stage = ?, fills_seen = ? WHERE order_id = ?",
+      state, reason, terms, effective.alpaca_id, effective.seq, state === "WORKING" ? "open" : "closed", fillCount, orderId,
+    );
+    if (changed) this.owe(orderId);
+    return { changed, incomplete };
+  }
+
+  current(orderId: string): CurrentOrder | null {
+    const row = this.order(orderId);
+    if (!row?.alpaca_id) return null;
+    const chain = this.sql.exec<ChainRow>("SELECT * FROM alpaca_orders WHERE order_id = ?", orderId).toArray();
+    const current = chain.find((c) => c.alpaca_id === row.alpaca_id)!;
+    const filledBefore = chain.filter((c) => c.alpaca_id !== row.alpaca_id).reduce((n, c) => n + c.filled_qty, 0);
+    return { alpacaId: current.alpaca_id, amendSeq: current.seq, filledBefore, orderType: row.order_type as OrderType, closed: row.stage === "closed" };
+  }
+
+  // ------------------------------------------------------------------ reports
+
+  /** The whole view of one fillwire order: every fill so far, its state, and its terms at Alpaca. */
+  report(orderId: string): VenueReport | null {
+    const row = this.order(orderId);
+    if (!row) return null;
+    const fills = this.sql
+      .exec<{ fill_id: string; quantity: number; price_cents: number; at: string }>(
+        "SELECT f.fill_id, f.quantity, f.price_cents, f.at FROM fills f LEFT JOIN alpaca_orders a ON a.alpaca_id = f.alpaca_id WHERE f.order_id = ? ORDER BY f.at, a.seq, f.cum_qty",
+        orderId,
+      )
+      .toArray()
+      .map((f): VenueFill => ({ id: f.fill_id, quantity: f.quantity, priceCents: f.price_cents, timestamp: f.at }));
+    const isStop = row.order_type === "STOP" || row.order_type === "STOP_LIMIT" || row.order_type === "TRAILING_STOP";
+    const report: VenueReport = { key: orderId, orderId, state: row.state as VenueState, fills, reason: row.reason, triggered: isStop && fills.length > 0 };
+    if (row.terms) report.terms = JSON.parse(row.terms) as VenueTerms;
+    return report;
+  }
+
+  owe(orderId: string): void {
+    this.sql.exec("INSERT INTO owed (order_id, version) VALUES (?, 1) ON CONFLICT(order_id) DO UPDATE SET version = version + 1", orderId);
+  }
+
+  /** Owed reports whose order is not held (its submit answered, or the hold ran out). */
+  owed(nowMs: number): { order_id: string; trader_id: string; version: number }[] {
+    // A hold that ran out (the desk never came back with its submit's answer) is over.
+    this.sql.exec("UPDATE orders SET hold_until = NULL WHERE hold_until IS NOT NULL AND hold_until <= ?", nowMs);
+    return this.sql
+      .exec<{ order_id: string; trader_id: string; version: number }>(
+        `SELECT w.order_id, o.trader_id, w.version FROM owed w JOIN orders o ON o.order_id = w.order_id
+         WHERE o.hold_until IS NULL OR o.hold_until <= ?`,
+        nowMs,
+      )
+      .toArray();
+  }
+
+  /** Delivered: forget it, unless it changed again while on its way. */
+  delivered(orderId: string, version: number): void {
+    this.sql.exec("DELETE FROM owed WHERE order_id = ? AND version = ?", orderId, version);
+  }
+
+  /** The caller was just given the whole report: nothing of it is owed any more. */
+  forgetOwed(orderId: string): void {
+    this.sql.exec("DELETE FROM owed WHERE order_id = ?", orderId);
+  }
+
+  /** The earliest time a held order's reports are released (for the alarm). */
+  nextRelease(): number | null {
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(hold_until) AS t FROM orders WHERE hold_until IS NOT NULL AND order_id IN (SELECT order_id FROM owed)").one().t;
+  }
+
+  // ------------------------------------------------------------------ meta and counts
+
+  meta(key: string): string | null {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+  }
+
+  bump(key: string): number {
+    const next = Number(this.meta(key) ?? "0") + 1;
+    this.setMeta(key, String(next));
+    return next;
+  }
+
+  counts(): { working: number; held: number; owed: number; fills: number } {
+    const one = (q: string) => this.sql.exec<{ n: number }>(q).one().n;
+    return {
+      working: one("SELECT COUNT(*) AS n FROM orders WHERE stage = 'open'"),
+      held: one("SELECT COUNT(*) AS n FROM orders WHERE hold_until IS NOT NULL"),
+      owed: one("SELECT COUNT(*) AS n FROM owed"),
+      fills: one("SELECT COUNT(*) AS n FROM fills"),
+    };
+  }
+
+}
+
+/** Alpaca statuses an order never leaves: an older snapshot (a slow GET) must not reopen it. */
+const CLOSED = "('filled', 'canceled', 'expired', 'rejected', 'replaced')";
+
+const FINAL_REASON: Partial<Record<VenueState, string>> = {
+  CANCELLED: "Cancelled at Alpaca",
+  EXPIRED: "Expired at Alpaca (time in force)",
+  REJECTED: "Rejected by Alpaca",
+};

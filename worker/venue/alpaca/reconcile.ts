@@ -1,0 +1,139 @@
+// What Alpaca tells the link, put into its ledger: a trade update from the stream, a FILL activity, and
+// the reconciliation after every (re)connect (open orders, fills since the last one applied, and every
+// order fillwire thinks is working that Alpaca no longer lists as open). An execution seen twice (once on
+// the stream, once in the activities) is applied once.
+import type { AlpacaClient } from "./client";
+import type { LinkLedger } from "./ledger";
+import { decimalToCents, decimalToShares, parseClientOrderId } from "./mapping";
+import type { AlpacaOrder, FillActivity, TradeUpdate } from "./wire";
+
+/** Activities are re-read this far before the last fill applied: Alpaca does not order fills within a ms. */
+const ACTIVITY_MARGIN_MS = 60_000;
+/** A catch-up reads at most this many pages of 100 fills; the rest waits for the next one. */
+const MAX_PAGES = 20;
+
+export interface Touched {
+  orders: Set<string>;
+  /** Some order is finished at Alpaca but not every one of its fills is in the ledger yet. */
+  incomplete: boolean;
+}
+
+export const touched = (): Touched => ({ orders: new Set(), incomplete: false });
+
+/** A trade update from the stream. Returns the fillwire order it concerns, or null when it is not fillwire's. */
+export function ingestUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso: string): string | null {
+  const order = update.order;
+  const orderId = ledger.observe(order);
+  if (!orderId) return null;
+  if ((update.event === "fill" || update.event === "partial_fill") && update.price !== null) {
+    const cum = decimalToShares(order.filled_qty);
+    // qty is this execution's; without it, what the cumulative quantity grew by since the last fill held.
+    const quantity = update.qty !== null ? decimalToShares(update.qty) : cum - ledger.filledOf(order.id);
+    const execution = update.execution_id ?? update.id;
+    if (quantity > 0) {
+      ledger.addFill({
+        orderId, alpacaId: order.id, cumQty: cum, quantity, priceCents: decimalToCents(update.price), at: update.timestamp ?? nowIso,
+        fillId: execution ?? `${order.id}:${cum}`, execution,
+      });
+    }
+  }
+  return orderId;
+}
+
+export type UpdateOutcome = { kind: "foreign" } | { kind: "late"; order: AlpacaOrder } | { kind: "order"; orderId: string; incomplete: boolean };
+
+/**
+ * A trade update, applied and worked out: an order of fillwire's (owing its desk a report when it changed),
+ * one that is not fillwire's, or one fillwire gave up before Alpaca had it ("late": it must not trade).
+ */
+export function applyTradeUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso: string): UpdateOutcome {
+  const row = ledger.order(parseClientOrderId(update.order.client_order_id).orderId);
+  if (row && row.stage === "closed" && row.alpaca_id === null) return { kind: "late", order: update.order };
+  const orderId = ingestUpdate(ledger, update, nowIso);
+  if (!orderId) return { kind: "foreign" };
+  return { kind: "order", orderId, incomplete: ledger.refresh(orderId).incomplete };
+}
+
+/** A FILL activity whose Alpaca order the ledger knows. Returns the fillwire order, or null. */
+export function ingestActivity(ledger: LinkLedger, activity: FillActivity): string | null {
+  const orderId = ledger.orderOfAlpaca(activity.order_id);
+  if (!orderId) return null;
+  const execution = activity.id.includes("::") ? activity.id.slice(activity.id.indexOf("::") + 2) : null;
+  ledger.addFill({
+    orderId, alpacaId: activity.order_id, cumQty: decimalToShares(activity.cum_qty), quantity: decimalToShares(activity.qty),
+    priceCents: decimalToCents(activity.price), at: activity.transaction_time, fillId: execution ?? activity.id, execution,
+  });
+  return orderId;
+}
+
+/**
+ * Reads FILL activities since the last one applied (less a margin) and applies them. An activity of an
+ * Alpaca order the ledger has not seen (its submit answer was lost) is resolved by asking for the order.
+ */
+export async function catchUpFills(ledger: LinkLedger, client: AlpacaClient, foreign: Set<string>, into: Touched, sinceMs: number): Promise<void> {
+  const watermark = ledger.meta("fills_after") ?? new Date(sinceMs).toISOString();
+  const after = new Date(Date.parse(watermark) - ACTIVITY_MARGIN_MS).toISOString();
+  let latest = watermark;
+  let token: string | null = null;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const batch = await client.fills(after, token);
+    for (const activity of batch.fills) {
+      if (foreign.has(activity.order_id)) continue;
+      let orderId = ingestActivity(ledger, activity);
+      if (!orderId && !ledger.orderOfAlpaca(activity.order_id)) {
+        const order = await client.getOrder(activity.order_id);
+        if (order && ledger.observe(order)) orderId = ingestActivity(ledger, activity);
+        else foreign.add(activity.order_id);
+      }
+      if (orderId) into.orders.add(orderId);
+      if (activity.transaction_time > latest) latest = activity.transaction_time;
+    }
+    token = batch.lastId;
+    if (!batch.full || !token) break;
+  }
+  ledger.setMeta("fills_after", latest);
+}
+
+/**
+ * After a (re)connect: everything that may have happened while the link was not listening. Alpaca's open
+ * orders, the fills since the last one applied, and each order the ledger holds as working that Alpaca no
+ * longer lists as open (it ended meanwhile: ask for it). Then each order touched is worked out again.
+ */
+export async function reconcile(ledger: LinkLedger, client: AlpacaClient, foreign: Set<string>, sinceMs: number): Promise<Touched> {
+  const into = touched();
+  const open = await client.openOrders();
+  const openIds = new Set(open.map((o) => o.id));
+  for (const order of open) {
+    const orderId = ledger.observe(order);
+    if (orderId) into.orders.add(orderId);
+  }
+  await catchUpFills(ledger, client, foreign, into, sinceMs);
+  for (const row of ledger.openOrders()) {
+    if (row.alpaca_id && openIds.has(row.alpaca_id)) continue;
+    const orders = await ordersOf(client, row.order_id, row.alpaca_id);
+    for (const order of orders) ledger.observe(order);
+    if (orders.length > 0) into.orders.add(row.order_id);
+  }
+  settle(ledger, into);
+  return into;
+}
+
+/** The Alpaca orders behind a fillwire order now: from its newest known id (and on), or by client order id. */
+async function ordersOf(client: AlpacaClient, orderId: string, alpacaId: string | null): Promise<AlpacaOrder[]> {
+  if (!alpacaId) return (await client.chain(orderId)) ?? [];
+  const orders: AlpacaOrder[] = [];
+  for (let next: string | null = alpacaId; next && orders.length < 100; ) {
+    const order = await client.getOrder(next);
+    if (!order) break;
+    orders.push(order);
+    next = order.replaced_by;
+  }
+  return orders;
+}
+
+/** Works out every touched order again (owing its desk a report when it changed). */
+export function settle(ledger: LinkLedger, into: Touched): void {
+  for (const orderId of into.orders) {
+    if (ledger.refresh(orderId).incomplete) into.incomplete = true;
+  }
+}
