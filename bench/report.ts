@@ -19,19 +19,23 @@ const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
 /** workerd cores, or "?" when a workerd process was restarted during the measurement. */
 const cores = (v: number | null) => (v === null ? "?" : String(v));
 
+/** "submit → 201" over HTTP, "submit → ack" on the socket. */
+const answerName = (f: FlowFigures) => (f.door === "socket" ? "ack" : "201");
+
 function flowRows(phase: string, f: FlowFigures, floorP50: number | null): string[] {
   const vsFloor = floorP50 === null ? "" : `floor p50 ${ms(floorP50)}`;
   const d = f.delivery;
+  const cpu = f.workerdCpuMsPerOrder === undefined || f.workerdCpuMsPerOrder === null ? "" : `; workerd ${ms(f.workerdCpuMsPerOrder)} ms CPU per order`;
   return [
-    latencyRow(phase, "submit → 201", f.submitTo201, vsFloor),
+    latencyRow(phase, `submit → ${answerName(f)}`, f.submitTo201, vsFloor),
     latencyRow(phase, "submit → order.filled (socket)", f.submitToFilled, vsFloor),
     latencyRow(phase, "event timestamp → arrival", f.eventGap),
     countRow(
       phase,
       "errors · events",
       `${f.accepted}/${f.submitted} accepted (${f.acceptedPerSecond}/s), errors ${tallyText(f.errors)}; ` +
-        `events ${d.received}/${d.expected} on ${d.sockets} sockets, lost ${d.lost}, out of order ${d.outOfOrder}, dup ${d.duplicates}; ` +
-        `unfinished ${f.unfinished}; unexpected ${tallyText(f.unexpected)}`,
+        `events ${d.received}/${d.expected} on ${d.sockets} sockets, lost ${d.lost}, out of order ${d.outOfOrder}, dup ${d.duplicates}, dropped ${d.dropped}; ` +
+        `unfinished ${f.unfinished}; unexpected ${tallyText(f.unexpected)}${cpu}`,
     ),
   ];
 }
@@ -39,6 +43,8 @@ function flowRows(phase: string, f: FlowFigures, floorP50: number | null): strin
 function kindRows(k: KindFigures, name: string, event: string): string[] {
   const rows = [latencyRow("mix", `${name}: submit → 201`, k.submitTo201), latencyRow("mix", `${name}: submit → ${event}`, k.submitToEvent)];
   if (k.submitToPartial) rows.push(latencyRow("mix", `${name}: submit → order.partial`, k.submitToPartial));
+  if (k.amendTo200) rows.push(latencyRow("mix", `${name}: amend → 200`, k.amendTo200));
+  if (k.amendToEvent) rows.push(latencyRow("mix", `${name}: amend → order.replaced`, k.amendToEvent));
   if (k.cancelTo200) rows.push(latencyRow("mix", `${name}: cancel → 200`, k.cancelTo200));
   if (k.cancelToEvent) rows.push(latencyRow("mix", `${name}: cancel → order.cancelled`, k.cancelToEvent));
   return rows;
@@ -97,8 +103,23 @@ export function markdown(r: BenchResult): string {
     const k = r.mix.byKind;
     if (k.market) out.push(...kindRows(k.market, "MARKET", "order.filled"));
     if (k.limit) out.push(...kindRows(k.limit, "LIMIT", "order.accepted (resting)"));
+    if (k.amended) out.push(...kindRows(k.amended, "LIMIT amended", "order.accepted (resting)"));
     if (k.partial) out.push(...kindRows(k.partial, "TEST_PARTIAL", "order.filled"));
     out.push(flowRows("mix", r.mix, floorP50).at(-1)!, countRow("mix", "cancel errors", tallyText(r.mix.cancelErrors)));
+    const a = r.mix.amends;
+    if (a) {
+      out.push(countRow("mix", "amends",
+        `${a.ok}/${a.sent} amended; 409 on an order already final (filled meanwhile, not an error): ${tallyText(a.finalMeanwhile)}; errors ${tallyText(a.errors)}`));
+    }
+  }
+  if (r.wsorders) {
+    const w = r.wsorders;
+    const halves = w.first === "socket" ? [w.socket, w.http] : [w.http, w.socket];
+    for (const f of halves) out.push(...flowRows(`wsorders (${f.door === "socket" ? "socket" : "HTTP"})`, f, floorP50));
+    const x = (v: number | null) => (v === null ? "?" : `×${v}`);
+    out.push(countRow("wsorders", "socket ÷ HTTP",
+      `**submit → answer p50 ${x(w.ratio.answerP50)}, p99 ${x(w.ratio.answerP99)}; submit → order.filled p50 ${x(w.ratio.filledP50)}, p99 ${x(w.ratio.filledP99)}**; ` +
+        `workerd CPU per order ${x(w.ratio.cpuPerOrder)} (${w.first} half first)`));
   }
   if (r.saturation) {
     out.push(

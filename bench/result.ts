@@ -2,14 +2,15 @@
 import { readFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
-import type { FlowFigures } from "./flow.ts";
+import type { DoorName, FlowFigures } from "./flow.ts";
 import type { FloorFigures } from "./phases/floor.ts";
 import type { SaturationFigures } from "./phases/saturation.ts";
 import type { SocketsFigures } from "./phases/sockets.ts";
+import type { WsOrdersFigures } from "./phases/wsorders.ts";
 import { ROOT } from "./server.ts";
 import type { BenchOptions } from "./setup.ts";
 
-export const PHASES = ["floor", "open", "saturation", "sockets", "mix"] as const;
+export const PHASES = ["floor", "open", "saturation", "sockets", "mix", "wsorders"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Machine {
@@ -38,12 +39,16 @@ export interface BenchResult {
     /** wrangler's local trace collector (X_LOCAL_OBSERVABILITY); null when the server is not the bench's. */
     localObservability: boolean | null;
     phases: Phase[];
+    /** wsorders: the door whose half ran first (absent when the phase did not run). */
+    wsordersFirst?: DoorName;
   } & BenchOptions;
   floor?: FloorFigures;
   open?: FlowFigures;
   saturation?: SaturationFigures;
   sockets?: SocketsFigures;
   mix?: FlowFigures;
+  /** The open loop with orders on the socket, beside the same load over HTTP. */
+  wsorders?: WsOrdersFigures;
   /** What a reader must know to trust the figures (a restarted workerd, an overridden var...). */
   notes: string[];
   /** Raw latencies (ms) behind the chart, so it can be redrawn from this file. */

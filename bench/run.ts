@@ -1,5 +1,6 @@
 // npm run bench [-- --url URL] [--traders 100] [--rate 1] [--duration 30] [--sockets 1000]
-//                  [--only floor,open,saturation,sockets,mix] [--levels 1,2,4,...] [--step 5] [--reference] [--observability]
+//                  [--only floor,open,saturation,sockets,mix,wsorders] [--levels 1,2,4,...] [--step 5] [--reference] [--observability]
+//                  [--wsorders-first http|socket]
 // Measures fillwire end to end against `wrangler dev` on 127.0.0.1 (started here on a free port with
 // fresh local state, unless --url names a running one) and writes bench/results/<timestamp>.json and .svg,
 // then prints a Markdown summary.
@@ -12,6 +13,7 @@ import { runMix } from "./phases/mix.ts";
 import { runOpen } from "./phases/open.ts";
 import { runSaturation } from "./phases/saturation.ts";
 import { runSockets } from "./phases/sockets.ts";
+import { runWsOrders } from "./phases/wsorders.ts";
 import { warmUp } from "./phases/warmup.ts";
 import { markdown, svgChart } from "./report.ts";
 import { describeMachine, PHASES, type BenchResult, type Phase } from "./result.ts";
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     step: { type: "string", default: "5" },
     reference: { type: "boolean", default: false },
     observability: { type: "boolean", default: false },
+    "wsorders-first": { type: "string", default: "http" },
     help: { type: "boolean", default: false },
   },
 });
@@ -45,10 +48,12 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run bench -- [--url http://127.0.0.1:8787] [--traders 100] [--rate 1] [--duration 30] [--sockets 1000]
                    [--only ${PHASES.join(",")}] [--levels 1,2,4,8,16,32,64,128,256] [--step 5] [--reference]
+                   [--wsorders-first http|socket]
 --url        measure a running server instead of starting wrangler dev (its rate limit then applies)
---rate       orders per second per trader in the open-loop phases (open, sockets, mix)
+--rate       orders per second per trader in the open-loop phases (open, sockets, mix, wsorders)
 --levels     saturation concurrency steps; it stops early when orders/s stops growing
 --step       seconds per saturation step (and per floor closed loop)
+--wsorders-first  which half of wsorders (orders on the socket beside the same load over HTTP) runs first
 --reference  write bench/results/reference.json (and .svg), the committed reference run
 --observability  keep wrangler's local trace collector on (off by default: a dev-only cost, see bench/server.ts)`);
   process.exit(0);
@@ -70,6 +75,11 @@ if (unknown.length > 0 || phases.length === 0) {
   process.exit(2);
 }
 const wanted = (p: Phase) => phases.includes(p);
+const wsordersFirst = values["wsorders-first"];
+if (wsordersFirst !== "http" && wsordersFirst !== "socket") {
+  console.error(`--wsorders-first takes http or socket (got ${wsordersFirst})`);
+  process.exit(2);
+}
 const options: BenchOptions = {
   traders: positive("traders", values.traders),
   rate: positive("rate", values.rate, false),
@@ -125,6 +135,7 @@ try {
     settings: {
       url: server.url, ownServer: server.owned, vars: server.vars, localObservability: server.owned ? values.observability : null, traders: options.traders, rate: options.rate, durationS: options.durationS,
       sockets: options.sockets, levels: options.levels, stepS: options.stepS, phases: PHASES.filter(wanted),
+      ...(wanted("wsorders") ? { wsordersFirst } : {}),
     },
     notes: [],
     samples: { submitToFilled: [], submitTo201: [], floor: [], source: null },
@@ -170,6 +181,10 @@ try {
     const mix = await runMix(ctx);
     result.mix = mix.figures;
     keepSamples("mix", mix.filledSamples, mix.acceptedSamples);
+    await pause();
+  }
+  if (wanted("wsorders")) {
+    result.wsorders = await runWsOrders(ctx, wsordersFirst);
   }
   http.close();
   result.finishedAt = new Date().toISOString();
