@@ -5,6 +5,20 @@ import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 
+/** The page's test hooks (web/src/store.ts exposes them on window while tests run). */
+declare global {
+  interface Window {
+    fillwireDebug?: {
+      pauseFeed(): void;
+      resumeFeed(): void;
+      lastSeq(): number | null;
+      duplicatesIgnored(): number;
+      dropSocketAfterNextCommand(): void;
+      orderRoutes(): { socket: number; http: number; fallbacks: number };
+    };
+  }
+}
+
 /** Debian's Chromium; CHROMIUM_PATH points elsewhere (another distribution, a local build). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const INSTALL_HINT = "install it with `sudo apt-get install -y chromium` (Debian/Ubuntu), then run `npm test` again";

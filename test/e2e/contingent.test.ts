@@ -16,18 +16,6 @@ if (!hasChromium && !required) {
   console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
 }
 
-declare global {
-  interface Window {
-    fillwireDebug?: {
-      pauseFeed(): void;
-      resumeFeed(): void;
-      lastSeq(): number | null;
-      duplicatesIgnored(): number;
-      dropSocketAfterNextCommand(): void;
-      orderRoutes(): { socket: number; http: number; fallbacks: number };
-    };
-  }
-}
 
 /** The page reads prices every 5 s (and then the trailing stops): a move shows within two refreshes, plus slack. */
 const PRICE_REFRESH_WAIT_MS = 15_000;

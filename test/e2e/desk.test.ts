@@ -14,20 +14,6 @@ if (!hasChromium && !required) {
   console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
 }
 
-declare global {
-  interface Window {
-    /** The page's debug hook (web/src/store.ts). */
-    fillwireDebug?: {
-      pauseFeed(): void;
-      resumeFeed(): void;
-      lastSeq(): number | null;
-      duplicatesIgnored(): number;
-      dropSocketAfterNextCommand(): void;
-      orderRoutes(): { socket: number; http: number; fallbacks: number };
-    };
-  }
-}
-
 const SUBMITTED = /^Order submitted - Order ID: (ord_[0-9A-Z]+), Status: PENDING$/;
 
 describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () => {

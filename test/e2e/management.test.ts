@@ -17,18 +17,6 @@ if (!hasChromium && !required) {
   console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
 }
 
-declare global {
-  interface Window {
-    fillwireDebug?: {
-      pauseFeed(): void;
-      resumeFeed(): void;
-      lastSeq(): number | null;
-      duplicatesIgnored(): number;
-      dropSocketAfterNextCommand(): void;
-      orderRoutes(): { socket: number; http: number; fallbacks: number };
-    };
-  }
-}
 
 const GTC_LIMIT = (symbol: string, quantity: number, price: number) => ({ symbol, side: "BUY", quantity, order_type: "LIMIT", price, time_in_force: "GTC" });
 /** The page reads prices every 5 s: a price move shows within one refresh, plus slack for a slow machine. */
