@@ -4,7 +4,7 @@ import { call, eventually, json, newTrader, submit, untilStatus, type Trader } f
 import { sign } from "./helpers/auth";
 import type { AuditEntry } from "../worker/shared/orders";
 
-const AUDIT_FIELDS = ["action", "error_code", "id", "order_id", "reason", "retry_attempt", "status", "timestamp", "trader_id"];
+const AUDIT_FIELDS = ["action", "error_code", "id", "order_id", "parent_order_id", "reason", "retry_attempt", "status", "timestamp", "trader_id"];
 
 async function filledMarketOrder(): Promise<{ trader: Trader; id: string }> {
   const trader = await newTrader(5_000);

@@ -9,7 +9,7 @@ import { sign } from "../helpers/auth";
 import { at, insertChained, insertLogs, sequenced, uniqueTrader, type LogRow } from "../helpers/d1";
 
 const SEED_COLUMNS = ["trader_id", "order_id", "action", "timestamp", "reason"];
-const ROW_FIELDS = ["id", "trader_id", "order_id", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "chain_seq", "hash"] as const;
+const ROW_FIELDS = ["id", "trader_id", "order_id", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "chain_seq", "hash", "parent_order_id"] as const;
 
 const officer = () => sign(`officer-${crypto.randomUUID().slice(0, 8)}`, "compliance");
 

@@ -37,7 +37,7 @@ async function page(query: Record<string, string | number>): Promise<Page> {
 const reported = (r: LogRow): ExecutionRow => ({
   id: r.id, trader_id: r.trader_id, order_id: r.order_id, symbol: r.symbol, side: r.side as ExecutionRow["side"],
   action: r.action as ExecutionRow["action"], status: r.status as ExecutionRow["status"], timestamp: r.timestamp,
-  reason: r.reason, error_code: r.error_code, retry_attempt: r.retry_attempt, chain_seq: r.chain_seq, hash: r.hash,
+  reason: r.reason, error_code: r.error_code, retry_attempt: r.retry_attempt, parent_order_id: r.parent_order_id, chain_seq: r.chain_seq, hash: r.hash,
 });
 
 /** Newest first; in one millisecond the later chain position first (then id, as the route's tie-break). */

@@ -17,6 +17,7 @@ export interface LogRow {
   reason: string | null;
   error_code: string | null;
   retry_attempt: number | null;
+  parent_order_id: string | null;
   prev_hash: string;
   hash: string;
 }
@@ -29,7 +30,8 @@ export interface ChainHead {
 }
 
 export const LOG_COLUMNS = [
-  "id", "order_id", "trader_id", "chain_seq", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "prev_hash", "hash",
+  "id", "order_id", "trader_id", "chain_seq", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "parent_order_id",
+  "prev_hash", "hash",
 ] as const satisfies readonly (keyof LogRow)[];
 
 export const uniqueTrader = (prefix = "c") => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
@@ -54,6 +56,7 @@ export function* chained(specs: Iterable<LogSpec>, heads = new Map<string, Chain
       reason: s.reason ?? null,
       error_code: s.error_code ?? null,
       retry_attempt: s.retry_attempt ?? null,
+      parent_order_id: s.parent_order_id ?? null,
       prev_hash: head.hash,
     };
     const hash = chainHash(row.prev_hash, {
@@ -76,7 +79,7 @@ export function* sequenced(specs: Iterable<LogSpec & { id: string; order_id: str
     yield {
       id: s.id, order_id: s.order_id, trader_id: s.trader_id, chain_seq: seq, symbol: s.symbol ?? "AAPL", side: s.side ?? "BUY",
       action: s.action ?? "SUBMITTED", status: s.status ?? "PENDING", timestamp: s.timestamp, reason: s.reason ?? null,
-      error_code: s.error_code ?? null, retry_attempt: s.retry_attempt ?? null,
+      error_code: s.error_code ?? null, retry_attempt: s.retry_attempt ?? null, parent_order_id: s.parent_order_id ?? null,
       prev_hash: (seq - 1).toString(16).padStart(64, "0"), hash: seq.toString(16).padStart(64, "0"),
     };
   }

@@ -18,7 +18,7 @@ const STATUSES = ["PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPI
 const ACTIONS = ["SUBMITTED", "APPROVED", "EXECUTED", "RECOVERED", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"];
 const SYMBOL = /^[A-Z0-9._]{1,12}$/;
 const TRADER_ID = /^[\w.@-]{1,128}$/;
-const CSV_HEADER = "trader_id,order_id,action,timestamp,reason,symbol,side,status,error_code,retry_attempt,id,chain_seq,hash";
+const CSV_HEADER = "trader_id,order_id,action,timestamp,reason,symbol,side,status,error_code,retry_attempt,id,chain_seq,hash,parent_order_id";
 const MAX_BODY = 16 * 1024;
 
 const INJECTION = [

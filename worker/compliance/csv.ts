@@ -5,7 +5,7 @@ import type { ExecutionRow } from "../shared/compliance";
 /** The seed's columns first (its \COPY statement), then the rest of each row. */
 export const CSV_COLUMNS = [
   "trader_id", "order_id", "action", "timestamp", "reason", "symbol", "side", "status", "error_code", "retry_attempt", "id",
-  "chain_seq", "hash",
+  "chain_seq", "hash", "parent_order_id",
 ] as const satisfies readonly (keyof ExecutionRow)[];
 
 /**

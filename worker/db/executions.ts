@@ -10,6 +10,8 @@ export interface ExecutionFilter {
   to?: string;
   traderId?: string;
   orderId?: string;
+  /** Rows of the legs of this parent order. */
+  parentOrderId?: string;
   symbol?: string;
   action?: string;
 }
@@ -38,6 +40,7 @@ const toExecution = (r: LogRow): ExecutionRow => ({
   reason: r.reason,
   error_code: r.errorCode,
   retry_attempt: r.retryAttempt,
+  parent_order_id: r.parentOrderId,
   chain_seq: r.chainSeq,
   hash: r.hash,
 });
@@ -48,6 +51,7 @@ function conditions(f: ExecutionFilter): SQL[] {
   if (f.to) where.push(lte(executionLogs.timestamp, f.to));
   if (f.traderId) where.push(eq(executionLogs.traderId, f.traderId));
   if (f.orderId) where.push(eq(executionLogs.orderId, f.orderId));
+  if (f.parentOrderId) where.push(eq(executionLogs.parentOrderId, f.parentOrderId));
   if (f.symbol) where.push(eq(executionLogs.symbol, f.symbol));
   if (f.action) where.push(eq(executionLogs.action, f.action));
   return where;

@@ -116,6 +116,8 @@ export const executionLogs = sqliteTable(
     reason: text("reason"),
     errorCode: text("error_code"),
     retryAttempt: integer("retry_attempt"),
+    /** A leg's parent (bracket, oco, oto); null for other orders. Outside the hash chain (see docs/compliance.md). */
+    parentOrderId: text("parent_order_id"),
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
   },
@@ -123,6 +125,7 @@ export const executionLogs = sqliteTable(
     index("execution_logs_timestamp").on(t.timestamp, t.chainSeq, t.id),
     index("execution_logs_trader_timestamp").on(t.traderId, t.timestamp),
     index("execution_logs_order").on(t.orderId),
+    index("execution_logs_parent").on(t.parentOrderId),
     uniqueIndex("execution_logs_trader_chain").on(t.traderId, t.chainSeq),
   ],
 );

@@ -49,7 +49,7 @@ const verify = createRoute({
 export const complianceRoutes = router()
   .openapi(executions, async (c) => {
     const q = c.req.valid("query");
-    const filter: ExecutionFilter = { from: q.from, to: q.to, traderId: q.trader_id, orderId: q.order_id, symbol: q.symbol, action: q.action };
+    const filter: ExecutionFilter = { from: q.from, to: q.to, traderId: q.trader_id, orderId: q.order_id, parentOrderId: q.parent_order_id, symbol: q.symbol, action: q.action };
     if (q.format === "csv") {
       const body = csvStream(reportPages(c.env.DB, filter));
       return c.body(body, 200, {

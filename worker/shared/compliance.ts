@@ -34,6 +34,7 @@ export const ExecutionsQuery = z
     to: Instant(true).optional().meta({ description: "Inclusive end: a date-only value includes that whole UTC day", example: "2025-10-31" }),
     trader_id: z.string().min(1).max(128).optional(),
     order_id: z.string().min(1).max(64).optional(),
+    parent_order_id: z.string().min(1).max(64).optional().meta({ description: "The rows of a bracket's, OCO's or OTO's legs" }),
     symbol: Symbol.optional(),
     action: z.enum(AUDIT_ACTIONS, { error: `action must be one of ${AUDIT_ACTIONS.join(", ")}` }).optional(),
     limit: pageLimit(1000, 100),

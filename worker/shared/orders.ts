@@ -232,6 +232,8 @@ export const AuditEntry = z
     reason: z.string().nullable(),
     error_code: z.string().nullable(),
     retry_attempt: z.number().int().nullable(),
+    /** A leg's parent order (bracket, oco, oto); null for other orders and for rows written before legs had it. */
+    parent_order_id: z.string().nullable(),
   })
   .meta({ id: "AuditEntry" });
 export type AuditEntry = z.infer<typeof AuditEntry>;

@@ -43,8 +43,11 @@ export class Journal {
 
   // ---- audit chain
 
-  /** Appends one audit row to the chain, and its D1 record to the outbox. */
-  appendAudit(order: { id: string; symbol: string; side: string }, draft: AuditDraft, timestamp: string, id: string): AuditRow {
+  /**
+   * Appends one audit row to the chain, and its D1 record to the outbox. `order.parent_order_id` is carried
+   * beside the chained fields, not in them: the chain's canonical text stays what docs/compliance.md says.
+   */
+  appendAudit(order: { id: string; symbol: string; side: string; parent_order_id: string | null }, draft: AuditDraft, timestamp: string, id: string): AuditRow {
     if (this.head === null) {
       const row = this.sql.exec<{ chain_seq: number; hash: string }>("SELECT chain_seq, hash FROM audit ORDER BY chain_seq DESC LIMIT 1").toArray()[0];
       this.head = { seq: row?.chain_seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
@@ -58,7 +61,7 @@ export class Journal {
     const row: AuditRow = {
       chain_seq: fields.chainSeq, id: fields.id, order_id: fields.orderId, symbol: fields.symbol, side: fields.side,
       action: fields.action, status: fields.status, timestamp, reason: fields.reason, error_code: fields.errorCode,
-      retry_attempt: fields.retryAttempt, prev_hash: prevHash, hash: chainHash(prevHash, fields),
+      retry_attempt: fields.retryAttempt, parent_order_id: order.parent_order_id, prev_hash: prevHash, hash: chainHash(prevHash, fields),
     };
     this.mustBeOpen();
     this.queuedAudit.push(row);
@@ -66,7 +69,7 @@ export class Journal {
     this.enqueue("log", {
       id: row.id, orderId: row.order_id, traderId: fields.traderId, chainSeq: row.chain_seq, symbol: row.symbol, side: row.side,
       action: row.action, status: row.status, timestamp: row.timestamp, reason: row.reason, errorCode: row.error_code,
-      retryAttempt: row.retry_attempt, prevHash: row.prev_hash, hash: row.hash,
+      retryAttempt: row.retry_attempt, parentOrderId: row.parent_order_id, prevHash: row.prev_hash, hash: row.hash,
     });
     return row;
   }

@@ -99,7 +99,7 @@ export class Portfolio {
     const at = new Date(nowMs).toISOString();
     this.store.atomically(() => {
       this.store.setTradingState(change.state, at);
-      this.store.journal.appendAudit({ id: "", symbol: "", side: "" }, audit("TRADING_STATE", change.state, `${change.state} by ${adminSub}: ${change.reason}`), at, newId("log", nowMs));
+      this.store.journal.appendAudit({ id: "", symbol: "", side: "", parent_order_id: null }, audit("TRADING_STATE", change.state, `${change.state} by ${adminSub}: ${change.reason}`), at, newId("log", nowMs));
     });
     this.changed();
     const cancelled = change.cancel_orders ? await this.entry.cancelAll({}) : ok({ data: [] });

@@ -3,7 +3,7 @@
 import type { TradingState } from "../shared/account";
 import type { OrderClass, OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
 export type VenueStage = "NEW" | "SENT" | "ACKED";
@@ -117,12 +117,15 @@ export interface AuditRow extends Record<string, SqlStorageValue> {
   reason: string | null;
   error_code: string | null;
   retry_attempt: number | null;
+  /** A leg's parent order; null otherwise. Not one of the hash chain's fields (the chain's text is unchanged). */
+  parent_order_id: string | null;
   prev_hash: string;
   hash: string;
 }
 
 export const AUDIT_COLUMNS = [
-  "chain_seq", "id", "order_id", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "prev_hash", "hash",
+  "chain_seq", "id", "order_id", "symbol", "side", "action", "status", "timestamp", "reason", "error_code", "retry_attempt", "parent_order_id", "prev_hash",
+  "hash",
 ] as const satisfies readonly (keyof AuditRow)[];
 
 export function readMeta(sql: SqlStorage, key: string): string | undefined {
@@ -187,6 +190,10 @@ export function migrateDesk(sql: SqlStorage): void {
   if (version < 7) {
     // v7: an amend's Idempotency-Key names the amend (its seq), so a retry finds that amend's outcome.
     addColumn(sql, "amend_keys", "seq", "INTEGER NOT NULL DEFAULT 0");
+  }
+  if (version < 8) {
+    // v8: audit rows name a leg's parent order (rows written before stay null).
+    addColumn(sql, "audit", "parent_order_id", "TEXT");
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
 }

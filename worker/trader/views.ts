@@ -57,6 +57,7 @@ export function toAuditEntry(row: AuditRow, traderId: string): AuditEntry {
     reason: row.reason,
     error_code: row.error_code,
     retry_attempt: row.retry_attempt,
+    parent_order_id: row.parent_order_id,
   };
 }
 

@@ -40,6 +40,11 @@ export function ExecutionTable({ rows }: { rows: ExecutionRow[] }) {
               <td data-label="Trader">{row.trader_id}</td>
               <td data-label="Order">
                 <span className="log-order-id">{row.order_id}</span>
+                {row.parent_order_id && (
+                  <span className="log-parent-id muted" title="This order is a leg of a bracket, OCO or OTO">
+                    {" "}leg of {row.parent_order_id}
+                  </span>
+                )}
               </td>
               <td data-label="Symbol">{row.symbol}</td>
               <td data-label="Side">
