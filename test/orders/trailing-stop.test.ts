@@ -11,10 +11,13 @@ afterEach(closeAll);
 
 const move = async (symbol: string, price: number) => expect((await setInstrument(symbol, { price })).status).toBe(200);
 
-async function place(trader: Trader, order: Record<string, unknown>): Promise<string> {
+/** Places a trailing stop; `answer` checks the 201's body (its mark and stop are set before the venue has it). */
+async function place(trader: Trader, order: Record<string, unknown>, answer?: Record<string, unknown>): Promise<string> {
   const res = await submit(trader, { time_in_force: "GTC", ...order });
   expect(res.status, await res.clone().text()).toBe(201);
-  const { id } = await json<{ id: string }>(res);
+  const body = await json<{ id: string }>(res);
+  if (answer) expect(body).toMatchObject(answer);
+  const { id } = body;
   await eventually(() => auditOf(trader, id), (t) => t.some((a) => a.action === "EXECUTED"));
   return id;
 }
@@ -39,7 +42,7 @@ describe("a SELL trailing stop", () => {
     const symbol = await newInstrument(150);
     const trader = await newTrader(0, [{ symbol, quantity: 10, avg_price: 100 }]);
     const socket = await connect({ token: trader.token });
-    const id = await place(trader, { symbol, side: "SELL", quantity: 10, order_type: "TRAILING_STOP", trail_price: 5 });
+    const id = await place(trader, { symbol, side: "SELL", quantity: 10, order_type: "TRAILING_STOP", trail_price: 5 }, { hwm: 150, stop_price: 145 });
     expect(await getOrder(trader, id)).toMatchObject({ trail_price: 5, trail_percent: null, hwm: 150, stop_price: 145, status: "PENDING" });
 
     await move(symbol, 152);
@@ -61,7 +64,7 @@ describe("a SELL trailing stop", () => {
   it("by trail_percent: a gap far through the stop still sells everything, at the gapped price", async () => {
     const symbol = await newInstrument(100, { tick_size: 0.05 });
     const trader = await newTrader(0, [{ symbol, quantity: 20, avg_price: 90 }]);
-    const id = await place(trader, { symbol, side: "SELL", quantity: 20, order_type: "TRAILING_STOP", trail_percent: 2.5 });
+    const id = await place(trader, { symbol, side: "SELL", quantity: 20, order_type: "TRAILING_STOP", trail_percent: 2.5 }, { hwm: 100, stop_price: 97.5 });
     expect(await getOrder(trader, id)).toMatchObject({ trail_percent: 2.5, hwm: 100, stop_price: 97.5 });
     await move(symbol, 104);
     await shows(trader, id, 104, 101.4); // 2.5% of 104.00 = 2.60
@@ -91,7 +94,7 @@ describe("a BUY trailing stop", () => {
   it("follows the low down and buys when the price rises through the trail, within its reserved cash", async () => {
     const symbol = await newInstrument(100);
     const trader = await newTrader(10_000);
-    const id = await place(trader, { symbol, quantity: 10, order_type: "TRAILING_STOP", trail_price: 3 });
+    const id = await place(trader, { symbol, quantity: 10, order_type: "TRAILING_STOP", trail_price: 3 }, { hwm: 100, stop_price: 103 });
     expect(await getOrder(trader, id)).toMatchObject({ hwm: 100, stop_price: 103 });
     // Funded at its stop, 103.00, reserved up to the band above it: 10 x 113.30.
     expect(await json(await call("/api/v1/account", { token: trader.token }))).toMatchObject({ reserved: 1_133 });

@@ -28,6 +28,8 @@ export interface Approval {
   /** TRAILING_STOP: its trail (cents, or basis points of the mark); null otherwise. */
   trailCents: number | null;
   trailBp: number | null;
+  /** TRAILING_STOP: the mark its stop was set from (the reference price, cents); null otherwise. */
+  hwmCents: number | null;
 }
 
 type RiskConfig = Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">;
@@ -145,7 +147,7 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
     // A MARKET or STOP BUY reserves up to the band above its price when the cash is there, never less than
     // the estimate, and never spends more than it reserved.
     const reservedCents = spendsReserve ? Math.max(estimateCents, Math.min(available, order.quantity * reserveUnit)) : estimateCents;
-    return { limitCents, stopCents, protectCents, maxCostCents: spendsReserve ? reservedCents : null, reservedCents, reservedQuantity: 0, trailCents: trail.cents, trailBp: trail.bp };
+    return { limitCents, stopCents, protectCents, maxCostCents: spendsReserve ? reservedCents : null, reservedCents, reservedQuantity: 0, trailCents: trail.cents, trailBp: trail.bp, hwmCents: trailing ? ref : null };
   }
 
   const availableShares = balances.heldQuantity - balances.reservedQuantity;
@@ -156,6 +158,6 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
       { requested_quantity: order.quantity, available_quantity: availableShares, held_quantity: balances.heldQuantity },
     );
   }
-  return { limitCents, stopCents, protectCents, maxCostCents: null, reservedCents: 0, reservedQuantity: order.quantity, trailCents: trail.cents, trailBp: trail.bp };
+  return { limitCents, stopCents, protectCents, maxCostCents: null, reservedCents: 0, reservedQuantity: order.quantity, trailCents: trail.cents, trailBp: trail.bp, hwmCents: trailing ? ref : null };
 }
 

@@ -32,6 +32,8 @@ export type NewOrder = Omit<
   order_class?: OrderClass;
   parent_order_id?: string | null;
   oco_group?: string | null;
+  /** TRAILING_STOP: the mark its stop trails at acceptance (the reference price), cents; the venue moves it. */
+  hwm_cents?: number | null;
 };
 
 export class DeskStore extends StoreReads {
@@ -195,12 +197,12 @@ export class DeskStore extends StoreReads {
       .exec<OrderRow>(
         `INSERT INTO orders (id, idem_key, fingerprint, client_order_id, symbol, side, quantity, order_type, limit_cents, stop_cents,
            protect_cents, max_cost_cents, tif, status, reserved_cents, reserved_qty, created_at, updated_at, venue_stage, next_attempt_at, expires_at,
-           trail_cents, trail_bp, order_class, parent_order_id, oco_group)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+           trail_cents, trail_bp, order_class, parent_order_id, oco_group, hwm_cents)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         o.id, o.idem_key, o.fingerprint, o.client_order_id, o.symbol, o.side, o.quantity, o.order_type, o.limit_cents, o.stop_cents,
         o.protect_cents, o.max_cost_cents, o.tif, o.initial_status ?? "PENDING", o.reserved_cents, o.reserved_qty, o.created_at, o.created_at,
         o.initial_status ? "NEW" : "SENT", o.initial_status ? null : o.next_attempt_at, o.expires_at,
-        o.trail_cents, o.trail_bp, o.order_class ?? "simple", o.parent_order_id ?? null, o.oco_group ?? null,
+        o.trail_cents, o.trail_bp, o.order_class ?? "simple", o.parent_order_id ?? null, o.oco_group ?? null, o.hwm_cents ?? null,
       )
       .one();
     this.journal.enqueue("order", d1Order(row, this.traderId));

@@ -59,7 +59,7 @@ export function placeOrder(store: DeskStore, request: OrderRequest, approval: Ap
     limit_cents: approval.limitCents, stop_cents: approval.stopCents, protect_cents: approval.protectCents,
     max_cost_cents: approval.maxCostCents, tif: request.time_in_force, reserved_cents: approval.reservedCents,
     reserved_qty: approval.reservedQuantity, created_at: at, next_attempt_at: p.backstopAt, expires_at: p.expiresAt,
-    trail_cents: approval.trailCents, trail_bp: approval.trailBp, order_class: p.orderClass ?? "simple",
+    trail_cents: approval.trailCents, trail_bp: approval.trailBp, hwm_cents: approval.hwmCents, order_class: p.orderClass ?? "simple",
   });
   store.adjustAccount(0, approval.reservedCents, at);
   if (approval.reservedQuantity > 0) store.reserveShares(request.symbol, approval.reservedQuantity);
