@@ -104,22 +104,30 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     const id = await submittedId(page);
     const [tp, sl] = [`${id}-tp`, `${id}-sl`];
 
-    // The legs under the entry, indented, HELD; a HELD leg offers Cancel but not Amend (the desk answers 409).
+    // The legs under the entry, indented, HELD, each with Cancel and Amend (its prices, on the desk alone).
     await waitForStatus(page, tp, "HELD (0/10)");
     await waitForStatus(page, sl, "HELD (0/10)");
     await waitForStatus(page, id, "PENDING (0/10)");
     await expect(rowIds(page)).resolves.toEqual([id, tp, sl]);
     for (const leg of [tp, sl]) {
       await expect(orderRow(page, leg).getAttribute("class")).resolves.toContain("leg");
-      await expect(orderRow(page, leg).getByRole("button", { name: /^Amend/ }).count()).resolves.toBe(0);
+      await expect(orderRow(page, leg).getByRole("button", { name: /^Amend/ }).count()).resolves.toBe(1);
       await expect(orderRow(page, leg).getByRole("button", { name: /^Cancel/ }).count()).resolves.toBe(1);
     }
     await expect(orderRow(page, tp).getByTestId("leg-role").textContent()).resolves.toBe("Take profit");
     await expect(orderRow(page, sl).getByTestId("leg-role").textContent()).resolves.toBe("Stop loss");
     await expect(orderRow(page, id).getByTestId("order-class").textContent()).resolves.toBe("Bracket");
     await expect(orderRow(page, sl).textContent()).resolves.toContain("stop $47.00");
-    const heldAmend = await tryAmend(server.url, token, sl, { stop_price: 46 });
-    expect(heldAmend).toMatchObject({ status: 409, body: { error: "ORDER_NOT_AMENDABLE" } });
+    // A stop-loss on the wrong side of the entry is refused, naming the field; then moved down to $46.50.
+    const wrongSide = await tryAmend(server.url, token, sl, { stop_price: 50 });
+    expect(wrongSide).toMatchObject({ status: 400, body: { error: "VALIDATION_ERROR", details: { fields: { stop_price: expect.any(String) } } } });
+    await orderRow(page, sl).getByRole("button", { name: /^Amend/ }).click();
+    const form = page.getByTestId("amend-form");
+    await expect(form.getByLabel("New total quantity").count()).resolves.toBe(0); // an exit's quantity follows its entry
+    await form.getByLabel("Stop price ($)").fill("46.50");
+    await form.getByRole("button", { name: "Save amend" }).click();
+    await expect.poll(() => orderRow(page, sl).textContent()).toContain("stop $46.50");
+    await waitForStatus(page, sl, "HELD (0/10)");
     await snap(page, "31-bracket-held");
 
     // The price comes down through the entry's limit: it fills and its exits go live for the 10 shares.

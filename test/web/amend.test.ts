@@ -2,7 +2,7 @@
 // becomes (only what changed), checked with the Worker's AmendRequest schema and the desk's price rules.
 import { describe, expect, it } from "vitest";
 import { AmendRequest } from "../../worker/shared/orders";
-import { amendDraft, canAmend, describeAmendBody, editsStop, editsTrail, toAmendRequest, type AmendDraft } from "../../web/src/amend";
+import { amendDraft, canAmend, describeAmendBody, editsStop, editsTrail, isExit, toAmendRequest, type AmendDraft } from "../../web/src/amend";
 import type { OrderView } from "../../web/src/blotter";
 
 function order(over: Partial<OrderView> = {}): OrderView {
@@ -29,6 +29,15 @@ describe("canAmend", () => {
     expect(canAmend(order({ order_type: "MARKET", price: null }))).toBe(false);
     for (const status of ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const) expect(canAmend(order({ status }))).toBe(false);
     expect(canAmend(order({ order_type: "STOP", price: null, stop_price: 160, triggered: true }))).toBe(false);
+  });
+
+  it("offers a contingent order's exits, HELD legs included, for their prices only", () => {
+    const heldTakeProfit = order({ side: "SELL", status: "HELD", price: 155, order_class: "bracket", parent_order_id: "ord_P" });
+    expect(canAmend(heldTakeProfit)).toBe(true);
+    expect(isExit(heldTakeProfit)).toBe(true);
+    expect(isExit(order({ side: "SELL", order_class: "oco" }))).toBe(true); // an oco's take-profit is the parent of its pair
+    expect(isExit(order({ order_class: "bracket" }))).toBe(false); // a bracket's entry amends its quantity too
+    expect(toAmendRequest(heldTakeProfit, edit(heldTakeProfit, { price: "156.00" }), aapl)).toEqual({ ok: true, body: { price: 156 } });
   });
 
   it("keeps a triggered STOP_LIMIT's limit amendable, but no longer its stop", () => {
@@ -105,10 +114,11 @@ describe("toAmendRequest", () => {
 });
 
 describe("contingent legs and trailing stops", () => {
-  it("offers no Amend on a leg HELD until its entry fills (the desk answers 409), but does once it is live", () => {
+  it("offers Amend on a leg HELD until its entry fills and once it is live, and none once it is final", () => {
     const held = order({ status: "HELD", side: "SELL", parent_order_id: "ord_P", order_class: "bracket" });
-    expect(canAmend(held)).toBe(false);
+    expect(canAmend(held)).toBe(true);
     expect(canAmend({ ...held, status: "PENDING" })).toBe(true);
+    expect(canAmend({ ...held, status: "CANCELLED" })).toBe(false);
   });
 
   it("amends a trailing stop's trail in the unit it was placed with, never its stop (which follows the trail)", () => {

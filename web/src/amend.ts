@@ -1,7 +1,8 @@
 // Amending a working order from its blotter row, as plain data: which orders can be amended, the draft
 // the trader edits (quantity, prices, a trailing stop's trail, time in force), and the PATCH body it
 // becomes: only what changed, checked with the zod schema the Worker validates with and the desk's own
-// price rules. A leg HELD until its entry fills is not amendable (the desk answers 409).
+// price rules. An exit of a contingent order (a leg, or an oco's take-profit) amends its prices only: its
+// quantity follows its entry's fills and its time in force its entry's; a HELD leg is amended on the desk.
 import { toCents } from "../../worker/shared/money";
 import { AmendRequest, needsLimitPrice, needsStopPrice, type TimeInForce } from "../../worker/shared/orders";
 import { checkStopSide, checkTick } from "../../worker/shared/price-rules";
@@ -28,12 +29,15 @@ type AmendableOrder = Pick<OrderView, "order_type" | "status" | "triggered">;
 
 /**
  * A working LIMIT, STOP, STOP_LIMIT or TRAILING_STOP order (a STOP or trailing stop that triggered works
- * as a market order: not amendable), and not a leg HELD until its entry fills.
+ * as a market order: not amendable), a leg HELD until its entry fills included.
  */
 export function canAmend(order: AmendableOrder): boolean {
-  if (!isWorking(order) || order.status === "HELD" || order.order_type === "MARKET") return false;
+  if (!isWorking(order) || order.order_type === "MARKET") return false;
   return !((order.order_type === "STOP" || order.order_type === "TRAILING_STOP") && order.triggered);
 }
+
+/** An exit of a contingent order (a leg, or an oco's take-profit): its prices only, not its quantity or time in force. */
+export const isExit = (order: Pick<OrderView, "parent_order_id" | "order_class">) => order.parent_order_id !== null || order.order_class === "oco";
 
 /** Whether the draft shows a stop price: the order has one and it has not triggered yet (a trailing stop's follows its trail). */
 export const editsStop = (order: Pick<OrderView, "order_type" | "triggered">) => needsStopPrice(order.order_type) && !order.triggered;

@@ -82,7 +82,7 @@ const amend = createRoute({
   tags: ["orders"],
   summary: "Amend a working order in place (cancel/replace: the id stays)",
   description:
-    "Any of quantity (the new total, more than filled_quantity), price, stop_price, time_in_force. The amended order is checked as if new; the venue amends it atomically. A lower quantity keeps the order's place in the book; a new price or more shares lose it.",
+    "Any of quantity (the new total, more than filled_quantity), price, stop_price, time_in_force. The amended order is checked as if new; the venue amends it atomically. A lower quantity keeps the order's place in the book; a new price or more shares lose it. An exit of a bracket, oto or oco amends its prices only (its quantity and time in force follow its entry), checked as at placement (take-profit above the entry, stop-loss below); a leg still HELD is amended on the desk and stays HELD.",
   security: bearer,
   middleware: [requireRole("trader")] as const,
   request: {
@@ -92,7 +92,7 @@ const amend = createRoute({
   },
   responses: {
     200: json("Amended: the order with its new terms and amended_at", Order),
-    400: errorResponse("VALIDATION_ERROR (a field this order type does not have, quantity not above filled, tick, stop side), MALFORMED_JSON, INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION, PRICE_OUT_OF_BAND, ORDER_TOO_LARGE, REDUCE_ONLY"),
+    400: errorResponse("VALIDATION_ERROR (a field this order type does not have, quantity not above filled, an exit's quantity or time in force, tick, stop side, an exit's side of its entry), MALFORMED_JSON, INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION, PRICE_OUT_OF_BAND, ORDER_TOO_LARGE, REDUCE_ONLY"),
     ...authErrors,
     404: errorResponse("ORDER_NOT_FOUND"),
     409: errorResponse("ORDER_NOT_AMENDABLE (details.status: the order is final, a MARKET order, or filled while the amend was on its way), IDEMPOTENCY_KEY_IN_USE"),

@@ -33,17 +33,22 @@ export function amendRefusal(order: OrderRow): Failure | null {
   if (order.order_type === "MARKET") return refuse("is a MARKET order: it works at once and cannot be amended");
   if (order.order_type === "STOP" && order.triggered_at !== null) return refuse("is a triggered stop, working as a market order: it cannot be amended");
   if (order.pending_amend !== null) return refuse("has an amend the venue has not confirmed yet; retry in a moment");
-  if (order.status === "HELD") return refuse("is a leg HELD until its parent fills: amend it once it is live, or cancel and place the order again");
+  if (order.status === "HELD") return null; // a leg not yet at the venue: amended on the desk alone (contingent.ts)
   if (order.venue_stage !== "ACKED") return refuse("is still on its way to the venue; retry in a moment");
   return null;
 }
 
 /**
  * The amended order checked as if new (tick, side of a stop, band, funds for the difference, shares),
- * with the order's own reservation counted as available. Prices the amend does not change are not judged
- * again. Returns the plan, or the failure the route answers.
+ * with the order's own reservation counted as available: for an exit in a one-cancels-other pair, the
+ * shares its pair reserves once between them (`pairReservedQuantity`, the order's own included), and such an
+ * exit holds no more. Prices the amend does not change are not judged again. Returns the plan, or the
+ * failure the route answers.
  */
-export function planAmend(order: OrderRow, changes: AmendRequest, quote: Quote | null, balances: Balances, config: Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">): AmendPlan | Failure {
+export function planAmend(
+  order: OrderRow, changes: AmendRequest, quote: Quote | null, balances: Balances, config: Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">,
+  pairReservedQuantity = order.reserved_qty,
+): AmendPlan | Failure {
   const fields: Record<string, string> = {};
   if (changes.price !== undefined && !needsLimitPrice(order.order_type)) fields.price = `price is only amendable on LIMIT and STOP_LIMIT orders, not ${order.order_type}`;
   if (changes.stop_price !== undefined && !needsStopPrice(order.order_type)) fields.stop_price = `stop_price is only amendable on STOP and STOP_LIMIT orders, not ${order.order_type}`;
@@ -51,6 +56,9 @@ export function planAmend(order: OrderRow, changes: AmendRequest, quote: Quote |
   const trailChange = changes.trail_price !== undefined || changes.trail_percent !== undefined;
   if (trailChange && order.order_type !== "TRAILING_STOP") fields[changes.trail_price !== undefined ? "trail_price" : "trail_percent"] = `a trail is only amendable on TRAILING_STOP orders, not ${order.order_type}`;
   if (changes.stop_price !== undefined && order.order_type === "TRAILING_STOP") fields.stop_price = "a TRAILING_STOP's stop follows its trail: amend trail_price or trail_percent instead";
+  if (changes.quantity !== undefined && (order.parent_order_id !== null || order.oco_group !== null)) {
+    fields.quantity = "an exit's quantity follows its entry's fills and its pair's (one-cancels-other); amend its prices, or cancel it";
+  }
   const quantity = changes.quantity ?? order.quantity;
   if (quantity <= order.filled_quantity) fields.quantity = `quantity is the new total and must be more than the ${order.filled_quantity} shares already filled`;
   if (Object.keys(fields).length > 0) return validation(fields);
@@ -66,10 +74,12 @@ export function planAmend(order: OrderRow, changes: AmendRequest, quote: Quote |
   if (changes.price === undefined) kept.add("price");
   if ((changes.stop_price === undefined && !trailChange) || order.triggered_at !== null) kept.add("stop_price");
   const own: Balances = {
-    ...balances, reservedCents: balances.reservedCents - order.reserved_cents, reservedQuantity: balances.reservedQuantity - order.reserved_qty,
+    ...balances, reservedCents: balances.reservedCents - order.reserved_cents, reservedQuantity: balances.reservedQuantity - pairReservedQuantity,
   };
-  const approval = checkRisk(amended, quote, own, config, kept);
-  if ("ok" in approval) return approval;
+  const checked = checkRisk(amended, quote, own, config, kept);
+  if ("ok" in checked) return checked;
+  // An exit of a pair keeps its share of the pair's one reservation (its quantity cannot change).
+  const approval = order.oco_group !== null ? { ...checked, reservedQuantity: order.reserved_qty } : checked;
   return {
     seq: order.amend_seq + 1, quantity, limitCents: approval.limitCents, stopCents: order.order_type === "TRAILING_STOP" ? order.stop_cents : approval.stopCents,
     trailCents: approval.trailCents, trailBp: approval.trailBp,

@@ -5,10 +5,10 @@
 // Plain functions over the store; the writing ones run inside the caller's atomically().
 import { fail, type Failure } from "../shared/errors";
 import { formatUsd, toCents, toDollars } from "../shared/money";
-import type { OrderRequest, OrderType } from "../shared/orders";
+import type { AmendRequest, OrderRequest, OrderType } from "../shared/orders";
 import { checkStopSide, checkTick } from "../shared/price-rules";
 import type { Quote } from "../venue/adapter";
-import type { AmendPlan } from "./amendment";
+import { describeAmend, type AmendPlan } from "./amendment";
 import { audit } from "./lifecycle";
 import type { OrderRow } from "./schema";
 import type { DeskStore } from "./store";
@@ -30,7 +30,6 @@ export function planLegs(request: OrderRequest, quote: Quote, entryLimitCents: n
   if (request.order_class === "simple") return [];
   const ref = quote.priceCents;
   const basis = request.order_class === "oco" ? ref : (entryLimitCents ?? ref);
-  const band = Math.floor((ref * bandPct) / 100);
   const legs: LegPlan[] = [];
   const checks: [field: string, cents: number, mustBe: "above" | "below"][] = [];
   if (request.take_profit && request.order_class !== "oco") {
@@ -48,19 +47,8 @@ export function planLegs(request: OrderRequest, quote: Quote, entryLimitCents: n
     if (limit !== null) checks.push(["stop_loss.limit_price", limit, "below"]);
   }
   for (const [field, cents, mustBe] of checks) {
-    const offTick = checkTick(field, cents, quote.tickCents, request.symbol);
-    if (offTick) return offTick;
-    const ok = mustBe === "above" ? cents > basis : cents < basis;
-    if (!ok && field !== "stop_loss.limit_price") {
-      const message = `${field} ${toDollars(cents).toFixed(2)} must be ${mustBe} the entry price ${toDollars(basis).toFixed(2)}`;
-      return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { [field]: message }, entry_price: toDollars(basis) });
-    }
-    if (Math.abs(cents - ref) > band) {
-      const message = `${field} ${formatUsd(cents)} is more than ${bandPct}% away from the ${request.symbol} reference price ${formatUsd(ref)}; allowed ${formatUsd(ref - band)} to ${formatUsd(ref + band)}`;
-      return fail("PRICE_OUT_OF_BAND", message, {
-        field, price: toDollars(cents), reference_price: toDollars(ref), min_price: toDollars(ref - band), max_price: toDollars(ref + band),
-      });
-    }
+    const wrong = checkLegPrice(field, cents, field === "stop_loss.limit_price" ? null : mustBe, basis, quote, bandPct, request.symbol);
+    if (wrong) return wrong;
   }
   const stop = legs.find((l) => l.kind === "stop_loss");
   if (request.order_class === "oco" && stop?.stopCents != null) {
@@ -68,6 +56,69 @@ export function planLegs(request: OrderRequest, quote: Quote, entryLimitCents: n
     if (wrongSide) return wrongSide;
   }
   return legs;
+}
+
+/**
+ * One price of an exit (cents): on the tick, on its side of the entry price `basisCents` (`mustBe`; null
+ * for a stop-loss's limit, which may sit either side of its stop), and within the band around the
+ * reference price. The failure names `field`, the leg's own (take_profit.limit_price, or an amend's price).
+ */
+export function checkLegPrice(field: string, cents: number, mustBe: "above" | "below" | null, basisCents: number, quote: Quote, bandPct: number, symbol: string): Failure | null {
+  const offTick = checkTick(field, cents, quote.tickCents, symbol);
+  if (offTick) return offTick;
+  if (mustBe !== null && !(mustBe === "above" ? cents > basisCents : cents < basisCents)) {
+    const message = `${field} ${toDollars(cents).toFixed(2)} must be ${mustBe} the entry price ${toDollars(basisCents).toFixed(2)}`;
+    return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { [field]: message }, entry_price: toDollars(basisCents) });
+  }
+  const ref = quote.priceCents;
+  const band = Math.floor((ref * bandPct) / 100);
+  if (Math.abs(cents - ref) > band) {
+    const message = `${field} ${formatUsd(cents)} is more than ${bandPct}% away from the ${symbol} reference price ${formatUsd(ref)}; allowed ${formatUsd(ref - band)} to ${formatUsd(ref + band)}`;
+    return fail("PRICE_OUT_OF_BAND", message, {
+      field, price: toDollars(cents), reference_price: toDollars(ref), min_price: toDollars(ref - band), max_price: toDollars(ref + band),
+    });
+  }
+  return null;
+}
+
+/**
+ * An amend of a HELD leg (not yet at the venue), checked as its exit was at placement: the take-profit's
+ * price above the entry, the stop-loss's stop_price below it, each on the tick and within the band. A leg's
+ * quantity follows its entry's fills and its time in force its entry's, so neither can be amended (400
+ * naming the field). Returns the new terms as an amend plan (nothing to reserve: a HELD leg holds nothing).
+ */
+export function planHeldLegAmend(leg: OrderRow, parent: OrderRow, changes: AmendRequest, quote: Quote, bandPct: number): AmendPlan | Failure {
+  const fields: Record<string, string> = {};
+  if (changes.quantity !== undefined) fields.quantity = `a leg's quantity follows its entry's fills; amend the entry ${parent.id} instead`;
+  if (changes.time_in_force !== undefined) fields.time_in_force = `a leg's time_in_force follows its entry ${parent.id}`;
+  if (changes.price !== undefined && leg.limit_cents === null) fields.price = `price is only amendable on LIMIT and STOP_LIMIT legs, not ${leg.order_type}`;
+  if (changes.stop_price !== undefined && leg.stop_cents === null) fields.stop_price = `stop_price is only amendable on STOP and STOP_LIMIT legs, not ${leg.order_type}`;
+  if (changes.trail_price !== undefined || changes.trail_percent !== undefined) fields[changes.trail_price !== undefined ? "trail_price" : "trail_percent"] = `a trail is only amendable on TRAILING_STOP orders, not ${leg.order_type}`;
+  if (Object.keys(fields).length > 0) return fail("VALIDATION_ERROR", `Invalid request: ${Object.values(fields).join("; ")}`, { fields });
+  const basis = parent.limit_cents ?? quote.priceCents;
+  const limitCents = changes.price === undefined ? leg.limit_cents : toCents(changes.price)!;
+  const stopCents = changes.stop_price === undefined ? leg.stop_cents : toCents(changes.stop_price)!;
+  const takeProfit = leg.order_type === "LIMIT";
+  if (changes.price !== undefined) {
+    const wrong = checkLegPrice("price", limitCents!, takeProfit ? "above" : null, basis, quote, bandPct, leg.symbol);
+    if (wrong) return wrong;
+  }
+  if (changes.stop_price !== undefined) {
+    const wrong = checkLegPrice("stop_price", stopCents!, "below", basis, quote, bandPct, leg.symbol);
+    if (wrong) return wrong;
+  }
+  return {
+    seq: leg.amend_seq + 1, quantity: leg.quantity, limitCents, stopCents, timeInForce: leg.tif, protectCents: leg.protect_cents, maxCostCents: leg.max_cost_cents,
+    reservedCents: 0, reservedQuantity: 0, heldCents: 0, heldQuantity: 0, remaining: leg.quantity,
+  };
+}
+
+/** Records a HELD leg's new terms in place (inside atomically()): REPLACED, order.replaced; it stays HELD. */
+export function amendHeldLeg(store: DeskStore, leg: OrderRow, plan: AmendPlan, nowMs: number): OrderRow {
+  const at = new Date(nowMs).toISOString();
+  const updated = store.updateOrder(leg.id, { limit_cents: plan.limitCents, stop_cents: plan.stopCents, amend_seq: plan.seq, amended_at: at, updated_at: at });
+  store.record(updated, audit("REPLACED", updated.status, describeAmend(leg, plan)), "order.replaced", nowMs);
+  return updated;
 }
 
 /** Writes a parent's legs (inside atomically()): HELD for a bracket or oto, live (sent at once) for an oco. */

@@ -5,7 +5,7 @@
 import type { DeskConfig } from "../config";
 import { ERROR_STATUS, errorText, fail, ok, type ErrorBody, type Result } from "../shared/errors";
 import { isFinalStatus, type AmendRequest, type Order, type OrderRequest, type Side } from "../shared/orders";
-import type { VenueReport } from "../venue/adapter";
+import type { Quote, VenueReport } from "../venue/adapter";
 import { dayOrderExpiry } from "../venue/calendar";
 import { amendRefusal, holdForAmend, planAmend, sameTerms } from "./amendment";
 import type { QuoteCache } from "./quotes";
@@ -15,7 +15,7 @@ import type { OrderRow } from "./schema";
 import type { DeskStore } from "./store";
 import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
 import { SEND_GRACE_MS, type VenueSession } from "./venue-session";
-import { cancelHeld, planLegs, placeLegs } from "./contingent";
+import { amendHeldLeg, cancelHeld, planHeldLegAmend, planLegs, placeLegs } from "./contingent";
 import { toOrder } from "./views";
 
 /** One order's answer within a cancel-all: the HTTP status a single cancel would give, and its body. */
@@ -215,7 +215,9 @@ export class OrderEntry {
       const reducesOnly = current.side === "SELL" || (changes.quantity !== undefined && changes.quantity < current.quantity && Object.keys(changes).length === 1);
       const gate = checkTradingState(this.d.store.account()!.trading_state, current.side, "amend", !reducesOnly);
       if (gate) return gate;
-      const plan = planAmend(current, changes, quote, this.balances(current.symbol), this.d.config);
+      if (current.status === "HELD") return this.amendHeld(current, changes, quote, idempotencyKey, fingerprint);
+      const pairReserved = current.reserved_qty + this.d.store.ocoSiblings(current).reduce((sum, o) => sum + o.reserved_qty, 0);
+      const plan = planAmend(current, changes, quote, this.balances(current.symbol), this.d.config, pairReserved);
       if ("ok" in plan) return plan;
       // An amend to the terms the order already has changes nothing: nothing to send, nothing to audit.
       if (sameTerms(current, plan)) return ok({ order: toOrder(current, traderId), replayed: false });
@@ -239,6 +241,20 @@ export class OrderEntry {
     } finally {
       this.keysInFlight.delete(claim);
     }
+  }
+
+  /** A HELD leg's new prices, on the desk alone (it is not at the venue yet): 200 at once, still HELD. */
+  private amendHeld(leg: OrderRow, changes: AmendRequest, quote: Quote | null, idempotencyKey: string | null, fingerprint: string): Result<Submitted> {
+    if (!quote) return fail("UNKNOWN_SYMBOL", `Unknown symbol ${leg.symbol}: GET /api/v1/instruments lists the symbols you can trade`, { symbol: leg.symbol });
+    const plan = planHeldLegAmend(leg, this.d.store.order(leg.parent_order_id!)!, changes, quote, this.d.config.priceBandPct);
+    if ("ok" in plan) return plan;
+    if (sameTerms(leg, plan)) return ok({ order: toOrder(leg, this.d.store.traderId), replayed: false });
+    const amended = this.d.store.atomically(() => {
+      if (idempotencyKey) this.d.store.saveAmendKey(idempotencyKey, leg.id, fingerprint, plan.seq);
+      return amendHeldLeg(this.d.store, leg, plan, Date.now());
+    });
+    this.d.changed();
+    return ok({ order: toOrder(amended, this.d.store.traderId), replayed: false });
   }
 
   /** Cash and the symbol's shares as the risk check reads them (after any await). */

@@ -4,7 +4,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import type { Instrument } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
-import { amendDraft, editsPrice, editsStop, editsTrail, toAmendRequest, type AmendDraft, type AmendErrors, type AmendField } from "../amend";
+import { amendDraft, editsPrice, editsStop, editsTrail, isExit, toAmendRequest, type AmendDraft, type AmendErrors, type AmendField } from "../amend";
 import { isWorking, type OrderView } from "../blotter";
 import { price, quantity } from "../format";
 import type { DeskStore } from "../store";
@@ -22,6 +22,7 @@ export function AmendForm({ order, store, instrument, onDone }: { order: OrderVi
   const form = useRef<HTMLFormElement>(null);
   const name = `${order.side} ${quantity(order.quantity)} ${order.symbol}`;
   const trailField = editsTrail(order);
+  const exit = isExit(order);
 
   useEffect(() => {
     form.current?.querySelector<HTMLInputElement>("input")?.focus();
@@ -91,12 +92,14 @@ export function AmendForm({ order, store, instrument, onDone }: { order: OrderVi
         </div>
       )}
       <div className="amend-fields">
-        <div className="field">
-          <label htmlFor={`${id}-quantity`}>New total quantity</label>
-          <input {...field("quantity")} type="number" inputMode="numeric" min={order.filled_quantity + 1} step={1} value={draft.quantity} onChange={(e) => update("quantity", e.target.value)} />
-          {order.filled_quantity > 0 && <p className="hint">{quantity(order.filled_quantity)} filled: more than that</p>}
-          {fieldError("quantity")}
-        </div>
+        {!exit && (
+          <div className="field">
+            <label htmlFor={`${id}-quantity`}>New total quantity</label>
+            <input {...field("quantity")} type="number" inputMode="numeric" min={order.filled_quantity + 1} step={1} value={draft.quantity} onChange={(e) => update("quantity", e.target.value)} />
+            {order.filled_quantity > 0 && <p className="hint">{quantity(order.filled_quantity)} filled: more than that</p>}
+            {fieldError("quantity")}
+          </div>
+        )}
         {editsStop(order) && (
           <div className="field">
             <label htmlFor={`${id}-stop_price`}>Stop price ($)</label>
@@ -126,7 +129,7 @@ export function AmendForm({ order, store, instrument, onDone }: { order: OrderVi
             {fieldError("price")}
           </div>
         )}
-        {draft.time_in_force !== "" && (
+        {draft.time_in_force !== "" && !exit && (
           <div className="field field-tif">
             <label htmlFor={`${id}-time_in_force`}>Time in force</label>
             <select {...field("time_in_force")} value={draft.time_in_force} onChange={(e) => update("time_in_force", e.target.value as AmendDraft["time_in_force"])}>
@@ -139,7 +142,9 @@ export function AmendForm({ order, store, instrument, onDone }: { order: OrderVi
       </div>
       <p className="hint">
         {instrument ? `${order.symbol} last ${price(instrument.price)} · tick ${price(instrument.tick_size)}. ` : ""}
-        A lower quantity keeps the order's place in the book; a new price or more shares lose it.
+        {exit
+          ? "An exit's quantity follows its entry's fills; its prices can change."
+          : "A lower quantity keeps the order's place in the book; a new price or more shares lose it."}
       </p>
       {errors.body && <p className="field-error">{errors.body}</p>}
       <div className="amend-buttons">
