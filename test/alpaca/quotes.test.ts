@@ -1,7 +1,7 @@
 // Reference prices from Alpaca's market data for the risk checks: the latest quote's midpoint (else the
 // latest trade), and a clear refusal when there is no price to be had.
 import { afterEach, describe, expect, it } from "vitest";
-import { json, newTrader, submit } from "../helpers/api";
+import { call, json, newTrader, submit } from "../helpers/api";
 import { newSymbol, setAccountFaults } from "./fake";
 
 afterEach(() => setAccountFaults({ fail_next: [] }));
@@ -38,12 +38,20 @@ describe("reference prices from Alpaca market data", () => {
     expect(await json(res)).toMatchObject({ error: "SYMBOL_NOT_TRADABLE", message: `${symbol} is not tradable right now` });
   });
 
-  it("refuses (SYMBOL_NOT_TRADABLE, not a 500) while market data is unavailable", async () => {
+  it("answers 503 VENUE_UNAVAILABLE saying why while market data is down, places nothing, and prices again a moment later", async () => {
     const symbol = await newSymbol(10);
     await setAccountFaults({ fail_next: [{ method: "GET", path: `/v2/stocks/${symbol}/quotes/latest`, status: 503 }] });
     const trader = await newTrader(1_000);
     const res = await submit(trader, { symbol, quantity: 1, order_type: "MARKET" });
-    expect(res.status).toBe(400);
-    expect(await json(res)).toMatchObject({ error: "SYMBOL_NOT_TRADABLE" });
+    expect(res.status).toBe(503);
+    const body = await json<{ error: string; message: string }>(res);
+    expect(body).toMatchObject({ error: "VENUE_UNAVAILABLE", details: { symbol } });
+    expect(body.message).toContain(`No reference price for ${symbol}`);
+    expect(body.message).toContain("retry");
+    expect(body.message).not.toMatch(/fake-secret-key|fake-key-id/); // the keys never leave in an error
+    expect((await json<{ data: unknown[] }>(await call("/api/v1/orders", { token: trader.token }))).data).toEqual([]);
+    // The failure is kept one second, not the cache's few: the retry is priced and placed.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await submit(trader, { symbol, quantity: 1, order_type: "MARKET" })).status).toBe(201);
   });
 });

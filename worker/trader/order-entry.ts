@@ -10,7 +10,7 @@ import { dayOrderExpiry } from "../venue/calendar";
 import { amendRefusal, holdForAmend, planAmend, sameTerms } from "./amendment";
 import type { QuoteCache } from "./quotes";
 import type { TokenBucket } from "./rate-limit";
-import { checkMarketHours, checkRisk, checkTradingState, type Balances } from "./risk";
+import { checkMarketHours, checkQuote, checkRisk, checkTradingState, type Balances } from "./risk";
 import type { OrderRow } from "./schema";
 import type { DeskStore } from "./store";
 import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
@@ -245,7 +245,8 @@ export class OrderEntry {
 
   /** A HELD leg's new prices, on the desk alone (it is not at the venue yet): 200 at once, still HELD. */
   private amendHeld(leg: OrderRow, changes: AmendRequest, quote: Quote | null, idempotencyKey: string | null, fingerprint: string): Result<Submitted> {
-    if (!quote) return fail("UNKNOWN_SYMBOL", `Unknown symbol ${leg.symbol}: GET /api/v1/instruments lists the symbols you can trade`, { symbol: leg.symbol });
+    const unpriced = checkQuote(leg.symbol, quote);
+    if (unpriced || !quote) return unpriced!;
     const plan = planHeldLegAmend(leg, this.d.store.order(leg.parent_order_id!)!, changes, quote, this.d.config.priceBandPct);
     if ("ok" in plan) return plan;
     if (sameTerms(leg, plan)) return ok({ order: toOrder(leg, this.d.store.traderId), replayed: false });

@@ -26,6 +26,7 @@ export class QuoteCache {
       this.quotes.delete(symbol); // the venue no longer knows it
       return null;
     }
+    if (quote.unavailable) return quote; // no price this time: ask again next time, keep the last good one
     this.keep(quote);
     // A push that arrived while this call was on its way is newer than its answer.
     return this.quotes.get(symbol)?.quote ?? quote;

@@ -68,6 +68,19 @@ export function checkMarketHours(order: OrderRequest, nowMs: number, config: Pic
   );
 }
 
+/**
+ * A price to judge an order by: 400 UNKNOWN_SYMBOL (null quote), 503 VENUE_UNAVAILABLE when the venue's
+ * market data gave none just now (retry), 400 SYMBOL_NOT_TRADABLE when the instrument is halted; else null.
+ */
+export function checkQuote(symbol: string, quote: Quote | null): Failure | null {
+  if (!quote) return fail("UNKNOWN_SYMBOL", `Unknown symbol ${symbol}: GET /api/v1/instruments lists the symbols you can trade`, { symbol });
+  if (quote.unavailable) {
+    return fail("VENUE_UNAVAILABLE", `No reference price for ${symbol} to check the order against: ${quote.unavailable}; nothing was placed, retry in a moment`, { symbol });
+  }
+  if (!quote.tradable) return fail("SYMBOL_NOT_TRADABLE", `${symbol} is not tradable right now`, { symbol });
+  return null;
+}
+
 const NONE_KEPT: ReadonlySet<"price" | "stop_price"> = new Set();
 const bandOf = (cents: number, pct: number) => Math.floor((cents * pct) / 100);
 
@@ -76,12 +89,8 @@ const bandOf = (cents: number, pct: number) => Math.floor((cents * pct) / 100);
  * were, which the price rules do not judge again). Returns what the order reserves, or the failure.
  */
 export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Balances, config: RiskConfig, kept: ReadonlySet<"price" | "stop_price"> = NONE_KEPT): Approval | Failure {
-  if (!quote) {
-    return fail("UNKNOWN_SYMBOL", `Unknown symbol ${order.symbol}: GET /api/v1/instruments lists the symbols you can trade`, { symbol: order.symbol });
-  }
-  if (!quote.tradable) {
-    return fail("SYMBOL_NOT_TRADABLE", `${order.symbol} is not tradable right now`, { symbol: order.symbol });
-  }
+  const unpriced = checkQuote(order.symbol, quote);
+  if (unpriced || !quote) return unpriced!;
   if (order.quantity > config.maxOrderQuantity) {
     return fail("ORDER_TOO_LARGE", `Order of ${order.quantity} shares exceeds the maximum of ${config.maxOrderQuantity} shares per order`, {
       quantity: order.quantity, max_quantity: config.maxOrderQuantity,

@@ -7,6 +7,11 @@ export interface Quote {
   priceCents: number;
   tickCents: number;
   tradable: boolean;
+  /**
+   * Why no price could be had just now (a broker's market data down, rate limited or refused): the risk
+   * checks then answer 503 VENUE_UNAVAILABLE with it rather than judging the order; absent when priced.
+   */
+  unavailable?: string;
   /** Rises with every change of the instrument: of two quotes for a symbol, the higher version is current. */
   version: number;
 }

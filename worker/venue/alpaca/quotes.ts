@@ -1,7 +1,8 @@
 // Reference prices for the risk checks, from Alpaca's market data: the latest quote's midpoint when both
 // sides are there, else the latest trade. Cached a few seconds per isolate (every desk in it shares them),
 // so a burst of orders asks Alpaca once. No price at all: the symbol is "not tradable right now" (the
-// desk's SYMBOL_NOT_TRADABLE); a symbol Alpaca does not know: null (UNKNOWN_SYMBOL).
+// desk's SYMBOL_NOT_TRADABLE); market data down or refusing: the quote says why (the desk's 503
+// VENUE_UNAVAILABLE, cached for one second only); a symbol Alpaca does not know: null (UNKNOWN_SYMBOL).
 import type { Quote } from "../adapter";
 import { AlpacaRefusal, AlpacaUnavailable, type AlpacaClient } from "./client";
 
@@ -15,6 +16,8 @@ const inFlight = new Map<string, Promise<Quote | null>>();
 
 /** US equities trade in cents at $1 and above (sub-penny below $1 is rounded: fillwire prices in cents). */
 const TICK_CENTS = 1;
+/** How long a failed market-data fetch is kept before Alpaca is asked again (ms). */
+const UNAVAILABLE_KEPT_MS = 1000;
 
 export async function referenceQuote(client: AlpacaClient, cacheKey: string, symbol: string, ttlMs: number, now = Date.now()): Promise<Quote | null> {
   const key = `${cacheKey}|${symbol}`;
@@ -26,7 +29,8 @@ export async function referenceQuote(client: AlpacaClient, cacheKey: string, sym
     inFlight.set(key, pending);
   }
   const quote = await pending;
-  cache.set(key, { quote, at: Date.now() });
+  // A failed fetch is asked again sooner: it is kept as if fetched (ttlMs - 1 s) ago.
+  cache.set(key, { quote, at: Date.now() - (quote?.unavailable ? Math.max(0, ttlMs - UNAVAILABLE_KEPT_MS) : 0) });
   return quote;
 }
 
@@ -44,9 +48,9 @@ async function fetchQuote(client: AlpacaClient, symbol: string): Promise<Quote |
     return noPrice(symbol, version);
   } catch (err) {
     // Market data is down, rate limited or refused (a feed the plan lacks): no price to check risk against.
-    if (err instanceof AlpacaUnavailable || err instanceof AlpacaRefusal) console.warn(`alpaca quote ${symbol}: ${err.message}`);
-    else throw err;
-    return noPrice(symbol, version);
+    if (!(err instanceof AlpacaUnavailable || err instanceof AlpacaRefusal)) throw err;
+    console.warn(`alpaca quote ${symbol}: ${err.message}`);
+    return { ...noPrice(symbol, version), unavailable: `Alpaca market data did not answer with a price (${err.message})` };
   }
 }
 
