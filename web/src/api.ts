@@ -106,6 +106,8 @@ export function createApi(token: () => string | null, onUnauthorized: () => void
     /** Recompute the audit hash chain of one trader, or of every trader. */
     verifyAudit: (traderId?: string) => call(data(v1.compliance.audit.verify.$get({ query: traderId ? { trader_id: traderId } : {} }, init()))),
     setPrice: (symbol: string, price: number) => call(data(v1.admin.instruments[":symbol"].$put({ param: { symbol }, json: { price } }, init()))),
+    /** The venue link's state (admin): the Alpaca stream link's, or the simulator's. */
+    venue: () => call(data(v1.admin.venue.$get({}, init()))),
     /**
      * The live events URL; the token and resume point are recomputed on every (re)connect. A first
      * connection (no `since`) asks for the snapshot: the working orders and the account at the acknowledged seq.

@@ -119,8 +119,13 @@ export class AlpacaLink extends DurableObject<Env> {
     return this.ledger.report(orderId);
   }
 
-  /** For GET /api/v1/admin/venue. */
+  /**
+   * For GET /api/v1/admin/venue. Looking connects the stream and counts as a use: an admin watching the
+   * link keeps it up (and reconnecting after a drop) until IDLE_MS after the last look, rather than seeing
+   * it opened by each look and closed as idle by the next heartbeat.
+   */
   async status(): Promise<LinkStatus> {
+    this.ledger.setMeta("last_use", String(Date.now()));
     this.start();
     const counts = this.ledger.counts();
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
