@@ -2,7 +2,7 @@
 // cancel each other and never sell more than the position between them; cancelling the parent cancels
 // its held legs; leg prices checked against the entry, each field named.
 import { afterEach, describe, expect, it } from "vitest";
-import { auditOf, call, eventually, getOrder, json, newInstrument, newTrader, setInstrument, submit, untilStatus, type Trader } from "../helpers/api";
+import { auditOf, call, eventually, getOrder, json, newInstrument, newTrader, setFaults, setInstrument, submit, untilStatus, type Trader } from "../helpers/api";
 import { closeAll, connect } from "../helpers/socket";
 import type { Order } from "../../worker/shared/orders";
 
@@ -94,6 +94,27 @@ describe("a bracket", () => {
     expect(await untilStatus(trader, sl.id, "CANCELLED")).toBeTruthy();
     expect(await positions(trader)).toMatchObject([{ quantity: 5, available_quantity: 5 }]);
   });
+
+  // However the entry ends before it fills, its HELD exits end with it, in the same change: none is left waiting.
+  const endings: [how: string, faults: Record<string, unknown>, status: Order["status"]][] = [
+    ["the venue rejects the entry", { reject_rate: 1 }, "REJECTED"],
+    ["the desk gives the entry up after its retries time out", { timeout_rate: 1 }, "REJECTED"],
+  ];
+  for (const [how, faults, status] of endings) {
+    it(`ends the held legs when ${how}`, async () => {
+      const symbol = await newInstrument(100);
+      await setFaults(symbol, faults);
+      const trader = await newTrader(10_000);
+      const parent = await place(trader, { symbol, quantity: 5, order_type: "LIMIT", price: 99, order_class: "bracket", take_profit: { limit_price: 104 }, stop_loss: { stop_price: 92 } });
+      await untilStatus(trader, parent.id, status);
+      for (const leg of parent.legs) {
+        const ended = await getOrder(trader, leg.id);
+        expect(ended).toMatchObject({ status: "CANCELLED", reason: `Parent order ${parent.id} ${status.toLowerCase()} before it filled` });
+        expect((await auditOf(trader, leg.id)).map((a) => a.action)).toEqual(["SUBMITTED", "CANCELLED"]);
+      }
+      expect(await account(trader)).toMatchObject({ cash: 10_000, reserved: 0 });
+    });
+  }
 });
 
 describe("an oco on shares held", () => {

@@ -5,7 +5,7 @@ import { formatUsd } from "../shared/money";
 import { isFinalStatus } from "../shared/orders";
 import type { VenueReport } from "../venue/adapter";
 import { settleAmend } from "./amendment";
-import { activateLegs, shareGroupReservation } from "./contingent";
+import { activateLegs, cancelHeld, shareGroupReservation } from "./contingent";
 import { fillEffect, releaseEffect, type LedgerEffect } from "./ledger";
 import { reconcile, type Acceptance, type Step } from "./lifecycle";
 import type { OrderPatch, OrderRow } from "./schema";
@@ -52,9 +52,16 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
     change(draft, { venue_stage: "ACKED", next_attempt_at: null, expires_at: settled ? null : draft.row.expires_at, updated_at: iso(nowMs) });
   }
   const after = Object.keys(draft.patch).length > 0 ? store.updateOrder(orderId, draft.patch) : draft.row;
-  // A bracket or oto entry that filled (even partly) brings its exits alive for what it has filled.
-  const filledNow = steps.some((step) => step.kind === "fill");
-  return filledNow && after.parent_order_id === null && after.order_class !== "simple" ? activateLegs(store, after, nowMs, backstopAt) : [];
+  if (after.parent_order_id !== null || after.order_class === "simple") return [];
+  // A bracket or oto entry that filled (even partly) brings its exits alive for what it has filled; one that
+  // ended before it filled (cancelled, rejected, expired, given up) takes its HELD exits with it, whatever ended it.
+  const activated = steps.some((step) => step.kind === "fill") ? activateLegs(store, after, nowMs, backstopAt) : [];
+  if (isFinalStatus(after.status)) {
+    for (const leg of store.legsOf(after.id)) {
+      if (leg.status === "HELD") cancelHeld(store, leg, `Parent order ${after.id} ${after.status.toLowerCase()} before it filled`, nowMs);
+    }
+  }
+  return activated;
 }
 
 function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: number): void {

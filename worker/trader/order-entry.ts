@@ -130,10 +130,10 @@ export class OrderEntry {
     return ok({ data });
   }
 
-  /** Asks the venue to cancel a working order and applies its answer; a cancel that fails is told on the stream. */
   /**
    * Cancels one working order, and what goes with it: a HELD leg ends without the venue (it was never sent);
-   * a parent's HELD legs end with it; an exit takes its one-cancels-other siblings with it.
+   * a parent's HELD legs end with it (in the same change, execution.ts); an exit takes its one-cancels-other
+   * siblings with it.
    */
   private async cancelWorking(order: OrderRow): Promise<Result<Order>> {
     if (order.status === "HELD") {
@@ -144,18 +144,11 @@ export class OrderEntry {
     }
     const result = await this.cancelAtVenue(order);
     if (!result.ok) return result;
-    const held = this.d.store.legsOf(order.id).filter((l) => l.status === "HELD");
-    if (held.length > 0) {
-      const nowMs = Date.now();
-      this.d.store.atomically(() => {
-        for (const leg of held) cancelHeld(this.d.store, leg, `Parent order ${order.id} cancelled before it filled`, nowMs);
-      });
-      this.d.changed();
-    }
     await Promise.all(this.d.store.ocoSiblings(order).map((sibling) => this.cancelAtVenue(sibling))); // one cancels other
     return result;
   }
 
+  /** Asks the venue to end a working order and applies its answer; a cancel that fails is told on the stream. */
   private async cancelAtVenue(order: OrderRow): Promise<Result<Order>> {
     let report: VenueReport;
     try {
