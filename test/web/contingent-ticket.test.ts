@@ -96,8 +96,11 @@ describe("brackets, oto and oco on the ticket", () => {
   });
 
   it("moves side, type and time in force to what the class allows, and starts the exits 2% either side of the entry", () => {
-    const bracket = withOrderClass(draft({ side: "SELL", order_type: "STOP", time_in_force: "IOC" }), "bracket", aapl);
+    const bracket = withOrderClass(draft({ side: "BUY", order_type: "STOP", time_in_force: "IOC" }), "bracket", aapl);
     expect(bracket).toMatchObject({ side: "BUY", order_type: "MARKET", time_in_force: "DAY", take_profit: "153.00", stop_loss: "147.00" });
+    // a SELL entry's exits buy back: the take-profit below, the stop-loss above
+    const sell = withOrderClass(draft({ side: "SELL", order_type: "STOP", time_in_force: "IOC" }), "bracket", aapl);
+    expect(sell).toMatchObject({ side: "SELL", order_type: "MARKET", time_in_force: "DAY", take_profit: "147.00", stop_loss: "153.00" });
     const limitEntry = withOrderClass(draft({ order_type: "LIMIT", price: "100.00" }), "oto", { price: 101, tick_size: 0.05 });
     expect(limitEntry).toMatchObject({ order_type: "LIMIT", take_profit: "102.00", stop_loss: "98.00" });
     // what the trader typed stays
@@ -137,8 +140,12 @@ describe("brackets, oto and oco on the ticket", () => {
       ok: false, errors: { "stop_loss.stop_price": "stop_loss.stop_price must be a number of dollars, such as 150.05" },
     });
     // a class the entry does not fit: the schema's own words, at the field
-    expect(toOrderRequest(draft({ order_class: "bracket", side: "SELL", take_profit: "155", stop_loss: "145" }))).toEqual({
-      ok: false, errors: { side: "a bracket entry is a BUY whose exits sell what it bought (fillwire has no short selling)" },
+    expect(toOrderRequest(draft({ order_class: "oco", side: "BUY", order_type: "LIMIT", take_profit: "155", stop_loss: "145" }))).toEqual({
+      ok: false, errors: { side: "an oco order closes shares you hold: side SELL (fillwire has no short selling)" },
+    });
+    // a SELL entry's exits mirrored, in the desk's words
+    expect(toOrderRequest(draft({ symbol: "TBRK", order_class: "bracket", side: "SELL", take_profit: "51.00", stop_loss: "52.00" }), { price: 50, tick_size: 0.01 })).toEqual({
+      ok: false, errors: { "take_profit.limit_price": "take_profit.limit_price 51.00 must be below the entry price 50.00" },
     });
   });
 

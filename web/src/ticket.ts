@@ -5,7 +5,7 @@
 // contingent orders". Only the fields the chosen type and class use are sent.
 import { toCents, toDollars } from "../../worker/shared/money";
 import { needsLimitPrice, needsStopPrice, OrderRequest, ORDER_TYPES, TIME_IN_FORCE } from "../../worker/shared/orders";
-import { checkStopSide, checkTick } from "../../worker/shared/price-rules";
+import { checkStopSide, checkTick, exitRules } from "../../worker/shared/price-rules";
 import { trailingStop } from "../../worker/venue/trailing";
 import type { OrderClass, OrderRequestInput, OrderType, Side, TimeInForce } from "../../worker/shared/orders";
 
@@ -76,9 +76,12 @@ export interface TicketInstrument {
 
 // ------------------------------------------------------------ what each class allows
 
-/** The sides a class allows: bracket and oto entries buy, an oco sells shares held (fillwire has no short selling). */
+/**
+ * The sides a class allows: a bracket or oto entry buys (its exits sell) or sells shares held (its exits buy
+ * them back); an oco sells shares held (fillwire has no short selling).
+ */
 export function classSides(orderClass: OrderClass): readonly Side[] {
-  return orderClass === "simple" ? ["BUY", "SELL"] : orderClass === "oco" ? ["SELL"] : ["BUY"];
+  return orderClass === "oco" ? ["SELL"] : ["BUY", "SELL"];
 }
 
 /** The order types a class allows: a bracket or oto entry is MARKET or LIMIT; an oco is its take-profit LIMIT. */
@@ -108,7 +111,8 @@ function offset(ref: number, tick: number, pct: number): string {
 
 /**
  * The draft for another order class: side, type and time in force moved to what the class allows, and
- * empty exits started 2% either side of the entry (the limit typed, else the price), on the tick.
+ * empty exits started 2% either side of the entry (the limit typed, else the price), on the tick: the
+ * take-profit above a BUY entry and the stop-loss below, mirrored for a SELL entry.
  */
 export function withOrderClass(draft: TicketDraft, orderClass: OrderClass, instrument?: TicketInstrument): TicketDraft {
   const next: TicketDraft = { ...draft, order_class: orderClass };
@@ -120,8 +124,9 @@ export function withOrderClass(draft: TicketDraft, orderClass: OrderClass, instr
   if (instrument && orderClass !== "simple") {
     const entry = usesLimitPrice(next) ? number(next.price) : undefined;
     const basis = entry !== undefined && Number.isFinite(entry) && entry > 0 ? entry : instrument.price;
-    if (next.take_profit === "") next.take_profit = offset(basis, instrument.tick_size, 2);
-    if (next.stop_loss === "") next.stop_loss = offset(basis, instrument.tick_size, -2);
+    const rules = exitRules(orderClass === "oco" ? "BUY" : next.side);
+    if (next.take_profit === "") next.take_profit = offset(basis, instrument.tick_size, rules.takeProfit === "above" ? 2 : -2);
+    if (next.stop_loss === "") next.stop_loss = offset(basis, instrument.tick_size, rules.stopLoss === "above" ? 2 : -2);
   }
   return next;
 }
@@ -216,9 +221,10 @@ function priceRuleErrors(order: OrderRequest, instrument: TicketInstrument): Fie
   // The exits sit either side of the entry: its limit, or the reference price for a MARKET entry and an oco.
   const entryCents = order.order_class === "oco" || order.price === undefined ? refCents : toCents(order.price);
   if (entryCents !== undefined && order.order_class !== "simple") {
+    const rules = exitRules(order.order_class === "oco" ? "BUY" : order.side);
     const exits: [TicketField, number | undefined, "above" | "below"][] = [
-      ["take_profit.limit_price", order.take_profit?.limit_price, "above"],
-      ["stop_loss.stop_price", order.stop_loss?.stop_price, "below"],
+      ["take_profit.limit_price", order.take_profit?.limit_price, rules.takeProfit],
+      ["stop_loss.stop_price", order.stop_loss?.stop_price, rules.stopLoss],
     ];
     for (const [field, value, mustBe] of exits) {
       const cents = value === undefined ? undefined : toCents(value);

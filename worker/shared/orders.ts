@@ -75,7 +75,6 @@ function checkOrderClass(
     return;
   }
   if (order.order_type !== "MARKET" && order.order_type !== "LIMIT") issue("order_type", `a ${order.order_class} entry is a MARKET or LIMIT order`);
-  if (order.side !== "BUY") issue("side", `a ${order.order_class} entry is a BUY whose exits sell what it bought (fillwire has no short selling)`);
   if (order.order_class === "bracket" && legs !== 2) issue(order.take_profit === undefined ? "take_profit" : "stop_loss", "a bracket order needs take_profit and stop_loss");
   if (order.order_class === "oto" && legs !== 1) issue("stop_loss", "an oto order needs exactly one of take_profit or stop_loss");
 }
@@ -106,11 +105,11 @@ export const OrderRequest = z
       take_profit: z
         .strictObject({ limit_price: Price("take_profit.limit_price") })
         .optional()
-        .meta({ description: "bracket/oto/oco: the exit that takes the profit, a LIMIT at limit_price" }),
+        .meta({ description: "bracket/oto/oco: the exit that takes the profit, a LIMIT at limit_price (above a BUY entry, below a SELL entry)" }),
       stop_loss: z
         .strictObject({ stop_price: Price("stop_loss.stop_price"), limit_price: Price("stop_loss.limit_price").optional() })
         .optional()
-        .meta({ description: "bracket/oto/oco: the exit that limits the loss, a STOP at stop_price (a STOP_LIMIT with limit_price)" }),
+        .meta({ description: "bracket/oto/oco: the exit that limits the loss, a STOP at stop_price (a STOP_LIMIT with limit_price): below a BUY entry, above a SELL entry" }),
     },
     { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : undefined) },
   )

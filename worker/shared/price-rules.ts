@@ -42,3 +42,12 @@ export function checkStopSide(side: "BUY" | "SELL", orderType: string, stopCents
     `for a ${side} ${orderType} (a ${buy ? "buy" : "sell"} stop triggers when the price ${buy ? "rises" : "falls"} to it)`;
   return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { stop_price: message }, reference_price: toDollars(refCents) });
 }
+
+/**
+ * The side of a contingent entry's exits (they close what it opened) and where each must stand from the
+ * entry price (SPEC, "Trailing and contingent orders"): a BUY entry's SELL exits take profit above it and
+ * stop the loss below; a SELL entry's BUY exits mirror that.
+ */
+export function exitRules(entrySide: "BUY" | "SELL"): { side: "BUY" | "SELL"; takeProfit: "above" | "below"; stopLoss: "above" | "below" } {
+  return entrySide === "BUY" ? { side: "SELL", takeProfit: "above", stopLoss: "below" } : { side: "BUY", takeProfit: "below", stopLoss: "above" };
+}

@@ -40,14 +40,14 @@ export function amendRefusal(order: OrderRow): Failure | null {
 
 /**
  * The amended order checked as if new (tick, side of a stop, band, funds for the difference, shares),
- * with the order's own reservation counted as available: for an exit in a one-cancels-other pair, the
- * shares its pair reserves once between them (`pairReservedQuantity`, the order's own included), and such an
- * exit holds no more. Prices the amend does not change are not judged again. Returns the plan, or the
- * failure the route answers.
+ * with the order's own reservation counted as available: for an exit in a one-cancels-other pair, what its
+ * pair reserves once between them (`pair`: shares and cents, the order's own included). Such an exit holds
+ * no more shares, and cash only for what its new terms need beyond the pair's. Prices the amend does not
+ * change are not judged again. Returns the plan, or the failure the route answers.
  */
 export function planAmend(
   order: OrderRow, changes: AmendRequest, quote: Quote | null, balances: Balances, config: Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">,
-  pairReservedQuantity = order.reserved_qty,
+  pair: { quantity: number; cents: number } = { quantity: order.reserved_qty, cents: order.reserved_cents },
 ): AmendPlan | Failure {
   const fields: Record<string, string> = {};
   if (changes.price !== undefined && !needsLimitPrice(order.order_type)) fields.price = `price is only amendable on LIMIT and STOP_LIMIT orders, not ${order.order_type}`;
@@ -74,12 +74,14 @@ export function planAmend(
   if (changes.price === undefined) kept.add("price");
   if ((changes.stop_price === undefined && !trailChange) || order.triggered_at !== null) kept.add("stop_price");
   const own: Balances = {
-    ...balances, reservedCents: balances.reservedCents - order.reserved_cents, reservedQuantity: balances.reservedQuantity - pairReservedQuantity,
+    ...balances, reservedCents: balances.reservedCents - pair.cents, reservedQuantity: balances.reservedQuantity - pair.quantity,
   };
   const checked = checkRisk(amended, quote, own, config, kept);
   if ("ok" in checked) return checked;
   // An exit of a pair keeps its share of the pair's one reservation (its quantity cannot change).
-  const approval = order.oco_group !== null ? { ...checked, reservedQuantity: order.reserved_qty } : checked;
+  const approval = order.oco_group === null ? checked : {
+    ...checked, reservedQuantity: order.reserved_qty, reservedCents: order.reserved_cents + Math.max(0, checked.reservedCents - pair.cents),
+  };
   return {
     seq: order.amend_seq + 1, quantity, limitCents: approval.limitCents, stopCents: order.order_type === "TRAILING_STOP" ? order.stop_cents : approval.stopCents,
     trailCents: approval.trailCents, trailBp: approval.trailBp,
@@ -129,7 +131,8 @@ export function settleAmend(store: DeskStore, order: OrderRow, report: VenueRepo
   }
   // The reservation follows what is left to fill under the new terms (fills may have come in meanwhile).
   const left = plan.quantity - order.filled_quantity;
-  const cents = order.side === "BUY" ? Math.min(order.reserved_cents, Math.ceil((plan.reservedCents * left) / plan.remaining)) : 0;
+  // A BUY exit's cash is its pair's, for buying the entry's shares back: kept whole until the exit ends.
+  const cents = order.side !== "BUY" ? 0 : order.oco_group !== null ? order.reserved_cents : Math.min(order.reserved_cents, Math.ceil((plan.reservedCents * left) / plan.remaining));
   const shares = order.side === "SELL" ? Math.min(order.reserved_qty, left) : 0;
   if (order.reserved_cents > cents) store.adjustAccount(0, cents - order.reserved_cents, at);
   if (order.reserved_qty > shares) store.reserveShares(order.symbol, shares - order.reserved_qty);

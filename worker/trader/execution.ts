@@ -80,7 +80,7 @@ function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: numbe
     const order = draft.row;
     const last = step.status === "FILLED"; // the last fill also gives back whatever is still reserved
     const effect = fillEffect(order, store.position(order.symbol), fill, last);
-    if (order.oco_group !== null) shareGroupReservation(store, order, fill.quantity, order.reserved_qty);
+    if (order.oco_group !== null) shareGroupReservation(store, order, fill, at);
     store.insertFill(
       { id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, realized_pl_micros: effect.realizedMicros, timestamp: fill.timestamp },
       order,

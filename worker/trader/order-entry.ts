@@ -15,7 +15,9 @@ import type { OrderRow } from "./schema";
 import type { DeskStore } from "./store";
 import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
 import { SEND_GRACE_MS, type VenueSession } from "./venue-session";
-import { amendHeldLeg, cancelHeld, planHeldLegAmend, planLegs, placeLegs } from "./contingent";
+import { cancelHeld, placeLegs } from "./contingent";
+import { fundExits, planLegs } from "./exits";
+import { amendHeldLeg, planHeldLegAmend } from "./leg-amend";
 import { toOrder } from "./views";
 
 /** One order's answer within a cancel-all: the HTTP status a single cancel would give, and its body. */
@@ -78,7 +80,10 @@ export class OrderEntry {
         heldQuantity: held?.quantity ?? 0, reservedQuantity: held?.reserved_qty ?? 0,
       }, this.d.config);
       if ("ok" in approval) return approval;
-      const legPlans = quote ? planLegs(request, quote, approval.limitCents, this.d.config.priceBandPct) : [];
+      const exits = quote ? planLegs(request, quote, approval.limitCents, this.d.config.priceBandPct) : [];
+      if ("ok" in exits) return exits;
+      // A SELL entry's exits buy the shares back: their cash is checked and reserved with the entry.
+      const legPlans = quote ? fundExits(exits, request, quote, { cashCents: account.cash_cents, reservedCents: account.reserved_cents, heldQuantity: 0, reservedQuantity: 0 }, this.d.config) : exits;
       if ("ok" in legPlans) return legPlans;
 
       const nowMs = Date.now();
@@ -209,8 +214,7 @@ export class OrderEntry {
       const gate = checkTradingState(this.d.store.account()!.trading_state, current.side, "amend", !reducesOnly);
       if (gate) return gate;
       if (current.status === "HELD") return this.amendHeld(current, changes, quote, idempotencyKey, fingerprint);
-      const pairReserved = current.reserved_qty + this.d.store.ocoSiblings(current).reduce((sum, o) => sum + o.reserved_qty, 0);
-      const plan = planAmend(current, changes, quote, this.balances(current.symbol), this.d.config, pairReserved);
+      const plan = planAmend(current, changes, quote, this.balances(current.symbol), this.d.config, this.pairReserved(current));
       if ("ok" in plan) return plan;
       // An amend to the terms the order already has changes nothing: nothing to send, nothing to audit.
       if (sameTerms(current, plan)) return ok({ order: toOrder(current, traderId), replayed: false });
@@ -240,7 +244,8 @@ export class OrderEntry {
   private amendHeld(leg: OrderRow, changes: AmendRequest, quote: Quote | null, idempotencyKey: string | null, fingerprint: string): Result<Submitted> {
     const unpriced = checkQuote(leg.symbol, quote);
     if (unpriced || !quote) return unpriced!;
-    const plan = planHeldLegAmend(leg, this.d.store.order(leg.parent_order_id!)!, changes, quote, this.d.config.priceBandPct);
+    const funding = { balances: this.balances(leg.symbol), pairReservedCents: this.pairReserved(leg).cents, config: this.d.config };
+    const plan = planHeldLegAmend(leg, this.d.store.order(leg.parent_order_id!)!, changes, quote, funding);
     if ("ok" in plan) return plan;
     if (sameTerms(leg, plan)) return ok({ order: toOrder(leg, this.d.store.traderId), replayed: false });
     const amended = this.d.store.atomically(() => {
@@ -249,6 +254,12 @@ export class OrderEntry {
     });
     this.d.changed();
     return ok({ order: toOrder(amended, this.d.store.traderId), replayed: false });
+  }
+
+  /** What an exit's one-cancels-other pair reserves between its legs (the order's own included). */
+  private pairReserved(order: OrderRow): { quantity: number; cents: number } {
+    const pair = [order, ...this.d.store.ocoSiblings(order)];
+    return { quantity: pair.reduce((n, o) => n + o.reserved_qty, 0), cents: pair.reduce((n, o) => n + o.reserved_cents, 0) };
   }
 
   /** Cash and the symbol's shares as the risk check reads them (after any await). */

@@ -102,7 +102,7 @@ export class BookOrders {
       const other = JSON.parse(sibling.body) as VenueOrder;
       if (other.ocoGroup !== order.ocoGroup || other.key === order.key) continue;
       const left = other.quantity - sold;
-      if (left <= sibling.filled) this.end(other.key, "CANCELLED", `One-cancels-other: ${order.orderId} sold the shares`);
+      if (left <= sibling.filled) this.end(other.key, "CANCELLED", `One-cancels-other: ${order.orderId} ${order.side === "SELL" ? "sold" : "bought"} the shares`);
       else this.record({ ...other, quantity: left }, "WORKING", JSON.parse(sibling.fills) as VenueFill[], null, sibling.triggered === 1, sibling.amend_seq);
       this.owe(other.key, other.traderId);
     }

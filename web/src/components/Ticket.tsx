@@ -26,9 +26,9 @@ const CLASS_LABELS: Record<OrderClass, string> = {
   oco: "OCO: two exits for shares held",
 };
 const CLASS_HINTS: Record<OrderClass, string> = {
-  simple: "Attach exits to a buy (bracket, OTO), or sell shares you hold at whichever exit comes first (OCO).",
-  bracket: "The exits sell what the entry buys: held until it fills, then live; when one fills the other is cancelled.",
-  oto: "The exit sells what the entry buys: held until it fills, then live.",
+  simple: "Attach exits to an entry (bracket, OTO), or sell shares you hold at whichever exit comes first (OCO).",
+  bracket: "The exits close what the entry opens (a sell entry's exits buy back): held until it fills, then live; when one fills the other is cancelled.",
+  oto: "The exit closes what the entry opens (a sell entry's exit buys back): held until it fills, then live.",
   oco: "A take-profit limit and a stop loss for shares you hold: when one fills the other is cancelled.",
 };
 
