@@ -89,9 +89,24 @@ describe("amending an order at Alpaca", () => {
 
     const res = await amend(trader, id, { quantity: 20 });
     expect(res.status).toBe(409);
-    expect(await json(res)).toMatchObject({ error: "ORDER_NOT_AMENDABLE" });
+    // Alpaca's reason reaches the trader, in the message and in details.venue_reason.
+    const body = await json<{ error: string; message: string; details: { venue_reason?: string } }>(res);
+    expect(body).toMatchObject({ error: "ORDER_NOT_AMENDABLE", details: { venue_reason: "Rejected by Alpaca (HTTP 422): order is not replaceable" } });
+    expect(body.message).toContain("order is not replaceable");
     expect(await getOrder(trader, id)).toMatchObject({ quantity: 10, price: 95, status: "PENDING" });
     expect(await json(await call("/api/v1/account", { token: trader.token }))).toMatchObject({ reserved: before.reserved });
     expect((await fakeOrders(id)).map((o) => o.order.status)).toEqual(["new"]);
+  });
+
+  it("says why when the amend is one Alpaca cannot take (a trailing stop switched from a price to a percent trail)", async () => {
+    const symbol = await newSymbol(100);
+    const trader = await newTrader(0, [{ symbol, quantity: 10, avg_price: 90 }]);
+    const id = await resting(trader, { symbol, side: "SELL", quantity: 10, order_type: "TRAILING_STOP", trail_price: 2, time_in_force: "GTC" });
+    const res = await amend(trader, id, { trail_percent: 2 });
+    expect(res.status).toBe(409);
+    expect(await json(res)).toMatchObject({
+      error: "ORDER_NOT_AMENDABLE", details: { venue_reason: "Alpaca cannot switch a trailing stop between trail_price and trail_percent" },
+    });
+    expect(await getOrder(trader, id)).toMatchObject({ trail_price: 2, trail_percent: null, status: "PENDING" });
   });
 });

@@ -45,24 +45,31 @@ export function activateLegs(store: DeskStore, parent: OrderRow, nowMs: number, 
   const legs = store.legsOf(parent.id).filter((l) => l.status !== "CANCELLED" && l.status !== "REJECTED" && l.status !== "EXPIRED" && l.status !== "FILLED");
   if (legs.length === 0 || parent.order_class === "oco") return [];
   const target = parent.filled_quantity;
+  // What the exits have traded between them already: each may trade only what is left of the entry's fills.
+  const traded = store.legsOf(parent.id).reduce((n, l) => n + l.filled_quantity, 0);
   const keeper = legs.find((l) => l.id.endsWith("-tp")) ?? legs[0]!;
   const toSend: OrderRow[] = [];
   for (const leg of legs) {
     const reserves = leg.id === keeper.id && leg.side === "SELL"; // shares; a BUY exit's cash is held already
+    const quantity = leg.filled_quantity + target - traded; // the leg's new total: its own fills and what is left
     if (leg.status === "HELD") {
-      if (reserves) store.reserveShares(leg.symbol, target);
+      if (quantity <= 0) {
+        cancelHeld(store, leg, `One-cancels-other: the entry's ${target} shares were already traded`, nowMs);
+        continue;
+      }
+      if (reserves) store.reserveShares(leg.symbol, quantity);
       const live = store.updateOrder(leg.id, {
-        status: "PENDING", quantity: target, reserved_qty: reserves ? target : 0, venue_stage: "SENT", next_attempt_at: backstopAt,
+        status: "PENDING", quantity, reserved_qty: reserves ? quantity : 0, venue_stage: "SENT", next_attempt_at: backstopAt,
         updated_at: new Date(nowMs).toISOString(),
       });
-      store.record(live, audit("ACTIVATED", "PENDING", `Entry ${parent.id} filled ${target}: live for ${target} shares`), "order.activated", nowMs);
+      store.record(live, audit("ACTIVATED", "PENDING", `Entry ${parent.id} filled ${target}: live for ${quantity} shares`), "order.activated", nowMs);
       toSend.push(live);
-    } else if (leg.quantity < target && leg.pending_amend === null && leg.venue_stage === "ACKED") {
-      const grow = target - leg.quantity;
+    } else if (leg.quantity < quantity && leg.pending_amend === null && leg.venue_stage === "ACKED") {
+      const grow = quantity - leg.quantity;
       const plan: AmendPlan = {
-        seq: leg.amend_seq + 1, quantity: target, limitCents: leg.limit_cents, stopCents: leg.stop_cents, timeInForce: leg.tif,
-        protectCents: leg.protect_cents, maxCostCents: leg.max_cost_cents, reservedCents: leg.reserved_cents, reservedQuantity: reserves ? target - leg.filled_quantity : 0,
-        heldCents: 0, heldQuantity: reserves ? grow : 0, remaining: target - leg.filled_quantity,
+        seq: leg.amend_seq + 1, quantity, limitCents: leg.limit_cents, stopCents: leg.stop_cents, timeInForce: leg.tif,
+        protectCents: leg.protect_cents, maxCostCents: leg.max_cost_cents, reservedCents: leg.reserved_cents, reservedQuantity: reserves ? quantity - leg.filled_quantity : 0,
+        heldCents: 0, heldQuantity: reserves ? grow : 0, remaining: quantity - leg.filled_quantity, ocoCapacity: target,
       };
       if (reserves) store.reserveShares(leg.symbol, grow);
       store.updateOrder(leg.id, { reserved_qty: leg.reserved_qty + (reserves ? grow : 0), pending_amend: JSON.stringify(plan), next_attempt_at: nowMs });

@@ -26,7 +26,7 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
   // An exit the venue reduced as its sibling filled (one cancels other): the reservation went with the
   // sibling's fill already (shareGroupReservation), so only the figures follow.
   const t = report.terms;
-  if (stored.oco_group !== null && stored.pending_amend === null && t !== undefined && t.quantity < stored.quantity && !isFinalStatus(stored.status)) {
+  if (stored.oco_group !== null && stored.pending_amend === null && report.state === "WORKING" && t !== undefined && t.quantity < stored.quantity && t.quantity > stored.filled_quantity && !isFinalStatus(stored.status)) {
     stored = store.updateOrder(stored.id, {
       quantity: t.quantity, reserved_qty: Math.min(stored.reserved_qty, Math.max(0, t.quantity - stored.filled_quantity)), updated_at: iso(nowMs),
     });

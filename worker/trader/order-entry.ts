@@ -225,14 +225,18 @@ export class OrderEntry {
         if (idempotencyKey) this.d.store.saveAmendKey(idempotencyKey, orderId, fingerprint, plan.seq);
       });
       this.d.arm();
-      if (!(await this.d.venue.amend(orderId))) {
+      const outcome = await this.d.venue.amend(orderId);
+      if (!outcome.settled) {
         return fail("VENUE_UNAVAILABLE", "The venue did not confirm the amend in time; it stays pending and fillwire settles it with the venue (order.replaced on the socket if it applied)", {
           order_id: orderId, pending: true,
         });
       }
       const after = this.d.store.order(orderId)!;
       if (after.amend_seq < plan.seq) {
-        return fail("ORDER_NOT_AMENDABLE", `Order ${orderId} is ${after.status}: the venue did not amend it`, { order_id: orderId, status: after.status });
+        const why = outcome.refusal ? `: ${outcome.refusal}` : "";
+        return fail("ORDER_NOT_AMENDABLE", `Order ${orderId} is ${after.status}: the venue did not amend it${why}`, {
+          order_id: orderId, status: after.status, ...(outcome.refusal ? { venue_reason: outcome.refusal } : {}),
+        });
       }
       return ok({ order: toOrder(after, traderId), replayed: false });
     } finally {

@@ -17,6 +17,12 @@ export const SEND_GRACE_MS = 1000;
 
 export class VenueTimeout extends Error {}
 
+/** What became of an amend sent to the venue: settled (applied or refused, with the venue's reason) or not. */
+export interface AmendOutcome {
+  settled: boolean;
+  refusal: string | null;
+}
+
 export interface VenueSessionDeps {
   store: DeskStore;
   exchange: ExchangeAdapter;
@@ -65,7 +71,7 @@ export class VenueSession {
         store.scheduleOrder(orderId, { venue_stage: "SENT", next_attempt_at: this.d.now() + config.exchangeTimeoutMs + SEND_GRACE_MS });
       }
       try {
-        const report = await this.withTimeout(exchange.submit(venueOrder(order, store.traderId), attempt));
+        const report = await this.withTimeout(exchange.submit(venueOrder(order, store.traderId, ocoCapacity(store, order)), attempt));
         this.apply(orderId, report, attempt === 0 ? { kind: "first" } : { kind: "retry", attempt });
       } catch (err) {
         this.attemptFailed(orderId, attempt, err);
@@ -79,13 +85,13 @@ export class VenueSession {
   /**
    * Sends the order's pending amend to the venue and applies the answer (which settles it). When the venue
    * does not answer, asks it for the order by key; when that fails too, the amend stays pending and the
-   * alarm asks again (the venue applies each amend seq once). Returns false when the venue could not be
-   * reached: the amend is still pending.
+   * alarm asks again (the venue applies each amend seq once). `settled` is false when the venue could not
+   * be reached (the amend is still pending); `refusal` is the venue's reason when it answered and refused.
    */
-  async amend(orderId: string): Promise<boolean> {
+  async amend(orderId: string): Promise<AmendOutcome> {
     const { store } = this.d;
     const order = store.order(orderId);
-    if (!order || order.pending_amend === null) return true;
+    if (!order || order.pending_amend === null) return { settled: true, refusal: null };
     const plan = JSON.parse(order.pending_amend) as VenueAmend;
     const ref = orderRef(order, store.traderId);
     const answer = await this.withTimeout(this.d.exchange.amend(ref, plan)).catch(() => undefined);
@@ -96,15 +102,15 @@ export class VenueSession {
         terms: { amendSeq: order.amend_seq, quantity: order.quantity, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif },
       };
       this.apply(orderId, answer ?? refusal, { kind: "amend" });
-      return true;
+      return { settled: true, refusal: answer?.amendRefusal ?? null };
     }
     // No answer: the venue's view of the order may still tell (an amend applied shows its seq); else later.
     const found = await this.withTimeout(this.d.exchange.lookup(ref)).catch(() => undefined);
     if (found) this.apply(orderId, found, { kind: "none" });
-    if (this.d.store.order(orderId)?.pending_amend == null) return true;
+    if (this.d.store.order(orderId)?.pending_amend == null) return { settled: true, refusal: null };
     store.scheduleOrder(orderId, { next_attempt_at: this.d.now() + this.d.config.retryBaseMs });
     this.d.reschedule();
-    return false;
+    return { settled: false, refusal: null };
   }
 
   /** Ends the order at the venue (bounded by the venue timeout); throws when the venue does not confirm. */
@@ -170,12 +176,24 @@ function orderRef(order: OrderRow, traderId: string): OrderRef {
   return { key: order.id, orderId: order.id, traderId, symbol: order.symbol };
 }
 
-function venueOrder(order: OrderRow, traderId: string): VenueOrder {
+/**
+ * The shares an exit's group may trade between its members (VenueOrder.ocoCapacity): an oco's quantity, or
+ * what a bracket's or oto's entry has filled so far; undefined for an order in no group.
+ */
+function ocoCapacity(store: DeskStore, order: OrderRow): number | undefined {
+  if (order.oco_group === null) return undefined;
+  const parent = order.parent_order_id === null ? order : store.order(order.parent_order_id);
+  if (!parent) return undefined;
+  return parent.order_class === "oco" ? parent.quantity : parent.filled_quantity;
+}
+
+function venueOrder(order: OrderRow, traderId: string, capacity: number | undefined): VenueOrder {
   return {
     key: order.id, traderId, orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity,
     orderType: order.order_type, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif,
     protectCents: order.protect_cents, maxCostCents: order.max_cost_cents,
     ...(order.order_type === "TRAILING_STOP" ? { trailCents: order.trail_cents, trailBp: order.trail_bp } : {}),
     ...(order.oco_group !== null ? { ocoGroup: order.oco_group } : {}),
+    ...(capacity !== undefined ? { ocoCapacity: capacity } : {}),
   };
 }

@@ -39,6 +39,11 @@ export interface VenueOrder {
   hwmCents?: number | null;
   /** Exits of one parent (one-cancels-other): as one fills, the venue reduces the others by as much. */
   ocoGroup?: string | null;
+  /**
+   * The shares the group's exits may trade between them (its entry's fills so far, or an oco's quantity):
+   * the venue holds every member to what is left of it, however late a member arrives. Only rises.
+   */
+  ocoCapacity?: number;
 }
 
 export type OrderRef = Pick<VenueOrder, "key" | "orderId" | "traderId" | "symbol">;
@@ -72,6 +77,8 @@ export interface VenueAmend extends Omit<VenueTerms, "amendSeq" | "hwmCents"> {
   seq: number;
   protectCents: number | null;
   maxCostCents: number | null;
+  /** An exit grown as its entry fills on: the group's new capacity (see VenueOrder.ocoCapacity). */
+  ocoCapacity?: number;
 }
 
 /** The venue's whole view of one order: every fill so far, so a report can be applied more than once. */
@@ -85,6 +92,8 @@ export interface VenueReport {
   triggered?: boolean;
   /** The terms the order works on at the venue (a report after an amend says whether it applied). */
   terms?: VenueTerms;
+  /** An answer to an amend that did not apply: the venue's reason, for the trader (e.g. a broker's refusal). */
+  amendRefusal?: string;
 }
 
 export interface ExchangeAdapter {

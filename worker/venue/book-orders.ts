@@ -31,6 +31,7 @@ export class BookOrders {
         filled INTEGER NOT NULL DEFAULT 0, spent_cents INTEGER NOT NULL DEFAULT 0, triggered INTEGER NOT NULL DEFAULT 0,
         fills TEXT NOT NULL DEFAULT '[]', reason TEXT);
       CREATE INDEX IF NOT EXISTS orders_working ON orders(state);
+      CREATE INDEX IF NOT EXISTS orders_oco_group ON orders(json_extract(body, '$.ocoGroup'));
       CREATE TABLE IF NOT EXISTS attempts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS undelivered (key TEXT PRIMARY KEY, trader_id TEXT NOT NULL);
     `);
@@ -91,19 +92,34 @@ export class BookOrders {
   }
 
   /**
-   * One cancels other: as an exit of a group sells, the group's other exits are reduced by as much (and ended
-   * when nothing is left of them), in the same step, so that between them they never sell more than the
-   * position. Their desks are owed reports, as for any change the venue makes on its own.
+   * What an exit group may still trade (shares): its capacity (the largest any member was sent with, or
+   * `capacity` when larger) less what all its members have traded, ended ones included.
+   */
+  groupRoom(group: string, capacity = 0): number {
+    const g = this.sql.exec<{ capacity: number | null; traded: number | null }>(
+      `SELECT MAX(COALESCE(json_extract(body, '$.ocoCapacity'), json_extract(body, '$.quantity'))) AS capacity, SUM(filled) AS traded
+       FROM orders WHERE json_extract(body, '$.ocoGroup') = ?`,
+      group,
+    ).one();
+    return Math.max(g.capacity ?? 0, capacity) - (g.traded ?? 0);
+  }
+
+  /**
+   * One cancels other: as an exit of a group trades, the group's other exits are held to what is left of the
+   * group (reduced, or ended when nothing is left of them), in the same step, so that between them they never
+   * trade more than the group's capacity. Their desks are owed reports, as for any change the venue makes.
    */
   shrinkGroup(order: VenueOrder, slices: { quantity: number }[]): void {
-    const sold = slices.reduce((n, s) => n + s.quantity, 0);
-    if (!order.ocoGroup || sold === 0) return;
+    const traded = slices.reduce((n, s) => n + s.quantity, 0);
+    if (!order.ocoGroup || traded === 0) return;
+    const room = this.groupRoom(order.ocoGroup);
     for (const sibling of this.working()) {
       const other = JSON.parse(sibling.body) as VenueOrder;
       if (other.ocoGroup !== order.ocoGroup || other.key === order.key) continue;
-      const left = other.quantity - sold;
-      if (left <= sibling.filled) this.end(other.key, "CANCELLED", `One-cancels-other: ${order.orderId} ${order.side === "SELL" ? "sold" : "bought"} the shares`);
-      else this.record({ ...other, quantity: left }, "WORKING", JSON.parse(sibling.fills) as VenueFill[], null, sibling.triggered === 1, sibling.amend_seq);
+      const most = sibling.filled + room;
+      if (most <= sibling.filled) this.end(other.key, "CANCELLED", `One-cancels-other: ${order.orderId} ${order.side === "SELL" ? "sold" : "bought"} the shares`);
+      else if (other.quantity > most) this.record({ ...other, quantity: most }, "WORKING", JSON.parse(sibling.fills) as VenueFill[], null, sibling.triggered === 1, sibling.amend_seq);
+      else continue;
       this.owe(other.key, other.traderId);
     }
   }

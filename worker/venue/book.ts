@@ -97,6 +97,12 @@ export class VenueBook extends DurableObject<Env> {
     if (!instrument) return this.orders.record(order, "REJECTED", [], `Unknown symbol ${order.symbol} at the venue`);
     if (!instrument.tradable) return this.orders.record(order, "REJECTED", [], `${order.symbol} is not tradable at the venue`);
     if (decision === "reject") return this.orders.record(order, "REJECTED", [], "Rejected by the venue");
+    if (order.ocoGroup) {
+      // An exit arriving after its group traded (its sibling was here first): held to what is left.
+      const room = this.orders.groupRoom(order.ocoGroup, order.ocoCapacity);
+      if (room <= 0) return this.orders.record(order, "CANCELLED", [], "One-cancels-other: the group's shares were already traded");
+      if (order.quantity > room) order = { ...order, quantity: room };
+    }
 
     if (!this.sessionOpen()) {
       // MARKET_HOURS=regular and the session is closed: nothing trades; a LIMIT or STOP works from the open.
@@ -143,6 +149,13 @@ export class VenueBook extends DurableObject<Env> {
       ...order, quantity: amend.quantity, limitCents: amend.limitCents, stopCents: amend.stopCents, timeInForce: amend.timeInForce,
       protectCents: amend.protectCents, maxCostCents: amend.maxCostCents,
     };
+    if (order.ocoGroup) {
+      // An exit grows with its entry, but never past what is left of its group.
+      const capacity = Math.max(order.ocoCapacity ?? 0, amend.ocoCapacity ?? 0);
+      const most = row.filled + this.orders.groupRoom(order.ocoGroup, capacity);
+      if (most <= row.filled) return this.orders.end(key, "CANCELLED", "One-cancels-other: the group's shares were already traded");
+      next = { ...next, quantity: Math.min(next.quantity, most), ...(capacity > 0 ? { ocoCapacity: capacity } : {}) };
+    }
     if (order.orderType === "TRAILING_STOP" && row.triggered !== 1 && this.instrument) {
       // A new trail takes effect from the mark the order has reached.
       next = withMark({ ...next, trailCents: amend.trailCents ?? null, trailBp: amend.trailBp ?? null }, this.instrument.priceCents, this.instrument.tickCents);

@@ -73,7 +73,7 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
     const request = toReplaceRequest(ref.orderId, known.orderType, change, known.filledBefore + decimalToShares(live.filled_qty), live);
     if ("refusal" in request) {
       console.warn(`alpaca amend of ${ref.orderId} not sent: ${request.refusal}`);
-      return stub.accepted(ref.orderId, [live]);
+      return { ...(await stub.accepted(ref.orderId, [live])), amendRefusal: request.refusal };
     }
     try {
       const replacement = await client.replaceOrder(live.id, request.body);
@@ -83,7 +83,7 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
       // Refused (e.g. the order filled meanwhile): the report's amendSeq says it did not apply.
       console.warn(`alpaca amend of ${ref.orderId} refused: ${err.alpacaMessage}`);
       const now = await client.getOrder(live.id);
-      return stub.accepted(ref.orderId, now ? [now] : []);
+      return { ...(await stub.accepted(ref.orderId, now ? [now] : [])), amendRefusal: `Rejected by Alpaca (HTTP ${err.status}): ${err.alpacaMessage}` };
     }
   }
 
