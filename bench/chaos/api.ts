@@ -3,7 +3,8 @@
 import { z } from "zod";
 import { errorCode, type HttpClient, type HttpResult } from "../http.ts";
 
-const Status = z.enum(["PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"]);
+/** HELD: a contingent leg waiting for its parent's fill (never sent to the venue while it is HELD). */
+const Status = z.enum(["HELD", "PENDING", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"]);
 export type Status = z.infer<typeof Status>;
 export const FINAL: ReadonlySet<Status> = new Set(["FILLED", "CANCELLED", "REJECTED", "EXPIRED"]);
 
@@ -24,6 +25,13 @@ export const Order = z.object({
   updated_at: z.string(),
   /** When the venue confirmed the order's last amend (null: never amended). */
   amended_at: z.string().nullable().optional(),
+  /** simple, or a contingent parent or leg (bracket, oto, oco); a leg names its parent (an oco's is its take-profit). */
+  order_class: z.enum(["simple", "bracket", "oco", "oto"]).optional(),
+  parent_order_id: z.string().nullable().optional(),
+  /** TRAILING_STOP: the trail (dollars, or percent) and the high-water mark (the low for a BUY), dollars. */
+  trail_price: z.number().nullable().optional(),
+  trail_percent: z.number().nullable().optional(),
+  hwm: z.number().nullable().optional(),
 });
 export type Order = z.infer<typeof Order>;
 

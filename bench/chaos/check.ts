@@ -5,7 +5,7 @@ import type { D1Snapshot } from "./d1.ts";
 import type { FaultFigures } from "./faults.ts";
 import type { AmendRecord, CancelAllRecord, CloseRecord, PriceMove, SubmitRecord } from "./load.ts";
 import type { InstrumentSpec } from "./scenario.ts";
-import type { SettleFigures } from "./settle.ts";
+import type { OrdersByTrader, SettleFigures } from "./settle.ts";
 
 export interface Invariant {
   id: string;
@@ -24,6 +24,8 @@ export interface DrillEvidence {
   d1Error: string | null;
   submits: readonly SubmitRecord[];
   settle: SettleFigures;
+  /** Every trader's orders when the desks first went quiet after the flow, before the drill's final cancels. */
+  ordersAtQuiet: OrdersByTrader;
   faults: FaultFigures;
   /** The admin's price moves, in the order they were made (one at a time). */
   moves: readonly PriceMove[];

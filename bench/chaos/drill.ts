@@ -8,9 +8,11 @@ import { summarize, tally, type Summary } from "../stats.ts";
 import { sign } from "../tokens.ts";
 import { Api } from "./api.ts";
 import { collect } from "./collect.ts";
+import { ContingentFlow, withContingent } from "./contingent.ts";
 import { readD1, type D1Snapshot } from "./d1.ts";
 import { faultPlan, FaultSchedule, type FaultFigures } from "./faults.ts";
-import { checkAll, type Invariant } from "./invariants.ts";
+import { checkAll, type DrillEvidence, type Invariant } from "./invariants.ts";
+import { contingentFigures } from "./legs.ts";
 import { Load, type DrillTrader, type PriceMove } from "./load.ts";
 import { answerOf } from "./management.ts";
 import { DEPTH, drillInstruments, planActions, planOrders, PRICE_BAND_PCT, START_CASH_CENTS, START_SHARES } from "./scenario.ts";
@@ -60,6 +62,8 @@ export interface LoadFigures {
   closes: Record<string, number>;
   priceMoves: PriceMove[];
   priceMoveErrors: string[];
+  /** The contingent instrument's orders: parents by class, legs activated, exits filled, trailing stops triggered. */
+  contingent: Record<string, number>;
   durationS: number;
   ordersPerSecond: number;
 }
@@ -78,7 +82,7 @@ export interface ChaosResult {
     seed: number;
     rate: number;
     sockets: number;
-    instruments: { symbol: string; price: number; tick: number; depth: number }[];
+    instruments: { symbol: string; price: number; tick: number; depth: number; startShares: number }[];
     startingCash: number;
     startingShares: number;
   };
@@ -121,7 +125,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (settings.tick_size !== i.tickCents / 100 || settings.price !== i.priceCents / 100) throw new Error(`${i.symbol}: the venue answered ${made.text.slice(0, 300)}`);
       await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}/faults`, tokens.admin, {}, 200);
     }
-    const positions = instruments.map((i) => ({ symbol: i.symbol, quantity: START_SHARES, avg_price: i.priceCents / 100 }));
+    const positions = instruments.filter((i) => i.startShares > 0).map((i) => ({ symbol: i.symbol, quantity: i.startShares, avg_price: i.priceCents / 100 }));
     const ids = Array.from({ length: o.traders }, (_, i) => `${runId}-${i}`);
     traders.push(
       ...(await inBatches(ids, 8, async (id) => {
@@ -140,15 +144,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const sockets = traders.reduce((n, t) => n + t.streams.length, 0);
     o.log(`${traders.length} accounts opened, ${sockets} sockets open`);
 
-    const plan = planOrders(instruments, o.traders, o.orders, o.seed);
+    const plan = withContingent(planOrders(instruments, o.traders, o.orders, o.seed), instruments, o.seed);
+    const flow = new ContingentFlow(api, tokens.admin, instruments.find((i) => i.contingent)!, o.seed, o.orders);
     const actions = planActions(instruments, plan, o.seed);
     const exchangeTimeoutMs = Number(server.vars.EXCHANGE_TIMEOUT_MS ?? CHAOS_VARS.EXCHANGE_TIMEOUT_MS);
     let faults: FaultSchedule | null = null;
     let reported = 0;
     const load = new Load(api, tokens.admin, traders, plan, {
       instruments, rate: o.rate, seed: o.seed, runId, actions,
+      sendContingent: (trader, planned, clientOrderId) => flow.send(trader, planned, clientOrderId),
       onProgress: (done, total) => {
         faults?.onProgress(done, total);
+        flow.onProgress(done);
         if (Math.floor((done / total) * 10) > reported) {
           reported = Math.floor((done / total) * 10);
           o.log(`${done}/${total} orders sent`);
@@ -159,7 +166,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await faults.arm(instruments);
     const loadStart = performance.now();
     await load.run();
+    await flow.finish();
     const durationS = (performance.now() - loadStart) / 1000;
+    const moves = [...load.moves, ...flow.moves].sort((a, b) => a.sentMs - b.sentMs);
     await faults.finish();
     o.log(`order flow done in ${durationS.toFixed(1)} s; waiting for the desks to go quiet`);
 
@@ -188,14 +197,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const cancelSentAt = new Map(settled.cancelSent);
     for (const [id, at] of load.cancelSentAt) cancelSentAt.set(id, Math.min(at, cancelSentAt.get(id) ?? Infinity));
     const bandPct = Number(server.vars.PRICE_BAND_PCT ?? PRICE_BAND_PCT);
-    const invariants = checkAll({
-      instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, faults: faults.figures, moves: load.moves, cancelSentAt, bandPct,
+    const evidence: DrillEvidence = {
+      instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, ordersAtQuiet: settled.atQuiet, faults: faults.figures, moves, cancelSentAt, bandPct,
       amends: load.amends, cancelAlls: load.cancelAlls, closes: load.closes,
-    });
+    };
+    const invariants = checkAll(evidence);
     if (process.env.CHAOS_DUMP) {
       // Everything the checks read, for looking into a failure: CHAOS_DUMP=<file>.
       const traders = state.traders.map((t) => ({ ...t, audit: Object.fromEntries(t.audit), streams: t.streams.map((s) => s.figures) }));
-      writeFileSync(process.env.CHAOS_DUMP, JSON.stringify({ traders, venue: state.venue, submits: load.submits, amends: load.amends, cancelAlls: load.cancelAlls, closes: load.closes, moves: load.moves, cancelSentAt: Object.fromEntries(cancelSentAt) }));
+      writeFileSync(process.env.CHAOS_DUMP, JSON.stringify({ traders, venue: state.venue, submits: load.submits, cancels: load.cancels, amends: load.amends, cancelAlls: load.cancelAlls, closes: load.closes, moves, cancelSentAt: Object.fromEntries(cancelSentAt) }));
       o.log(`wrote the evidence to ${process.env.CHAOS_DUMP}`);
     }
     const acked = load.submits.filter((s) => s.orderId !== null);
@@ -235,7 +245,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ok: invariants.every((i) => i.ok),
       settings: {
         url: server.url, ownServer: server.owned, vars: server.vars, traders: o.traders, orders: o.orders, seed: o.seed, rate: o.rate, sockets,
-        instruments: instruments.map((i) => ({ symbol: i.symbol, price: i.priceCents / 100, tick: i.tickCents / 100, depth: DEPTH })),
+        instruments: instruments.map((i) => ({ symbol: i.symbol, price: i.priceCents / 100, tick: i.tickCents / 100, depth: DEPTH, startShares: i.startShares })),
         startingCash: START_CASH_CENTS / 100, startingShares: START_SHARES,
       },
       notes,
@@ -245,7 +255,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         amends: tally(load.amends.map((a) => `${a.how} ${answerOf(a)}`)),
         cancelAlls: tally(load.cancelAlls.map((r) => `${r.symbol ? (r.side ? "symbol+side" : "symbol") : "all"} ${r.status === 200 ? `200: ${(r.results ?? []).map((x) => x.status).join("/") || "none working"}` : (r.code ?? r.status)}`)),
         closes: tally(load.closes.map((r) => `${r.symbol === null ? "all" : r.quantity !== null ? "shares" : r.percentage !== null ? "percent" : "position"} ${r.status === 200 || r.status === 201 ? `${r.status} (${r.orders.length} order${r.orders.length === 1 ? "" : "s"}${r.errors.length ? `, ${r.errors.length} not closed` : ""})` : (r.code ?? r.status)}`)),
-        priceMoves: load.moves, priceMoveErrors: load.moveErrors,
+        priceMoves: moves, priceMoveErrors: [...load.moveErrors, ...flow.figures().pathErrors],
+        contingent: { ...contingentFigures(evidence), "ocos and SELL trailing stops not placed (their shares' MARKET BUY filled nothing)": flow.figures().notPlaced },
         durationS: Math.round(durationS * 10) / 10, ordersPerSecond: Math.round((load.submits.length / durationS) * 10) / 10,
       },
       faults: faults.figures,

@@ -1,15 +1,17 @@
 // The promises the drill checks, as pure functions over what it collected: each returns pass/fail, the
 // counts behind it, and the first few violations with enough detail to find them. This file holds the
 // order-level ones and the list; ledgers.ts (money and D1), portfolio.ts (account.updated, the activity
-// ledger), stops.ts (stops and gaps), management.ts (amends, cancel-all, closes) and trail.ts (events, audit,
-// faults) the rest.
+// ledger), stops.ts (stops and gaps), management.ts (amends, cancel-all, closes), trail.ts (events, audit,
+// faults), legs.ts (contingent orders, positions never negative) and trailing.ts (trailing stops) the rest.
 import { cents, FINAL } from "./api.ts";
 import { allOrders, Check, sum, type DrillEvidence, type Invariant } from "./check.ts";
 import { accountsReconcile, d1ExactlyOnce } from "./ledgers.ts";
+import { exitsWithinEntry, legsFinalWhenFlat, positionsNeverNegative } from "./legs.ts";
 import { amends, cancelAllAndClose } from "./management.ts";
 import { accountStream, activitiesLedger } from "./portfolio.ts";
 import { stopsTriggered } from "./stops.ts";
 import { auditChain, eventsDelivered, eventsMatchAudit, faultsExercised } from "./trail.ts";
+import { trailingStops } from "./trailing.ts";
 
 export type { DrillEvidence, Invariant } from "./check.ts";
 
@@ -41,7 +43,10 @@ export function acknowledged(e: DrillEvidence): Invariant {
 
 export function noDoubleExecution(e: DrillEvidence): Invariant {
   const c = new Check("no-double-execution", "No order has two venue executions (venue ledger per key vs the desk's order)");
-  const desk = new Map(allOrders(e.state).map(({ order }) => [order.id, order]));
+  const all = allOrders(e.state);
+  const desk = new Map(all.map(({ order }) => [order.id, order]));
+  // A leg cancelled while HELD never went to the venue (it is sent when it is ACTIVATED).
+  const neverSent = new Set(all.filter(({ trader, order: o }) => o.parent_order_id && o.status === "CANCELLED" && !(trader.audit.get(o.id) ?? []).some((a) => a.action === "ACTIVATED")).map(({ order }) => order.id));
   const venueByOrder = new Map<string, typeof e.state.venue>();
   for (const row of e.state.venue) venueByOrder.set(row.order_id, [...(venueByOrder.get(row.order_id) ?? []), row]);
   c.add("venue orders", e.state.venue.length);
@@ -58,7 +63,8 @@ export function noDoubleExecution(e: DrillEvidence): Invariant {
     c.expect(new Set(ids).size === ids.length, () => `order ${o.id} holds the same fill twice: ${ids.join(", ")}`);
     if (!v) {
       c.expect(o.filled_quantity === 0, () => `order ${o.id} has ${o.filled_quantity} shares filled but the venue never had it`);
-      c.expect(o.status === "REJECTED" || !FINAL.has(o.status), () => `order ${o.id} is ${o.status} but the venue never had it`);
+      if (neverSent.has(o.id)) c.add("legs cancelled while HELD (never sent)");
+      c.expect(o.status === "REJECTED" || !FINAL.has(o.status) || neverSent.has(o.id), () => `order ${o.id} is ${o.status} but the venue never had it`);
       continue;
     }
     c.expect(v.filled === o.filled_quantity, () => `order ${o.id}: the venue filled ${v.filled}, the desk ${o.filled_quantity}`);
@@ -91,13 +97,14 @@ export function fillsSum(e: DrillEvidence): Invariant {
 
 const CHECKS = [
   acknowledged, noDoubleExecution, fillsSum, accountsReconcile, accountStream, activitiesLedger, stopsTriggered, amends, cancelAllAndClose, d1ExactlyOnce,
-  eventsDelivered, eventsMatchAudit, auditChain, faultsExercised,
+  eventsDelivered, eventsMatchAudit, auditChain, faultsExercised, positionsNeverNegative, exitsWithinEntry, legsFinalWhenFlat, trailingStops,
 ];
 
 /** The ids of the invariants, in the order checkAll returns them. */
 export const INVARIANT_IDS = [
   "acknowledged", "no-double-execution", "fills-sum", "accounts-reconcile", "account-stream", "activities-ledger", "stops-triggered", "amends",
   "cancel-all-and-close", "d1-exactly-once", "events-delivered", "events-match-audit", "audit-chain", "faults-exercised",
+  "positions-never-negative", "exits-within-entry", "legs-final-when-flat", "trailing-stops",
 ] as const;
 
 export function checkAll(e: DrillEvidence): Invariant[] {

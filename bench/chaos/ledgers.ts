@@ -4,7 +4,7 @@ import { cents, type OrderWithFills } from "./api.ts";
 import type { Arrival } from "../clients.ts";
 import { ACCOUNT_EVENT, allOrders, Check, FILL_EVENTS, type DrillEvidence, type Invariant } from "./check.ts";
 import type { TraderState } from "./collect.ts";
-import { START_CASH_CENTS, START_SHARES, type InstrumentSpec } from "./scenario.ts";
+import { START_CASH_CENTS, type InstrumentSpec } from "./scenario.ts";
 
 /** Micro-dollars (1e-6 $) in a cent. */
 const MICROS_PER_CENT = 10_000n;
@@ -43,7 +43,7 @@ export function replayAccount(
   onAccountEvent?: (event: Arrival, cashCents: number, positions: ReadonlyMap<string, Holding>) => void,
 ): Replayed {
   const positions = new Map<string, Holding>(
-    instruments.map((i) => [i.symbol, { quantity: START_SHARES, avgMicros: BigInt(i.priceCents) * MICROS_PER_CENT, realizedMicros: 0n, lowest: START_SHARES }]),
+    instruments.map((i) => [i.symbol, { quantity: i.startShares, avgMicros: i.startShares > 0 ? BigInt(i.priceCents) * MICROS_PER_CENT : 0n, realizedMicros: 0n, lowest: i.startShares }]),
   );
   const orders = new Map(t.orders.map((o) => [o.id, o]));
   const fills = new Map(t.orders.flatMap((o) => o.fills.map((f) => [f.id, f] as const)));

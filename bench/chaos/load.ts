@@ -7,43 +7,23 @@
 // stops. A client that gets no answer (a network error, a 5xx while a desk restarts) retries with the same
 // client_order_id (an amend with the same Idempotency-Key), as a real one would; one told its price is on
 // the wrong side of, or too far from, the desk's reference price (a quote that moved under it) prices the
-// order again from that reference and sends it again. A close is never sent twice: it has no key.
+// order again from that reference and sends it again (submit.ts). A close is never sent twice: it has no key
+// (bulk.ts). The contingent kinds go through contingent.ts, their instrument along its own path (paths.ts).
 import { FINAL_EVENTS } from "../clients.ts";
 import { errorCode, type HttpResult } from "../http.ts";
-import { CancelAllAnswer, CloseAllAnswer, Order, type Api, type CancelOutcome } from "./api.ts";
+import { amendBody, racingAmendBody, type AmendBody, type KnownTerms } from "./amend-bodies.ts";
+import { Order, type Api } from "./api.ts";
+import { cancelAll, close, type BulkContext, type CancelAllRecord, type CloseRecord } from "./bulk.ts";
 import {
-  AMENDABLE_KINDS, amendBody, gapPrice, nextPrice, orderBody, racingAmendBody, random, STOP_KINDS, type AmendBody, type InstrumentSpec, type KnownTerms,
-  type OrderBody, type OrderKind, type PlannedAmend, type PlannedOrder, type TraderAction,
+  AMENDABLE_KINDS, gapPrice, nextPrice, orderBody, random, STOP_KINDS, type InstrumentSpec, type OrderBody, type OrderKind, type PlannedAmend, type PlannedOrder,
+  type TraderAction,
 } from "./scenario.ts";
-import type { EventStream } from "./streams.ts";
+import { detailsOf, messageOf, sendOrder, type DrillTrader, type SubmitRecord } from "./submit.ts";
+
+export type { CancelAllRecord, CloseRecord } from "./bulk.ts";
+export type { DrillTrader, SubmitRecord } from "./submit.ts";
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-
-export interface DrillTrader {
-  id: string;
-  token: string;
-  streams: EventStream[];
-}
-
-export interface SubmitRecord {
-  trader: string;
-  /** The planned kind, or "close" for the MARKET SELL a position close placed. */
-  kind: OrderKind | "close";
-  body: OrderBody;
-  clientOrderId: string;
-  /** The last HTTP status (201 when acknowledged; 0 for a network failure or a timeout). */
-  status: number;
-  code: string | null;
-  tries: number;
-  orderId: string | null;
-  /** Date.now() when the 201 arrived. */
-  ackedAt: number | null;
-  ms: number;
-  /** Times the order was priced again from the reference price a 400 named (its price had moved meanwhile). */
-  repriced: number;
-  /** The first refusal that led to a re-pricing ("400 VALIDATION_ERROR stop_price", "400 PRICE_OUT_OF_BAND"), or null. */
-  repricedAfter: string | null;
-}
 
 export interface CancelRecord {
   trader: string;
@@ -84,35 +64,6 @@ export interface AmendRecord {
   move: { from: number; to: number; kind: MoveKind } | null;
 }
 
-export interface CancelAllRecord {
-  trader: string;
-  symbol: string | null;
-  side: "BUY" | "SELL" | null;
-  /** Date.now() when the first try was sent, when the answered one was sent, and when its answer came. */
-  sentAt: number;
-  lastSentAt: number;
-  doneAt: number;
-  status: number;
-  code: string | null;
-  results: CancelOutcome[] | null;
-  tries: number;
-}
-
-export interface CloseRecord {
-  trader: string;
-  /** null: every position (DELETE /api/v1/positions). */
-  symbol: string | null;
-  quantity: number | null;
-  percentage: number | null;
-  sentAt: number;
-  doneAt: number;
-  status: number;
-  code: string | null;
-  /** The closing MARKET SELLs it placed, and the positions it could not close. */
-  orders: Order[];
-  errors: { symbol: string; error: string; message: string }[];
-}
-
 export type MoveKind = "drift" | "gap-down" | "gap-up";
 
 export interface PriceMove {
@@ -130,10 +81,6 @@ export interface PriceMove {
   restingStops: number;
 }
 
-/** Statuses worth trying again with the same client_order_id. */
-const retryable = (r: HttpResult | null) =>
-  r === null || r.status >= 500 || r.status === 429 || (r.status === 409 && errorCode(r).endsWith("IDEMPOTENCY_KEY_IN_USE"));
-
 export interface LoadOptions {
   instruments: readonly InstrumentSpec[];
   /** Orders per second over all traders. */
@@ -145,6 +92,8 @@ export interface LoadOptions {
   onProgress(done: number, total: number): void;
   /** Each trader's cancel-alls and closes. */
   actions: readonly TraderAction[][];
+  /** Sends the contingent kinds (contingent.ts): an order, or the MARKET BUY of its shares and then the order. */
+  sendContingent(trader: DrillTrader, planned: PlannedOrder, clientOrderId: string): Promise<SubmitRecord[]>;
 }
 
 const ACCEPTED: ReadonlySet<string> = new Set(["order.accepted"]);
@@ -162,6 +111,8 @@ export class Load {
   readonly cancelSentAt = new Map<string, number>();
   /** Each order's terms as the drill last knew them (its 201, then every amend answered 200). */
   private readonly known = new Map<string, KnownTerms>();
+  /** A contingent parent's legs: a cancel of the parent (or of all, or a close) is asked of them too. */
+  private readonly legsOf = new Map<string, string[]>();
   private readonly raced = new Set<string>();
   private readonly races: Promise<unknown>[] = [];
   private amendKeys = 0;
@@ -236,9 +187,12 @@ export class Load {
       await dueTasks(false);
       const wait = at - performance.now();
       if (wait > 0) await sleep(wait);
-      const record = await this.submit(trader, planned, `${this.options.runId}-${index}-${n}`);
-      this.submits.push(record);
-      const orderId = record.orderId;
+      const clientOrderId = `${this.options.runId}-${index}-${n}`;
+      const records = planned.contingent ? await this.options.sendContingent(trader, planned, clientOrderId) : [await this.submit(trader, planned, clientOrderId)];
+      this.submits.push(...records);
+      for (const r of records) if (r.orderId && r.legIds.length > 0) this.legsOf.set(r.orderId, r.legIds);
+      const record = records[records.length - 1]!;
+      const orderId = record.kind === planned.kind ? record.orderId : null; // not the MARKET BUY an oco's shares needed
       if (orderId) {
         this.known.set(orderId, termsOf(record.body));
         if (planned.amend) {
@@ -260,46 +214,20 @@ export class Load {
     for (const a of actions) if (a.afterOrder >= orders.length) await this.act(trader, a);
   }
 
-  private act(trader: DrillTrader, a: TraderAction): Promise<void> {
-    return a.kind === "cancel-all" ? this.cancelAll(trader, a.symbol, a.side) : this.close(trader, a.symbol, a.quantity, a.percentage);
+  private async act(trader: DrillTrader, a: TraderAction): Promise<void> {
+    const x: BulkContext = { api: this.api, submits: this.submits, markCancelSent: (id, at) => this.markCancelSent(id, at) };
+    if (a.kind === "cancel-all") this.cancelAlls.push(await cancelAll(x, trader, a.symbol, a.side));
+    else this.closes.push(await close(x, trader, a.symbol, a.quantity, a.percentage));
   }
 
   private async submit(trader: DrillTrader, planned: PlannedOrder, clientOrderId: string): Promise<SubmitRecord> {
     await this.moveInFlight.get(planned.symbol); // the drill's own move of this price: wait for it, then price the order
     const spec = this.options.instruments.find((i) => i.symbol === planned.symbol)!;
-    let body = orderBody(planned, this.prices.get(planned.symbol)!, spec.tickCents);
-    const t0 = performance.now();
-    let last: HttpResult | null = null;
-    let tries = 0;
-    let repriced = 0;
-    let repricedAfter: string | null = null;
-    for (; tries < 6; tries++) {
-      if (tries > 0 && retryable(last)) await sleep(150 * 2 ** (tries - 1));
-      try {
-        last = await this.api.http.send("POST", "/api/v1/orders", { token: trader.token, body: { ...body, client_order_id: clientOrderId }, timeoutMs: 15_000 });
-      } catch {
-        last = null;
-      }
-      const reference = repriced < 2 ? referencePriceOf(last) : null;
-      if (reference !== null) {
-        // A refused request uses up no key: the same client_order_id goes again, priced from the desk's reference.
-        repricedAfter ??= refusal(last!);
-        repriced++;
-        body = orderBody(planned, reference, spec.tickCents);
-        continue;
-      }
-      if (!retryable(last)) break;
-    }
-    const acked = last?.status === 201;
-    const orderId = acked ? orderIdOf(last!.text) : null;
-    return {
-      trader: trader.id, kind: planned.kind, body, clientOrderId, status: last?.status ?? 0, code: last && !acked ? errorCode(last) : last ? null : "network",
-      tries: Math.min(tries + 1, 6), orderId, ackedAt: acked ? Date.now() : null, ms: Math.round(performance.now() - t0), repriced, repricedAfter,
-    };
+    return sendOrder(this.api, trader, planned.kind, clientOrderId, (cents) => orderBody(planned, cents, spec.tickCents), this.prices.get(planned.symbol)!);
   }
 
   private markCancelSent(orderId: string, at: number): void {
-    if (!this.cancelSentAt.has(orderId)) this.cancelSentAt.set(orderId, at);
+    for (const id of [orderId, ...(this.legsOf.get(orderId) ?? [])]) if (!this.cancelSentAt.has(id)) this.cancelSentAt.set(id, at);
   }
 
   private async cancel(trader: DrillTrader, orderId: string): Promise<CancelRecord> {
@@ -373,65 +301,6 @@ export class Load {
     return record;
   }
 
-  /** DELETE /api/v1/orders[?symbol&side]: marks the trader's matching orders as asked to cancel, then asks. */
-  private async cancelAll(trader: DrillTrader, symbol: string | null, side: "BUY" | "SELL" | null): Promise<void> {
-    const sentAt = Date.now();
-    for (const s of this.submits) {
-      if (s.trader === trader.id && s.orderId && (symbol === null || s.body.symbol === symbol) && (side === null || s.body.side === side)) this.markCancelSent(s.orderId, sentAt);
-    }
-    const query = [symbol ? `symbol=${symbol}` : "", side ? `side=${side}` : ""].filter(Boolean).join("&");
-    let last: HttpResult | null = null;
-    let lastSentAt = sentAt;
-    let tries = 0;
-    for (; tries < 4; tries++) {
-      if (tries > 0) await sleep(200 * 2 ** (tries - 1));
-      lastSentAt = Date.now();
-      try {
-        last = await this.api.http.send("DELETE", `/api/v1/orders${query ? `?${query}` : ""}`, { token: trader.token, timeoutMs: 20_000 });
-      } catch {
-        last = null;
-      }
-      if (last && last.status < 500 && last.status !== 429) break;
-    }
-    this.cancelAlls.push({
-      trader: trader.id, symbol, side, sentAt, lastSentAt, doneAt: Date.now(), status: last?.status ?? 0, code: last && last.status !== 200 ? errorCode(last) : last ? null : "network",
-      results: last?.status === 200 ? CancelAllAnswer.parse(JSON.parse(last.text)).data : null, tries: Math.min(tries + 1, 4),
-    });
-  }
-
-  /**
-   * DELETE /api/v1/positions/:symbol[?quantity|percentage], or DELETE /api/v1/positions (every position):
-   * the symbol's SELL orders are marked as asked to cancel (the close cancels them first). Sent once.
-   */
-  private async close(trader: DrillTrader, symbol: string | null, quantity: number | null, percentage: number | null): Promise<void> {
-    const sentAt = Date.now();
-    for (const s of this.submits) {
-      if (s.trader === trader.id && s.orderId && s.body.side === "SELL" && (symbol === null || s.body.symbol === symbol)) this.markCancelSent(s.orderId, sentAt);
-    }
-    const path = symbol === null ? "/api/v1/positions" : `/api/v1/positions/${symbol}${quantity !== null ? `?quantity=${quantity}` : percentage !== null ? `?percentage=${percentage}` : ""}`;
-    let last: HttpResult | null = null;
-    try {
-      last = await this.api.http.send("DELETE", path, { token: trader.token, timeoutMs: 30_000 });
-    } catch {
-      last = null;
-    }
-    const doneAt = Date.now();
-    let orders: Order[] = [];
-    let errors: CloseRecord["errors"] = [];
-    if (last?.status === 201) orders = [Order.parse(JSON.parse(last.text))];
-    if (last?.status === 200) ({ data: orders, errors } = CloseAllAnswer.parse(JSON.parse(last.text)));
-    for (const o of orders) {
-      this.submits.push({
-        trader: trader.id, kind: "close", body: { symbol: o.symbol, side: "SELL", quantity: o.quantity, order_type: "MARKET", time_in_force: "DAY" }, clientOrderId: "",
-        status: last!.status, code: null, tries: 1, orderId: o.id, ackedAt: doneAt, ms: doneAt - sentAt, repriced: 0, repricedAfter: null,
-      });
-    }
-    this.closes.push({
-      trader: trader.id, symbol, quantity, percentage, sentAt, doneAt, status: last?.status ?? 0,
-      code: last && last.status !== 200 && last.status !== 201 ? errorCode(last) : last ? null : "network", orders, errors,
-    });
-  }
-
   /**
    * Amends racing an admin move of `symbol`: up to RACERS_PER_MOVE resting orders of it (accepted at the venue
    * and not ended as far as the streams know, no cancel asked, not raced before) get an amend that takes them out of
@@ -465,7 +334,7 @@ export class Load {
    */
   private async movePrice(): Promise<void> {
     const n = this.moveCount++;
-    const all = this.options.instruments;
+    const all = this.options.instruments.filter((i) => !i.contingent); // the contingent one follows its own path
     let spec: InstrumentSpec;
     let kind: MoveKind = "drift";
     let restingStops = 0;
@@ -513,55 +382,3 @@ function termsOf(body: OrderBody): KnownTerms {
 }
 
 const centsOrNull = (dollars: number | null | undefined) => (dollars === null || dollars === undefined ? null : Math.round(dollars * 100));
-
-/** An error body's message, or null. */
-function messageOf(r: HttpResult): string | null {
-  try {
-    const body = JSON.parse(r.text) as { message?: unknown };
-    return typeof body.message === "string" ? body.message : null;
-  } catch {
-    return null;
-  }
-}
-
-/** An error body's details, or {}. */
-function detailsOf(r: HttpResult): Record<string, unknown> {
-  try {
-    const body = JSON.parse(r.text) as { details?: unknown };
-    return body.details && typeof body.details === "object" ? (body.details as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** The reference price (cents) a 400 names when an order's price sits on the wrong side of it or outside its band. */
-function referencePriceOf(r: HttpResult | null): number | null {
-  if (!r || r.status !== 400) return null;
-  try {
-    const body = JSON.parse(r.text) as { error?: unknown; details?: { reference_price?: unknown } };
-    const ref = body.details?.reference_price;
-    if ((body.error !== "VALIDATION_ERROR" && body.error !== "PRICE_OUT_OF_BAND") || typeof ref !== "number") return null;
-    return Math.round(ref * 100);
-  } catch {
-    return null;
-  }
-}
-
-function refusal(r: HttpResult): string {
-  try {
-    const body = JSON.parse(r.text) as { error?: string; details?: { fields?: Record<string, unknown>; field?: string } };
-    const field = body.details?.field ?? Object.keys(body.details?.fields ?? {})[0] ?? "";
-    return `${r.status} ${body.error ?? ""} ${field}`.trim();
-  } catch {
-    return String(r.status);
-  }
-}
-
-function orderIdOf(text: string): string | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === "object" && "id" in value && typeof value.id === "string" ? value.id : null;
-  } catch {
-    return null;
-  }
-}

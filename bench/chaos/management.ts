@@ -14,7 +14,6 @@ import { cents, FINAL, type AuditEntry, type OrderWithFills } from "./api.ts";
 import { Check, FILL_EVENTS, TERMINAL_ACTIONS, type DrillEvidence, type Invariant } from "./check.ts";
 import type { TraderState } from "./collect.ts";
 import type { AmendRecord } from "./load.ts";
-import { START_SHARES } from "./scenario.ts";
 import { finalTerms, sameTerms, showTerms, timelineOf, type Terms } from "./terms.ts";
 
 const isFinalStatus = (s: string | null) => s !== null && (FINAL as ReadonlySet<string>).has(s);
@@ -67,6 +66,11 @@ export function amends(e: DrillEvidence): Invariant {
       if (mine.length > 0) c.add("orders amended");
       checkFills(c, o, tl.atFill, tl.changes.length > 0, mine);
       if (mine.length === 0 && tl.changes.length === 0) continue;
+      if (mine.length === 0 && (o.parent_order_id ?? null) !== null) {
+        // The desk amends a live exit itself as its entry fills on (legs.ts checks the exits): no drill amend to match.
+        c.add("REPLACED rows of exits growing with their entry", tl.changes.length);
+        continue;
+      }
       c.add("REPLACED rows", tl.changes.length);
       const ok200 = mine.filter((a) => a.status === 200);
       const unknown = mine.filter((a) => a.status === 503 || a.status === 0 || (a.status >= 500 && a.status !== 503));
@@ -134,10 +138,10 @@ const askedTerms = (a: AmendRecord): Terms => ({
   stopCents: a.body.stop_price === undefined ? a.before.stopCents : cents(a.body.stop_price),
 });
 
-/** Shares of `symbol` the trader held just before `seq` (the fills logged before it, from the opening position). */
-function heldBefore(t: TraderState, symbol: string, seq: number): number {
+/** Shares of `symbol` the trader held just before `seq` (the fills logged before it, from the opening `startShares`). */
+export function heldBefore(t: TraderState, symbol: string, seq: number, startShares: number): number {
   const side = new Map(t.orders.map((o) => [o.id, o]));
-  let held = START_SHARES;
+  let held = startShares;
   for (const a of t.deskEvents) {
     if (a.seq >= seq || !FILL_EVENTS.has(a.event)) continue;
     const o = side.get(a.orderId);
@@ -206,7 +210,8 @@ export function cancelAllAndClose(e: DrillEvidence): Invariant {
       c.expect(o.side === "SELL" && o.order_type === "MARKET" && (r.symbol === null || o.symbol === r.symbol), () => `${o.id}: a ${what} of ${r.symbol ?? "every symbol"} placed a ${o.side} ${o.order_type} of ${o.symbol}`);
       if (r.quantity !== null) c.expect(o.quantity === r.quantity, () => `${o.id}: closing ${r.quantity} shares placed ${o.quantity}`);
       const submitted = t.deskEvents.find((a) => a.orderId === o.id && a.event === "order.submitted");
-      const held = submitted ? heldBefore(t, o.symbol, submitted.seq) : null;
+      const start = e.instruments.find((i) => i.symbol === o.symbol)?.startShares ?? 0;
+      const held = submitted ? heldBefore(t, o.symbol, submitted.seq, start) : null;
       if (held !== null) {
         c.expect(o.quantity <= held, () => `${o.id}: closing order for ${o.quantity} ${o.symbol}, ${held} held when it was placed`);
         const want = r.quantity ?? (r.percentage !== null ? Math.floor((held * r.percentage) / 100) : held);

@@ -71,15 +71,18 @@ export function accountStream(e: DrillEvidence): Invariant {
 
 /**
  * Each fill event is followed by an account.updated within its change: the events between the two are of
- * the same order and none starts a change of its own (order.submitted).
+ * the same order, or of its contingent family (an entry's fill brings its legs alive in the same change), and
+ * none starts a change of its own (order.submitted).
  */
 function checkFollows(c: Check, t: TraderState, log: readonly Arrival[]): void {
+  const familyOf = new Map(t.orders.map((o) => [o.id, o.parent_order_id ?? o.id]));
+  const family = (id: string) => familyOf.get(id) ?? id;
   for (let i = 0; i < log.length; i++) {
     const fill = log[i]!;
     if (!FILL_EVENTS.has(fill.event)) continue;
     c.add("fill events");
     let j = i + 1;
-    while (j < log.length && log[j]!.event !== ACCOUNT_EVENT && log[j]!.orderId === fill.orderId && log[j]!.event !== "order.submitted") j++;
+    while (j < log.length && log[j]!.event !== ACCOUNT_EVENT && family(log[j]!.orderId) === family(fill.orderId) && log[j]!.event !== "order.submitted") j++;
     const next = log[j];
     if (next?.event === ACCOUNT_EVENT) {
       c.add("fill events followed by account.updated in their change");

@@ -33,13 +33,17 @@ export function renderReport(r: ChaosResult): string {
   out.push(`load: ${s.traders} traders, ${r.load.submitted} orders (${r.load.acknowledged} acknowledged) in ${r.load.durationS} s = ${r.load.ordersPerSecond}/s, ${s.sockets} sockets, seed ${s.seed}`);
   for (const [kind, counts] of Object.entries(r.load.byKind)) out.push(`  ${kind.padEnd(17)} ${fmt(counts)}; ended ${fmt(r.load.outcomes[kind] ?? {})}`);
   out.push(`  submit round trip ms: p50 ${r.load.submitMs.p50}, p99 ${r.load.submitMs.p99}, max ${r.load.submitMs.max}`);
-  out.push(`  cancels during the flow: ${fmt(r.load.cancels) || "none"}; admin price moves: ${r.load.priceMoves.length}${r.load.priceMoveErrors.length ? ` (${r.load.priceMoveErrors.length} failed)` : ""}`);
+  // The contingent instrument (no shares at the start) moves along its own path, not through resting stops.
+  const onPath = new Set(s.instruments.filter((i) => i.startShares === 0).map((i) => i.symbol));
+  const pathMoves = r.load.priceMoves.filter((m) => onPath.has(m.symbol)).length;
+  out.push(`  cancels during the flow: ${fmt(r.load.cancels) || "none"}; admin price moves: ${r.load.priceMoves.length} (${pathMoves} along the contingent instrument's path)${r.load.priceMoveErrors.length ? ` (${r.load.priceMoveErrors.length} failed)` : ""}`);
   out.push(`  amends: ${fmt(r.load.amends) || "none"}`);
   out.push(`  cancel-alls: ${fmt(r.load.cancelAlls) || "none"}; closes: ${fmt(r.load.closes) || "none"}`);
   const gaps = r.load.priceMoves.filter((m) => m.kind !== "drift");
   out.push(
-    `  gaps: ${gaps.length} (${gaps.map((m) => `${m.symbol.split("_").pop()} ${m.from}->${m.price} ${((m.price / m.from - 1) * 100).toFixed(1)}% through ${m.restingStops} stop(s)`).join("; ") || "none"})`,
+    `  gaps: ${gaps.length} (${gaps.map((m) => `${m.symbol.split("_").pop()} ${m.from}->${m.price} ${((m.price / m.from - 1) * 100).toFixed(1)}% ${onPath.has(m.symbol) ? "on its path" : `through ${m.restingStops} stop(s)`}`).join("; ") || "none"})`,
   );
+  for (const [i, line] of wrap(fmt(r.load.contingent), 110).entries()) out.push(`${i === 0 ? "  contingent: " : "              "}${line}`);
   if (Object.keys(r.load.repriced).length > 0) out.push(`  re-priced after a 400 naming the reference price: ${fmt(r.load.repriced)}`);
   out.push("faults:");
   for (const [symbol, f] of Object.entries(r.faults.venue)) out.push(`  venue ${symbol}: ${JSON.stringify(f)}`);

@@ -21,6 +21,14 @@ export interface InstrumentSpec {
   tickCents: number;
   /** Its venue faults are the slow kind: latency longer than the desk's venue timeout. */
   slow: boolean;
+  /**
+   * The instrument of the contingent orders (bracket, oto, oco) and trailing stops: only they trade it, along
+   * a price path of its own (paths.ts), and accounts start with none of it, so an exit that sold more than its
+   * entry bought would show as a negative position.
+   */
+  contingent: boolean;
+  /** Shares of it every account starts with (at its starting price). */
+  startShares: number;
 }
 
 /** Books of 500 shares per level, one cent apart: a marketable IOC or FOK for 300-1,500 shares may not all fill. */
@@ -31,17 +39,22 @@ export const DEPTH = 500;
  * each holds this run's orders only, even on a server that ran drills before.
  */
 export function drillInstruments(tag: string): InstrumentSpec[] {
+  const plain = { slow: false, contingent: false, startShares: START_SHARES };
   return [
-    { symbol: `${tag}_A`, priceCents: 10_000, tickCents: 1, slow: false },
-    { symbol: `${tag}_B`, priceCents: 25_000, tickCents: 1, slow: false },
-    { symbol: `${tag}_C`, priceCents: 4_000, tickCents: 1, slow: false },
-    { symbol: `${tag}_SLOW`, priceCents: 5_000, tickCents: 1, slow: true },
+    { symbol: `${tag}_A`, priceCents: 10_000, tickCents: 1, ...plain },
+    { symbol: `${tag}_B`, priceCents: 25_000, tickCents: 1, ...plain },
+    { symbol: `${tag}_C`, priceCents: 4_000, tickCents: 1, ...plain },
+    { symbol: `${tag}_SLOW`, priceCents: 5_000, tickCents: 1, ...plain, slow: true },
+    { symbol: `${tag}_T`, priceCents: 8_000, tickCents: 1, ...plain, contingent: true, startShares: 0 },
   ];
 }
 
-/** Every account starts with this cash and this many shares of every instrument (bought at its price). */
+/** Every account starts with this cash and this many shares of every ordinary instrument (bought at its price). */
 export const START_CASH_CENTS = 1_000_000_000;
 export const START_SHARES = 50_000;
+
+/** The instruments the ordinary kinds trade (neither the slow one nor the contingent one). */
+export const ordinary = (instruments: readonly InstrumentSpec[]) => instruments.filter((i) => !i.slow && !i.contingent);
 
 /** The desk's market-protection band (PRICE_BAND_PCT in wrangler.toml): limit and stop prices must sit within it. */
 export const PRICE_BAND_PCT = 10;
@@ -52,8 +65,15 @@ export const PRICE_BAND_PCT = 10;
  * moves jump through it. `slow_resting`: a LIMIT resting on the slow instrument, always amended: the venue
  * answers later than the desk waits, so its amends (and cancels) are settled by the venue's own report.
  */
-export type OrderKind = "market" | "limit_marketable" | "limit_resting" | "stop" | "stop_limit" | "stop_loss" | "ioc" | "fok" | "slow" | "slow_resting";
-const KINDS: readonly [OrderKind, number][] = [
+type SimpleKind = "market" | "limit_marketable" | "limit_resting" | "stop" | "stop_limit" | "stop_loss" | "ioc" | "fok" | "slow" | "slow_resting";
+/**
+ * The contingent instrument's kinds (contingent.ts plans and prices them): a bracket or an oto (a BUY entry
+ * with its exits), an oco (a take-profit and a stop-loss for shares held), a SELL or BUY trailing stop; and
+ * `exit_shares`, the MARKET BUY of the shares an oco or a SELL trailing stop then sells.
+ */
+export type ContingentKind = "bracket" | "oto" | "oco" | "trailing_sell" | "trailing_buy" | "exit_shares";
+export type OrderKind = SimpleKind | ContingentKind;
+const KINDS: readonly [SimpleKind, number][] = [
   ["market", 0.15], ["limit_marketable", 0.11], ["limit_resting", 0.18], ["stop", 0.1], ["stop_limit", 0.08], ["stop_loss", 0.08],
   ["ioc", 0.08], ["fok", 0.08], ["slow", 0.1], ["slow_resting", 0.04],
 ];
@@ -99,22 +119,43 @@ export interface PlannedOrder {
   cancelAfterMs: number | null;
   /** Amend it after its 201 (resting orders only), or never. */
   amend: PlannedAmend | null;
+  /** A contingent kind's exits or trail (contingent.ts), absent for the other kinds. */
+  contingent?: ContingentTerms;
+}
+
+/** How a contingent kind is priced when it is sent, in fractions of the instrument's price at that moment. */
+export interface ContingentTerms {
+  /** A bracket or oto entry: MARKET, or a LIMIT `offset` below the price (at it, for an entry too large to fill at once). */
+  entry: "MARKET" | "LIMIT";
+  /** The take-profit above the entry (the price, for an oco) and the stop-loss below it; null: no such exit. */
+  takeProfit: number | null;
+  stopLoss: number | null;
+  /** The stop-loss is a STOP_LIMIT, its limit 1% under its stop. */
+  stopLimit: boolean;
+  /** A trailing stop's trail: dollars (the fraction of the price, on the tick) or percent (to a tenth). */
+  trail: { by: "price" | "percent"; fraction: number } | null;
 }
 
 export interface OrderBody {
   symbol: string;
   side: "BUY" | "SELL";
   quantity: number;
-  order_type: "MARKET" | "LIMIT" | "STOP" | "STOP_LIMIT";
+  order_type: "MARKET" | "LIMIT" | "STOP" | "STOP_LIMIT" | "TRAILING_STOP";
   time_in_force: "DAY" | "GTC" | "IOC" | "FOK";
   price?: number;
   stop_price?: number;
+  /** TRAILING_STOP: dollars, or percent. */
+  trail_price?: number;
+  trail_percent?: number;
+  order_class?: "bracket" | "oco" | "oto";
+  take_profit?: { limit_price: number };
+  stop_loss?: { stop_price: number; limit_price?: number };
 }
 
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const between = (r: () => number, lo: number, hi: number) => lo + r() * (hi - lo);
 
-function pickKind(r: () => number): OrderKind {
+function pickKind(r: () => number): SimpleKind {
   let x = r();
   for (const [kind, weight] of KINDS) {
     if (x < weight) return kind;
@@ -124,7 +165,7 @@ function pickKind(r: () => number): OrderKind {
 }
 
 function planOne(r: () => number, instruments: readonly InstrumentSpec[]): PlannedOrder {
-  const fast = instruments.filter((i) => !i.slow);
+  const fast = ordinary(instruments);
   const kind = pickKind(r);
   const side = r() < 0.5 ? "BUY" : "SELL";
   const symbol = kind === "slow" || kind === "slow_resting" ? instruments.find((i) => i.slow)!.symbol : fast[int(r, 0, fast.length - 1)]!.symbol;
@@ -166,7 +207,7 @@ function planOne(r: () => number, instruments: readonly InstrumentSpec[]): Plann
  */
 export function planActions(instruments: readonly InstrumentSpec[], plan: readonly PlannedOrder[][], seed: number): TraderAction[][] {
   const r = random(seed ^ 0x51ed27);
-  const fast = instruments.filter((i) => !i.slow).map((i) => i.symbol);
+  const fast = ordinary(instruments).map((i) => i.symbol);
   const pick = () => fast[int(r, 0, fast.length - 1)]!;
   return plan.map((orders, i) => {
     const n = orders.length;
@@ -233,79 +274,9 @@ export function orderBody(p: PlannedOrder, priceCents: number, tickCents: number
     case "ioc":
     case "fok":
       return { ...base, order_type: "LIMIT", price: dollars(priceCents + towards * tickCents) };
+    default:
+      throw new Error(`a ${p.kind} order is priced by contingent.ts`);
   }
-}
-
-/** An order's terms as the drill last knew them (its 201, then each amend answered 200). */
-export interface KnownTerms {
-  side: "BUY" | "SELL";
-  orderType: OrderBody["order_type"];
-  quantity: number;
-  /** Cents, or null. */
-  limitCents: number | null;
-  stopCents: number | null;
-}
-
-export interface AmendBody {
-  quantity?: number;
-  price?: number;
-  stop_price?: number;
-}
-
-/**
- * The body of a planned amend from the order's terms and the instrument's current price (cents). A price
- * moves by `size` x 1.5%, on the tick, by at least a tick; a stop stays on the side the price has yet to
- * reach, and a STOP_LIMIT's limit stays 1% beyond its stop. A quantity moves by `size` of it (at least one
- * share; down to no fewer than one). A change that cannot be made (a stop already against the price, one
- * share less than one) becomes a quantity change.
- */
-export function amendBody(t: KnownTerms, change: AmendChange, size: number, priceCents: number, tickCents: number): AmendBody {
-  const quantity = (up: boolean): AmendBody => {
-    const by = Math.max(1, Math.round(t.quantity * size * (up ? 1 : 0.8)));
-    return up || t.quantity === 1 ? { quantity: t.quantity + by } : { quantity: Math.max(1, t.quantity - by) };
-  };
-  if (change === "quantity-up" || change === "quantity-down") return quantity(change === "quantity-up");
-  const sign = change === "price-up" ? 1 : -1;
-  const move = (cents: number) => {
-    const next = onTick(cents * (1 + sign * size * 0.015), tickCents);
-    return next === cents ? cents + sign * tickCents : next;
-  };
-  if (t.orderType === "LIMIT") return t.limitCents === null ? quantity(true) : { price: dollars(move(t.limitCents)) };
-  if (t.stopCents === null) return quantity(true);
-  const towards = t.side === "BUY" ? 1 : -1;
-  // A stop the price has already reached has triggered (its stop can no longer change): its limit, or its quantity.
-  const reached = towards > 0 ? priceCents >= t.stopCents : priceCents <= t.stopCents;
-  if (reached) return t.orderType === "STOP_LIMIT" && t.limitCents !== null ? { price: dollars(move(t.limitCents)) } : quantity(change === "price-up");
-  let stop = move(t.stopCents);
-  stop = towards > 0 ? Math.max(stop, priceCents + tickCents) : Math.min(stop, priceCents - tickCents);
-  // Kept on the side the price has yet to reach, it must still have moved the way asked.
-  if (stop <= 0 || Math.sign(stop - t.stopCents) !== sign) return quantity(change === "price-up");
-  if (t.orderType === "STOP") return { stop_price: dollars(stop) };
-  return { stop_price: dollars(stop), price: dollars(onTick(stop * (1 + towards * 0.01), tickCents)) };
-}
-
-/**
- * An amend sent while an admin move of the order's instrument from `fromCents` to `toCents` is on its way:
- * its price goes out of that move's reach (a BUY's limit or a SELL's stop below both prices, a SELL's limit
- * or a BUY's stop above them), so which of the two the venue applies first decides whether the move fills
- * it. Through a gap (more than 6%), where that would leave the band, it changes the quantity instead.
- */
-export function racingAmendBody(t: KnownTerms, fromCents: number, toCents: number, size: number, up: boolean, tickCents: number): AmendBody {
-  const f = 0.002 + size * 0.008;
-  if (Math.abs(toCents / fromCents - 1) > 0.06) return amendBody(t, up ? "quantity-up" : "quantity-down", size, fromCents, tickCents);
-  const below = (c: number) => onTick(Math.min(c, fromCents, toCents) * (1 - f), tickCents);
-  const above = (c: number) => onTick(Math.max(c, fromCents, toCents) * (1 + f), tickCents);
-  const buy = t.side === "BUY";
-  if (t.orderType === "LIMIT") return t.limitCents === null ? amendBody(t, "quantity-up", size, fromCents, tickCents) : { price: dollars(buy ? below(t.limitCents) : above(t.limitCents)) };
-  if (t.stopCents === null) return amendBody(t, "quantity-up", size, fromCents, tickCents);
-  if (buy ? fromCents >= t.stopCents : fromCents <= t.stopCents) {
-    // Already triggered: a STOP_LIMIT's limit goes out of reach instead, a STOP's quantity changes.
-    if (t.orderType === "STOP_LIMIT" && t.limitCents !== null) return { price: dollars(buy ? below(t.limitCents) : above(t.limitCents)) };
-    return amendBody(t, up ? "quantity-up" : "quantity-down", size, fromCents, tickCents);
-  }
-  const stop = buy ? above(t.stopCents) : below(t.stopCents);
-  if (t.orderType === "STOP") return { stop_price: dollars(stop) };
-  return { stop_price: dollars(stop), price: dollars(onTick(stop * (1 + (buy ? 1 : -1) * 0.01), tickCents)) };
 }
 
 /** An admin price move: up to 2.5% either side of the instrument's starting price, so resting orders cross. */

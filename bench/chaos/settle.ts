@@ -1,5 +1,6 @@
 // The end of the drill: wait until no order changes any more (retries done, venue reports delivered),
-// then cancel every order still working and wait again.
+// then cancel every order still working and wait again. The orders as they stood when the desks first went
+// quiet, before those cancels, are kept: a leg still working then must have had a reason to.
 import { FINAL, type Api, type Order } from "./api.ts";
 import { inBatches } from "../http.ts";
 import type { DrillTrader } from "./load.ts";
@@ -59,7 +60,7 @@ export async function settle(
   api: Api,
   traders: readonly DrillTrader[],
   log: (line: string) => void,
-): Promise<{ figures: SettleFigures; orders: OrdersByTrader; cancelSent: Map<string, number> }> {
+): Promise<{ figures: SettleFigures; orders: OrdersByTrader; atQuiet: OrdersByTrader; cancelSent: Map<string, number> }> {
   const first = await waitQuiet(api, traders, 5000, 180_000);
   log(`desks quiet ${Math.round(first.ms / 1000)} s after the last order${first.quiet ? "" : " (deadline reached: still changing)"}`);
   const tokenOf = new Map(traders.map((t) => [t.id, t.token]));
@@ -90,5 +91,6 @@ export async function settle(
     quiet &&= after.quiet;
     orders = after.orders;
   }
-  return { figures: { quietAfterLoadMs: first.ms, quietAfterCancelMs, quiet, workingAtEnd, cancelRounds: rounds, cancelAnswers: answers, workingLeft: working(orders).length }, orders, cancelSent };
+  const figures = { quietAfterLoadMs: first.ms, quietAfterCancelMs, quiet, workingAtEnd, cancelRounds: rounds, cancelAnswers: answers, workingLeft: working(orders).length };
+  return { figures, orders, atQuiet: first.orders, cancelSent };
 }

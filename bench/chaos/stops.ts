@@ -19,7 +19,7 @@ const MARKET_PROTECTION = /market protection|could not fill within the cash rese
 const GAP_FRACTION = 0.05;
 
 /** When the desk first knew the venue held the order: its acceptance row (the venue recorded it before). */
-function acceptedAt(audit: readonly AuditEntry[]): string | null {
+export function acceptedAt(audit: readonly AuditEntry[]): string | null {
   return audit.find((a) => (a.action === "EXECUTED" && a.error_code === null) || a.action === "RECOVERED")?.timestamp ?? null;
 }
 
@@ -47,6 +47,7 @@ export function stopsTriggered(e: DrillEvidence): Invariant {
       const events = eventsOf.get(o.id) ?? [];
       const rows = audit.filter((a) => a.action === "TRIGGERED");
       const triggeredEvents = events.filter((a) => a.event === "order.triggered");
+      if (o.order_type === "TRAILING_STOP") continue; // trailing.ts: its stop moves with the price
       if (!STOP_TYPES.has(o.order_type)) {
         c.expect(rows.length === 0 && triggeredEvents.length === 0, () => `${o.id} is a ${o.order_type} with ${rows.length} TRIGGERED row(s) and ${triggeredEvents.length} order.triggered event(s)`);
         continue;
@@ -149,6 +150,17 @@ function checkTriggeredOutcome(c: Check, e: DrillEvidence, o: OrderWithFills, ti
 }
 
 /**
+ * When the venue ended an exit whose one-cancels-other sibling traded the shares (reason "One-cancels-other:
+ * <sibling> sold the shares", or bought them back): at the sibling's first fill after `sinceMs` (the venue's own time), which can
+ * come before the desk logs the exit CANCELLED. Infinity for any other order.
+ */
+function endedAtVenue(t: TraderState, o: OrderWithFills, sinceMs: number): number {
+  const sibling = /^One-cancels-other: (\S+) (?:sold|bought)/.exec(o.reason ?? "")?.[1];
+  const fills = t.orders.find((x) => x.id === sibling)?.fills ?? [];
+  return Math.min(Infinity, ...fills.map((f) => Date.parse(f.timestamp)).filter((ms) => ms >= sinceMs));
+}
+
+/**
  * Every admin move that crossed a stop resting at the venue triggered it. Resting for sure: the desk had
  * logged the venue's acceptance before the move was sent, it had logged no final state by then, and the drill
  * had not asked to cancel it before the move was done.
@@ -161,7 +173,10 @@ function checkMovesTrigger(c: Check, e: DrillEvidence, t: TraderState, timelines
     const accepted = acceptedAt(audit);
     if (accepted === null) continue;
     const acceptedMs = Date.parse(accepted);
-    const endedMs = audit.filter((a) => ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"].includes(a.action)).map((a) => Date.parse(a.timestamp))[0] ?? Infinity;
+    const endedMs = Math.min(
+      audit.filter((a) => ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"].includes(a.action)).map((a) => Date.parse(a.timestamp))[0] ?? Infinity,
+      endedAtVenue(t, o, acceptedMs),
+    );
     const cancelMs = e.cancelSentAt.get(o.id) ?? Infinity;
     const timeline = timelines.get(o.id)!;
     const windows = amendWindows(e.amends.filter((a) => a.orderId === o.id), timeline);

@@ -3,9 +3,11 @@
 // cancel all their orders (of a symbol, or all) and close positions (in part, whole, all), while the venue
 // times out 30% of attempts and errors 5%, one instrument answers later than the desk's timeout (its amends
 // and cancels too), D1 refuses writes for 3 s, desks restart mid-retry and sockets drop, and the admin's
-// price moves include gaps of 8-20% through resting SELL and BUY stops. Every invariant of the full drill
-// must hold (stops-triggered fails a run where no stop was triggered by a gap), account.updated and the
-// activity ledger included.
+// price moves include gaps of 8-20% through resting SELL and BUY stops. About a fifth of the orders are
+// brackets, otos, ocos and trailing stops on an instrument the accounts start without, whose own price path
+// runs through their exits and trails (and gaps). Every invariant of the full drill must hold (stops-triggered
+// fails a run where no stop was triggered by a gap, trailing-stops one where no SELL or no BUY trailing stop
+// was crossed and triggered), account.updated, the activity ledger and the legs of contingent orders included.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runChaos, type ChaosResult } from "../../bench/chaos/drill.ts";
 import { INVARIANT_IDS } from "../../bench/chaos/invariants.ts";
