@@ -77,6 +77,7 @@ export class LinkLedger {
         stage TEXT NOT NULL, hold_until INTEGER, alpaca_id TEXT, amend_seq INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'WORKING',
         reason TEXT, terms TEXT, end_as TEXT, end_reason TEXT, fills_seen INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
+      CREATE INDEX IF NOT EXISTS orders_held ON orders(hold_until) WHERE hold_until IS NOT NULL;
       CREATE TABLE IF NOT EXISTS alpaca_orders (alpaca_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
         qty INTEGER NOT NULL, filled_qty INTEGER NOT NULL, replaces TEXT, body TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS alpaca_orders_order ON alpaca_orders(order_id);
