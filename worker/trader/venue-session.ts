@@ -7,6 +7,7 @@ import { errorText } from "../shared/errors";
 import { isFinalStatus } from "../shared/orders";
 import type { ExchangeAdapter, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../venue/adapter";
 import { applyReport } from "./execution";
+import { groupRoom, trimGroup } from "./exit-groups";
 import { audit, type Acceptance } from "./lifecycle";
 import { canRetry, retryDelayMs } from "./retry";
 import type { OrderRow } from "./schema";
@@ -58,7 +59,13 @@ export class VenueSession {
         await this.amend(orderId); // the alarm asks again about an amend the venue did not confirm
         return;
       }
-      if (!order || isFinalStatus(order.status) || order.venue_stage === "ACKED") return;
+      if (order && !isFinalStatus(order.status) && order.venue_stage === "ACKED") {
+        // At the venue already: only an exit whose group is done has anything left to do (a cancel to retry).
+        if (this.nothingLeft(order)) return await this.endMember(order);
+        if (order.next_attempt_at !== null) store.scheduleOrder(orderId, { next_attempt_at: null });
+        return;
+      }
+      if (!order || isFinalStatus(order.status)) return;
       const attempt = order.attempt;
       if (attempt > config.retryMaxAttempts) return await this.giveUp(order);
       if (!inserted) {
@@ -70,6 +77,8 @@ export class VenueSession {
         }
         store.scheduleOrder(orderId, { venue_stage: "SENT", next_attempt_at: this.d.now() + config.exchangeTimeoutMs + SEND_GRACE_MS });
       }
+      // An exit whose group traded everything while it was on its way is not sent (the venue never had it).
+      if (this.nothingLeft(order)) return await this.endMember(order);
       try {
         const report = await this.withTimeout(exchange.submit(venueOrder(order, store.traderId, ocoCapacity(store, order)), attempt));
         this.apply(orderId, report, attempt === 0 ? { kind: "first" } : { kind: "retry", attempt });
@@ -126,6 +135,35 @@ export class VenueSession {
     this.d.changed();
     for (const leg of activated) void this.send(leg.id, leg);
     if (activated.length > 0) this.d.reschedule();
+    if (!this.d.exchange.holdsExitGroups) this.holdGroup(orderId);
+  }
+
+  /** An exit of a group the venue does not hold, with nothing left of its group to trade. */
+  private nothingLeft(order: OrderRow): boolean {
+    if (this.d.exchange.holdsExitGroups || order.oco_group === null) return false;
+    const room = groupRoom(this.d.store, order);
+    return room !== null && room <= 0;
+  }
+
+  /** One-cancels-other by the desk (exit-groups.ts): the group's working members held to what is left of it. */
+  private holdGroup(orderId: string): void {
+    const member = this.d.store.order(orderId);
+    if (!member || member.oco_group === null) return;
+    const trim = this.d.store.atomically(() => trimGroup(this.d.store, member, this.d.now()));
+    for (const m of trim.end) void this.endMember(m);
+    for (const m of trim.reduce) void this.amend(m.id);
+    if (trim.reduce.length > 0) this.d.reschedule();
+  }
+
+  /** Cancels an exit whose group is done; when the venue does not confirm, the alarm tries again. */
+  private async endMember(order: OrderRow): Promise<void> {
+    const reason = "One-cancels-other: its group's shares were traded";
+    try {
+      this.apply(order.id, await this.end(order, "CANCELLED", reason), { kind: "none" });
+    } catch {
+      this.d.store.scheduleOrder(order.id, { next_attempt_at: this.d.now() + retryDelayMs(this.d.config.retryBaseMs, 1) });
+      this.d.reschedule();
+    }
   }
 
   private attemptFailed(orderId: string, attempt: number, err: unknown): void {

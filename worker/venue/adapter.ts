@@ -98,6 +98,12 @@ export interface VenueReport {
 
 export interface ExchangeAdapter {
   /**
+   * True when the venue itself holds the exits of a group to what is left of it (VenueOrder.ocoGroup and
+   * ocoCapacity), atomically with each fill, as the simulated venue does. False (a broker that gets the exits
+   * as unrelated orders): the desk reduces or cancels the siblings as each exit's fill reaches it.
+   */
+  readonly holdsExitGroups: boolean;
+  /**
    * The symbol's reference price now. The venue also pushes every later change of it to the subscriber's
    * desk (TraderDesk.onQuote), so a desk may reuse the quote it holds until a newer one arrives.
    */

@@ -5,6 +5,7 @@ import { alpacaExchange } from "./alpaca/adapter";
 export function simulatedExchange(env: Env): ExchangeAdapter {
   const book = (symbol: string) => env.VENUE.get(env.VENUE.idFromName(symbol));
   return {
+    holdsExitGroups: true,
     quote: (symbol, subscriber) => book(symbol).quote(symbol, subscriber),
     submit: (order, attempt) => book(order.symbol).submit(order, attempt),
     lookup: (ref) => book(ref.symbol).lookup(ref.key),

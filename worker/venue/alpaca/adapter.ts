@@ -106,6 +106,7 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
   }
 
   return {
+    holdsExitGroups: false, // fillwire's exits go to Alpaca as simple orders: the desk holds the group
     quote: (symbol) => referenceQuote(client, config.dataUrl, symbol, config.quoteTtlMs),
     submit,
     lookup,
