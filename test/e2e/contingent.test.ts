@@ -191,6 +191,36 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     expect(errors).toEqual([]);
   });
 
+  it("places a SELL bracket for shares held: its exits move to the other side of the entry and buy back", async () => {
+    const symbol = freshSymbol();
+    await putInstrument(server.url, symbol, { name: "Sell bracket", price: 50, tick_size: 0.01, depth: 100_000 });
+    const { token } = await openTrader(server.url, 10_000, [{ symbol, quantity: 10, avg_price: 45 }]);
+    const { page, errors } = await desk(token);
+    const ticket = ticketOf(page);
+
+    await ticket.getByLabel("Symbol").selectOption(symbol);
+    await ticket.getByLabel("Quantity").fill("10");
+    await ticket.getByLabel("Order class").selectOption("bracket");
+    await expect(ticket.getByLabel("Take profit at ($)").inputValue()).resolves.toBe("51.00");
+    await ticket.getByRole("radio", { name: "Sell" }).check();
+    // The exits trade places: a SELL's take-profit below the entry, its stop-loss above.
+    await expect(ticket.getByLabel("Take profit at ($)").inputValue()).resolves.toBe("49.00");
+    await expect(ticket.getByLabel("Stop loss at ($)").inputValue()).resolves.toBe("51.00");
+    await submitButton(page).click();
+    const id = await submittedId(page);
+    const [tp, sl] = [`${id}-tp`, `${id}-sl`];
+    await waitForStatus(page, id, "FILLED (10/10)"); // a MARKET entry sells the 10 held
+    await waitForStatus(page, tp, "PENDING (0/10)");
+    await waitForStatus(page, sl, "PENDING (0/10)");
+    await expect(orderRow(page, tp).getByRole("button", { name: `Cancel BUY 10 ${symbol}` }).count()).resolves.toBe(1);
+
+    await putInstrument(server.url, symbol, { price: 48.9 }); // the take-profit buys back; the stop-loss goes
+    await waitForStatus(page, tp, "FILLED (10/10)");
+    await waitForStatus(page, sl, "CANCELLED (0/10)");
+    await snap(page, "37-sell-bracket-bought-back");
+    expect(errors).toEqual([]);
+  });
+
   it("places a trailing stop from the ticket, and shows its mark and stop following the price up", async () => {
     const symbol = freshSymbol();
     await putInstrument(server.url, symbol, { name: "Trailer", price: 100, tick_size: 0.05, depth: 100_000 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { OrderRequest } from "../../worker/shared/orders";
 import {
-  defaultTrail, estimatedCost, fieldOf, initialDraft, refusalErrors, submitLabel, toOrderRequest, trailingStart, usesLimitPrice, withOrderClass,
+  defaultTrail, estimatedCost, fieldOf, initialDraft, refusalErrors, submitLabel, toOrderRequest, trailingStart, usesLimitPrice, withOrderClass, withSide,
   type TicketDraft,
 } from "../../web/src/ticket";
 
@@ -107,6 +107,16 @@ describe("brackets, oto and oco on the ticket", () => {
     expect(withOrderClass(draft({ take_profit: "160.00" }), "bracket", aapl).take_profit).toBe("160.00");
     expect(withOrderClass(draft(), "oco", aapl)).toMatchObject({ side: "SELL", order_type: "LIMIT" });
     expect(withOrderClass(bracket, "simple", aapl)).toMatchObject({ order_class: "simple", side: "BUY", order_type: "MARKET" });
+  });
+
+  it("moves a bracket's exits to the other side of the entry with the side: the two prices trade places", () => {
+    const buy = withOrderClass(draft({ side: "BUY" }), "bracket", aapl);
+    const sell = withSide({ ...buy, stop_loss_limit: "146.50" }, "SELL");
+    expect(sell).toMatchObject({ side: "SELL", take_profit: "147.00", stop_loss: "153.00", stop_loss_limit: "" });
+    expect(withSide(sell, "BUY")).toMatchObject({ side: "BUY", take_profit: "153.00", stop_loss: "147.00" });
+    expect(toOrderRequest(sell, aapl)).toMatchObject({ ok: true, body: { side: "SELL", take_profit: { limit_price: 147 }, stop_loss: { stop_price: 153 } } });
+    // a simple order keeps what was typed
+    expect(withSide(draft({ side: "BUY", take_profit: "1" }), "SELL")).toMatchObject({ side: "SELL", take_profit: "1" });
   });
 
   it("refuses exits on the wrong side of the entry in the desk's words, at the leg's field", () => {

@@ -131,6 +131,16 @@ export function withOrderClass(draft: TicketDraft, orderClass: OrderClass, instr
   return next;
 }
 
+/**
+ * The draft for the other side. A bracket's or oto's exits change sides of the entry with it (a BUY's
+ * take-profit above and stop-loss below; a SELL's mirrored), so the two prices trade places; a stop-loss
+ * limit, which belongs to the old stop, is cleared.
+ */
+export function withSide(draft: TicketDraft, side: Side): TicketDraft {
+  if (side === draft.side || (draft.order_class !== "bracket" && draft.order_class !== "oto")) return { ...draft, side };
+  return { ...draft, side, take_profit: draft.stop_loss, stop_loss: draft.take_profit, stop_loss_limit: "" };
+}
+
 /** A trail to start from: about 1% of the price, on the tick (dollars), or 1 (percent). */
 export function defaultTrail(mode: TrailMode, instrument: TicketInstrument): string {
   if (mode === "percent") return "1";

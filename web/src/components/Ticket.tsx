@@ -7,13 +7,13 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import { needsStopPrice, ORDER_CLASSES, ORDER_TYPES, TIME_IN_FORCE } from "../../../worker/shared/orders";
 import type { Account } from "../../../worker/shared/account";
-import type { Instrument, OrderClass, OrderType } from "../../../worker/shared/orders";
+import type { Instrument, OrderClass, OrderType, Side } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
 import { money, price } from "../format";
 import type { DeskStore } from "../store";
 import {
   classSides, classTimeInForce, classTypes, defaultTrail, estimatedCost, FIELD_ORDER, initialDraft, keyFor, newKey, refusalErrors, submitLabel,
-  toOrderRequest, trailingStart, usesLimitPrice, usesStopLoss, usesTakeProfit, withOrderClass,
+  toOrderRequest, trailingStart, usesLimitPrice, usesStopLoss, usesTakeProfit, withOrderClass, withSide,
   type FieldErrors, type TicketDraft, type TicketField, type TicketKey, type TrailMode,
 } from "../ticket";
 
@@ -79,6 +79,8 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
     }
     // Another class moves side, type and time in force to what it allows, and starts its exits near the price.
     if (field === "order_class") next = withOrderClass(next, value as OrderClass, instrument);
+    // A bracket's exits follow the entry to the other side of it.
+    if (field === "side") next = withSide(draft, value as Side);
     setDraft(next);
     setBanner(null);
     if (checked) {
