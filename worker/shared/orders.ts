@@ -125,6 +125,8 @@ export const OrderRequest = z
     const trails = [order.trail_price, order.trail_percent].filter((t) => t !== undefined).length;
     if (order.order_type === "TRAILING_STOP" && trails !== 1)
       ctx.addIssue({ code: "custom", path: [trails === 0 ? "trail_price" : "trail_percent"], message: "a TRAILING_STOP takes exactly one of trail_price or trail_percent" });
+    if (isStopType(order.order_type) && (order.time_in_force === "IOC" || order.time_in_force === "FOK"))
+      ctx.addIssue({ code: "custom", path: ["time_in_force"], message: `a ${order.order_type} order rests until its stop is reached: time_in_force DAY or GTC, not ${order.time_in_force}` });
     if (order.order_type !== "TRAILING_STOP") {
       for (const field of ["trail_price", "trail_percent"] as const)
         if (order[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is only allowed on TRAILING_STOP orders, not ${order.order_type}` });

@@ -52,7 +52,13 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
     change(draft, { venue_stage: "ACKED", next_attempt_at: null, expires_at: settled ? null : draft.row.expires_at, updated_at: iso(nowMs) });
   }
   const after = Object.keys(draft.patch).length > 0 ? store.updateOrder(orderId, draft.patch) : draft.row;
-  if (after.parent_order_id !== null || after.order_class === "simple") return [];
+  if (after.parent_order_id !== null) {
+    // An exit now at the venue (its send acknowledged, its amend settled) grows to what its entry filled
+    // meanwhile: a growth that waited for it is made now.
+    const parent = isFinalStatus(after.status) || after.venue_stage !== "ACKED" || after.pending_amend !== null ? undefined : store.order(after.parent_order_id);
+    return parent && parent.order_class !== "oco" ? activateLegs(store, parent, nowMs, backstopAt) : [];
+  }
+  if (after.order_class === "simple") return [];
   // A bracket or oto entry that filled (even partly) brings its exits alive for what it has filled; one that
   // ended before it filled (cancelled, rejected, expired, given up) takes its HELD exits with it, whatever ended it.
   const activated = steps.some((step) => step.kind === "fill") ? activateLegs(store, after, nowMs, backstopAt) : [];

@@ -3,7 +3,9 @@
 // group's member reaches the desk, every working member is held to what is left of the group: reduced by an
 // amend, or cancelled when nothing is left; an exit about to be sent when nothing is left is not sent. The
 // venue may still fill two exits in the time between a fill and the desk's answer to it (docs/alpaca.md).
+// On every venue: an entry still working when its exits have closed what it bought is cancelled.
 // Plain functions over the store; the writing one runs inside the caller's atomically().
+import { isFinalStatus } from "../shared/orders";
 import type { AmendPlan } from "./amendment";
 import type { OrderRow } from "./schema";
 import type { DeskStore } from "./store";
@@ -59,4 +61,23 @@ export function trimGroup(store: DeskStore, member: OrderRow, nowMs: number): Gr
     }
   }
   return trim;
+}
+
+/**
+ * A bracket's or oto's entry still working when its exits are all done and traded (one of them filled, at
+ * least in part): the rest of the entry would open shares that no exit protects, so it is to be cancelled.
+ * Returns that entry for any final exit of it, else null (an entry whose exits the trader cancelled works on).
+ */
+export function entryLeftBare(store: DeskStore, exit: OrderRow): OrderRow | null {
+  if (exit.parent_order_id === null || !isFinalStatus(exit.status)) return null;
+  const entry = store.order(exit.parent_order_id);
+  return entry && isBareEntry(store, entry) ? entry : null;
+}
+
+/** The entry itself: working, filled in part, and every exit of it done with some of them traded. */
+export function isBareEntry(store: DeskStore, entry: OrderRow): boolean {
+  if (entry.parent_order_id !== null || entry.order_class === "simple" || entry.order_class === "oco") return false;
+  if (isFinalStatus(entry.status) || entry.filled_quantity === 0) return false;
+  const exits = store.legsOf(entry.id);
+  return exits.length > 0 && exits.every((l) => isFinalStatus(l.status)) && exits.some((l) => l.filled_quantity > 0);
 }

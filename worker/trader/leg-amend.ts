@@ -5,7 +5,7 @@
 import type { DeskConfig } from "../config";
 import { fail, type Failure } from "../shared/errors";
 import { toCents, toDollars } from "../shared/money";
-import type { AmendRequest, OrderRequest } from "../shared/orders";
+import { isFinalStatus, type AmendRequest, type OrderRequest } from "../shared/orders";
 import type { Quote } from "../venue/adapter";
 import { describeAmend, type AmendPlan } from "./amendment";
 import { checkLegPrice, exitRules } from "./exits";
@@ -19,6 +19,58 @@ export interface ExitFunding {
   balances: Balances;
   pairReservedCents: number;
   config: Pick<DeskConfig, "priceBandPct" | "maxOrderQuantity" | "maxOrderNotionalCents">;
+}
+
+/**
+ * The new prices of an exit's amend (HELD or live), checked as at placement: a BUY entry's take-profit above
+ * the entry price and its stop-loss below (mirrored for a SELL entry; an oco's exits against the reference
+ * price), on the tick and within the band; the failure names the amend's field (price, stop_price).
+ * `parent` is the exit's entry (for an oco's take-profit, the order itself).
+ */
+export function checkExitAmend(exit: OrderRow, parent: OrderRow, changes: AmendRequest, quote: Quote, bandPct: number): Failure | null {
+  const oco = parent.order_class === "oco";
+  const basis = oco ? quote.priceCents : (parent.limit_cents ?? quote.priceCents);
+  const rules = exitRules(oco ? "BUY" : parent.side);
+  const takeProfit = exit.order_type === "LIMIT";
+  if (changes.price !== undefined) {
+    const wrong = checkLegPrice("price", toCents(changes.price)!, takeProfit ? rules.takeProfit : null, basis, quote, bandPct, exit.symbol);
+    if (wrong) return wrong;
+  }
+  if (changes.stop_price !== undefined) return checkLegPrice("stop_price", toCents(changes.stop_price)!, rules.stopLoss, basis, quote, bandPct, exit.symbol);
+  return null;
+}
+
+/**
+ * A new price for a bracket's or oto's entry keeps its working exits on their sides of it: a BUY entry below
+ * its take-profit and above its stop-loss (mirrored for a SELL). 400 naming price, with the exit it crosses.
+ */
+export function checkEntryAmend(entry: OrderRow, exits: OrderRow[], changes: AmendRequest): Failure | null {
+  if (changes.price === undefined) return null;
+  const cents = toCents(changes.price)!;
+  const rules = exitRules(entry.side);
+  for (const exit of exits) {
+    const takeProfit = exit.order_type === "LIMIT";
+    const exitCents = takeProfit ? exit.limit_cents : exit.stop_cents;
+    if (exitCents === null) continue;
+    const mustBe = takeProfit ? rules.takeProfit : rules.stopLoss; // where the exit sits from the entry
+    if (mustBe === "above" ? exitCents > cents : exitCents < cents) continue;
+    const message = `price ${toDollars(cents).toFixed(2)} would put the entry ${mustBe === "above" ? "at or above" : "at or below"} its ${takeProfit ? "take-profit" : "stop-loss"} ${exit.id} at ${toDollars(exitCents).toFixed(2)}; amend the exit first`;
+    return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { price: message }, leg_id: exit.id });
+  }
+  return null;
+}
+
+/**
+ * A contingent order's amended prices stay where placement put them: an exit on its side of its entry
+ * (checkExitAmend), an entry between its working exits (checkEntryAmend). null when fine, or not contingent.
+ */
+export function checkContingentAmend(store: DeskStore, order: OrderRow, changes: AmendRequest, quote: Quote, bandPct: number): Failure | null {
+  if (order.parent_order_id !== null || order.order_class === "oco") {
+    const parent = order.parent_order_id === null ? order : store.order(order.parent_order_id);
+    return parent ? checkExitAmend(order, parent, changes, quote, bandPct) : null;
+  }
+  if (order.order_class === "simple") return null;
+  return checkEntryAmend(order, store.legsOf(order.id).filter((l) => !isFinalStatus(l.status)), changes);
 }
 
 const PRICES_JUDGED: ReadonlySet<"price" | "stop_price"> = new Set(["price", "stop_price"]);
@@ -38,19 +90,10 @@ export function planHeldLegAmend(leg: OrderRow, parent: OrderRow, changes: Amend
   if (changes.stop_price !== undefined && leg.stop_cents === null) fields.stop_price = `stop_price is only amendable on STOP and STOP_LIMIT legs, not ${leg.order_type}`;
   if (changes.trail_price !== undefined || changes.trail_percent !== undefined) fields[changes.trail_price !== undefined ? "trail_price" : "trail_percent"] = `a trail is only amendable on TRAILING_STOP orders, not ${leg.order_type}`;
   if (Object.keys(fields).length > 0) return fail("VALIDATION_ERROR", `Invalid request: ${Object.values(fields).join("; ")}`, { fields });
-  const basis = parent.limit_cents ?? quote.priceCents;
-  const rules = exitRules(parent.side);
-  const bandPct = funding.config.priceBandPct;
   const limitCents = changes.price === undefined ? leg.limit_cents : toCents(changes.price)!;
   const stopCents = changes.stop_price === undefined ? leg.stop_cents : toCents(changes.stop_price)!;
-  if (changes.price !== undefined) {
-    const wrong = checkLegPrice("price", limitCents!, leg.order_type === "LIMIT" ? rules.takeProfit : null, basis, quote, bandPct, leg.symbol);
-    if (wrong) return wrong;
-  }
-  if (changes.stop_price !== undefined) {
-    const wrong = checkLegPrice("stop_price", stopCents!, rules.stopLoss, basis, quote, bandPct, leg.symbol);
-    if (wrong) return wrong;
-  }
+  const wrong = checkExitAmend(leg, parent, changes, quote, funding.config.priceBandPct);
+  if (wrong) return wrong;
   const plan: AmendPlan = {
     seq: leg.amend_seq + 1, quantity: leg.quantity, limitCents, stopCents, timeInForce: leg.tif, protectCents: leg.protect_cents, maxCostCents: leg.max_cost_cents,
     reservedCents: leg.reserved_cents, reservedQuantity: 0, heldCents: 0, heldQuantity: 0, remaining: leg.quantity,

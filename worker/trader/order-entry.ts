@@ -13,11 +13,11 @@ import type { TokenBucket } from "./rate-limit";
 import { checkMarketHours, checkQuote, checkRisk, checkTradingState, type Balances } from "./risk";
 import type { OrderRow } from "./schema";
 import type { DeskStore } from "./store";
-import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, type Submitted } from "./submission";
+import { answerRepeat, claimsOf, fingerprintOf, idempotencyKeyOf, placeOrder, withLegs, type Submitted } from "./submission";
 import { SEND_GRACE_MS, type VenueSession } from "./venue-session";
 import { cancelHeld, placeLegs } from "./contingent";
 import { fundExits, planLegs } from "./exits";
-import { amendHeldLeg, planHeldLegAmend } from "./leg-amend";
+import { amendHeldLeg, checkContingentAmend, planHeldLegAmend } from "./leg-amend";
 import { toOrder } from "./views";
 
 /** One order's answer within a cancel-all: the HTTP status a single cancel would give, and its body. */
@@ -54,7 +54,7 @@ export class OrderEntry {
     const key = idempotencyKeyOf(request, idempotencyKey);
     const fingerprint = fingerprintOf(request);
     const previous = key ? this.d.store.orderByKey(key, request.client_order_id ?? null) : undefined;
-    if (previous) return answerRepeat(previous, fingerprint, traderId);
+    if (previous) return withLegs(answerRepeat(previous, fingerprint, traderId), this.d.store);
     const claims = claimsOf(request, key);
     if (claims.some((k) => this.keysInFlight.has(k))) {
       return fail("IDEMPOTENCY_KEY_IN_USE", "A request with this idempotency key is still being handled; retry in a moment");
@@ -214,6 +214,8 @@ export class OrderEntry {
       const gate = checkTradingState(this.d.store.account()!.trading_state, current.side, "amend", !reducesOnly);
       if (gate) return gate;
       if (current.status === "HELD") return this.amendHeld(current, changes, quote, idempotencyKey, fingerprint);
+      const sides = quote ? checkContingentAmend(this.d.store, current, changes, quote, this.d.config.priceBandPct) : null;
+      if (sides) return sides;
       const plan = planAmend(current, changes, quote, this.balances(current.symbol), this.d.config, this.pairReserved(current));
       if ("ok" in plan) return plan;
       // An amend to the terms the order already has changes nothing: nothing to send, nothing to audit.

@@ -53,7 +53,8 @@ export class Portfolio {
       const message = `${field} must close between 1 and ${held.quantity} shares of ${symbol} (asked ${quantity})`;
       return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { [field]: message }, held_quantity: held.quantity });
     }
-    const sells = this.store.workingOrders({ symbol, side: "SELL" });
+    // HELD exits hold no shares (they wait for their entry): they stay.
+    const sells = this.store.workingOrders({ symbol, side: "SELL" }).filter((o) => o.status !== "HELD");
     const cancels = await Promise.all(sells.map((o) => this.entry.cancel(o.id)));
     // A SELL the venue did not confirm cancelled may still sell: closing now could sell the shares twice.
     const unconfirmed = cancels.find((c) => !c.ok && c.code === "VENUE_UNAVAILABLE");

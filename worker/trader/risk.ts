@@ -106,6 +106,11 @@ export function checkRisk(order: OrderRequest, quote: Quote | null, balances: Ba
   if (trail.cents !== null && !kept.has("stop_price")) {
     const offTick = checkTick("trail_price", trail.cents, quote.tickCents, order.symbol);
     if (offTick) return offTick;
+    // A SELL's stop is the mark less the trail: a trail of the whole price (or more) would stop at nothing.
+    if (order.side === "SELL" && trail.cents >= ref) {
+      const message = `trail_price ${formatUsd(trail.cents)} must be less than the ${order.symbol} price ${formatUsd(ref)}, or the stop would sit at $0.01`;
+      return fail("VALIDATION_ERROR", `Invalid request: ${message}`, { fields: { trail_price: message }, reference_price: toDollars(ref) });
+    }
   }
   const stopCents = trailing ? trailingStop(order.side, ref, trail, quote.tickCents) : order.stop_price === undefined ? null : toCents(order.stop_price)!;
   const judged = trailing ? new Set<"price" | "stop_price">([...kept, "stop_price"]) : kept;

@@ -39,6 +39,14 @@ export function answerRepeat(previous: OrderRow, fingerprint: string, traderId: 
   });
 }
 
+/** A contingent parent's answer (a replay of its submit too) lists its legs, as its first 201 did. */
+export function withLegs(result: Result<Submitted>, store: DeskStore): Result<Submitted> {
+  if (!result.ok) return result;
+  const { order } = result.value;
+  if (order.order_class === "simple" || order.parent_order_id !== null) return result;
+  return ok({ ...result.value, order: { ...order, legs: store.legsOf(order.id).map((l) => toOrder(l, order.trader_id)) } });
+}
+
 export interface Placement {
   key: string | null;
   fingerprint: string;

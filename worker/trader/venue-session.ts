@@ -7,7 +7,7 @@ import { errorText } from "../shared/errors";
 import { isFinalStatus } from "../shared/orders";
 import type { ExchangeAdapter, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../venue/adapter";
 import { applyReport } from "./execution";
-import { groupRoom, trimGroup } from "./exit-groups";
+import { entryLeftBare, groupRoom, isBareEntry, trimGroup } from "./exit-groups";
 import { audit, type Acceptance } from "./lifecycle";
 import { canRetry, retryDelayMs } from "./retry";
 import type { OrderRow } from "./schema";
@@ -62,6 +62,7 @@ export class VenueSession {
       if (order && !isFinalStatus(order.status) && order.venue_stage === "ACKED") {
         // At the venue already: only an exit whose group is done has anything left to do (a cancel to retry).
         if (this.nothingLeft(order)) return await this.endMember(order);
+        if (isBareEntry(store, order)) return await this.endWith(order, bareReason(order));
         if (order.next_attempt_at !== null) store.scheduleOrder(orderId, { next_attempt_at: null });
         return;
       }
@@ -136,6 +137,9 @@ export class VenueSession {
     for (const leg of activated) void this.send(leg.id, leg);
     if (activated.length > 0) this.d.reschedule();
     if (!this.d.exchange.holdsExitGroups) this.holdGroup(orderId);
+    const order = this.d.store.order(orderId);
+    const bare = order ? entryLeftBare(this.d.store, order) : null;
+    if (bare) void this.endWith(bare, bareReason(bare));
   }
 
   /** An exit of a group the venue does not hold, with nothing left of its group to trade. */
@@ -156,8 +160,12 @@ export class VenueSession {
   }
 
   /** Cancels an exit whose group is done; when the venue does not confirm, the alarm tries again. */
-  private async endMember(order: OrderRow): Promise<void> {
-    const reason = "One-cancels-other: its group's shares were traded";
+  private endMember(order: OrderRow): Promise<void> {
+    return this.endWith(order, "One-cancels-other: its group's shares were traded");
+  }
+
+  /** Cancels a working order at the venue for `reason` and applies the answer; a cancel not confirmed is tried again by the alarm. */
+  private async endWith(order: OrderRow, reason: string): Promise<void> {
     try {
       this.apply(order.id, await this.end(order, "CANCELLED", reason), { kind: "none" });
     } catch {
@@ -209,6 +217,9 @@ export class VenueSession {
     return Promise.race([promise, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
   }
 }
+
+const bareReason = (entry: OrderRow) =>
+  `Its exits closed the ${entry.filled_quantity} shares it bought: the rest of the entry is cancelled, so no shares are left without exits`;
 
 function orderRef(order: OrderRow, traderId: string): OrderRef {
   return { key: order.id, orderId: order.id, traderId, symbol: order.symbol };
