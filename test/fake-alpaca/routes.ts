@@ -153,10 +153,13 @@ export function buildRoutes(account: FakeAlpaca) {
   });
 
   app.patch("/v2/orders/:id", async (c) => {
+    // The body is read first: the order is read after it, with no await between that read and the replace,
+    // so a fill that lands meanwhile is not overwritten (an order filled meanwhile is not replaced).
+    const body = await c.req.json().catch(() => null);
     const old = store.order(c.req.param("id"));
     if (!old) return notFound(c);
     if (!isOpen(old) || old.status.startsWith("pending_")) return c.json(errorJson(42210000, `order is not open (${old.status}); it cannot be replaced`), 422);
-    const parsed = ReplaceBody.safeParse(await c.req.json().catch(() => null));
+    const parsed = ReplaceBody.safeParse(body);
     if (!parsed.success) return unprocessable(c, "invalid replace request");
     const b = parsed.data;
     const changes: Parameters<FakeAlpaca["replace"]>[1] = {};

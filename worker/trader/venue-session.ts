@@ -78,6 +78,10 @@ export class VenueSession {
         }
         store.scheduleOrder(orderId, { venue_stage: "SENT", next_attempt_at: this.d.now() + config.exchangeTimeoutMs + SEND_GRACE_MS });
       }
+      // Ended while the lookup was out (a cancel that found nothing at the venue): nothing to send. No await
+      // between this read and the submit, so a cancel handled from here on sees the send under way.
+      const now = store.order(orderId);
+      if (!now || isFinalStatus(now.status)) return;
       // An exit whose group traded everything while it was on its way is not sent (the venue never had it).
       if (this.nothingLeft(order)) return await this.endMember(order);
       try {

@@ -16,6 +16,16 @@ const CANCEL_CHECK_MS = 100;
 
 const owner = (ref: OrderRef) => ({ traderId: ref.traderId, symbol: ref.symbol });
 
+/**
+ * Orders whose POST is on its way to Alpaca from this isolate (the desk that sends an order also cancels
+ * it). Until it is answered, "Alpaca does not know it" proves nothing: a cancel waits for the answer (polling
+ * this set, not the POST's promise, which belongs to another request), so the POST cannot land after the
+ * desk ended the order and trade unbooked. A plain set of ids: nothing of one request is shared with another.
+ */
+const posting = new Set<string>();
+const POST_POLL_MS = 25;
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
 export function alpacaExchange(env: Env): ExchangeAdapter {
   const config = alpacaConfig(env);
   const client = new AlpacaClient(config);
@@ -27,9 +37,17 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
       return { key: order.key, orderId: order.orderId, state: "REJECTED", fills: [], reason: request.refusal };
     }
     const stub = link();
-    await stub.register({ orderId: order.orderId, traderId: order.traderId, symbol: order.symbol, orderType: order.orderType });
+    // Marked before the first await: a cancel handled from here on waits for this POST's answer.
+    posting.add(order.orderId);
     try {
-      return await stub.accepted(order.orderId, [await client.createOrder(request.body)]);
+      let created;
+      try {
+        await stub.register({ orderId: order.orderId, traderId: order.traderId, symbol: order.symbol, orderType: order.orderType });
+        created = await client.createOrder(request.body);
+      } finally {
+        posting.delete(order.orderId);
+      }
+      return await stub.accepted(order.orderId, [created]);
     } catch (err) {
       if (!(err instanceof AlpacaRefusal)) throw err;
       // A refusal of a copy whose first try did land (client_order_id must be unique) is not a rejection.
@@ -88,6 +106,8 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
   }
 
   async function cancel(ref: OrderRef, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport> {
+    // A POST still on its way may yet create the order: wait for its answer (the desk's timeout bounds this).
+    for (let waited = 0; posting.has(ref.orderId) && waited < config.requestTimeoutMs; waited += POST_POLL_MS) await sleep(POST_POLL_MS);
     const stub = link();
     const known = await currentOrder(ref);
     // Never at Alpaca: end it here; should a copy still arrive, the link cancels it there at once.

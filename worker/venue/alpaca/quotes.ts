@@ -1,6 +1,7 @@
 // Reference prices for the risk checks, from Alpaca's market data: the latest quote's midpoint when both
-// sides are there, else the latest trade. Cached a few seconds per isolate (every desk in it shares them),
-// so a burst of orders asks Alpaca once. No price at all: the symbol is "not tradable right now" (the
+// sides are there, else the latest trade. Cached a few seconds per isolate (every desk in it shares them).
+// Only answers are shared, never a fetch in flight: workerd does not let one request wait on I/O another
+// request started (that request may end first, and the fetch with it), so each caller fetches its own. No price at all: the symbol is "not tradable right now" (the
 // desk's SYMBOL_NOT_TRADABLE); market data down or refusing: the quote says why (the desk's 503
 // VENUE_UNAVAILABLE, cached for one second only); a symbol Alpaca does not know: null (UNKNOWN_SYMBOL).
 import type { Quote } from "../adapter";
@@ -12,7 +13,6 @@ interface Held {
 }
 
 const cache = new Map<string, Held>();
-const inFlight = new Map<string, Promise<Quote | null>>();
 
 /** US equities trade in cents at $1 and above (sub-penny below $1 is rounded: fillwire prices in cents). */
 const TICK_CENTS = 1;
@@ -23,12 +23,7 @@ export async function referenceQuote(client: AlpacaClient, cacheKey: string, sym
   const key = `${cacheKey}|${symbol}`;
   const held = cache.get(key);
   if (held && now - held.at < ttlMs) return held.quote;
-  let pending = inFlight.get(key);
-  if (!pending) {
-    pending = fetchQuote(client, symbol).finally(() => inFlight.delete(key));
-    inFlight.set(key, pending);
-  }
-  const quote = await pending;
+  const quote = await fetchQuote(client, symbol);
   // A failed fetch is asked again sooner: it is kept as if fetched (ttlMs - 1 s) ago.
   cache.set(key, { quote, at: Date.now() - (quote?.unavailable ? Math.max(0, ttlMs - UNAVAILABLE_KEPT_MS) : 0) });
   return quote;
