@@ -5,10 +5,11 @@
 // desks wrote) the audit chain check.
 import { EventSocket, type Arrival } from "../clients.ts";
 import { inBatches } from "../http.ts";
-import type { Account, Activity, Api, AuditEntry, OrderWithFills, PositionValue, VenueRow, Verify } from "./api.ts";
+import type { Account, Activity, Api, AuditEntry, OrderWithFills, PositionValue, Verify } from "./api.ts";
 import type { DrillTrader } from "./load.ts";
 import type { OrdersByTrader } from "./settle.ts";
 import type { StreamFigures } from "./streams.ts";
+import type { VenueLedger, VenueLedgerRow } from "./venue.ts";
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
@@ -29,7 +30,10 @@ export interface TraderState {
 
 export interface FinalState {
   traders: TraderState[];
-  venue: VenueRow[];
+  /** The venue's own record per order (per key, or per Alpaca order chain). */
+  venue: VenueLedgerRow[];
+  /** The venue records a cancel of an order it never had (see VenueLedger). */
+  venueRecordsUnknownCancels: boolean;
   verifyAll: Verify;
   /** How long D1 took to hold every audit row after the run went quiet (the outbox catching up), and whether it did. */
   d1CatchUpMs: number;
@@ -52,7 +56,8 @@ export async function collect(
   tokens: { admin: string; compliance: string },
   traders: readonly DrillTrader[],
   orders: OrdersByTrader,
-  symbols: readonly string[],
+  /** Reads the venue's ledger (of the drill's symbols). */
+  venueLedger: () => Promise<VenueLedger>,
 ): Promise<FinalState> {
   const states = await inBatches(traders, 4, async (t): Promise<Omit<TraderState, "verify">> => {
     const list = orders.get(t.id) ?? [];
@@ -67,11 +72,11 @@ export async function collect(
       streams: t.streams.map((s) => ({ figures: s.report(), bySeq: s.bySeq })),
     };
   });
-  const venue = (await Promise.all(symbols.map((s) => api.venueLedger(tokens.admin, s)))).flat();
+  const venue = await venueLedger();
   const expected = new Map(states.map((t) => [t.id, [...t.audit.values()].reduce((n, rows) => n + rows.length, 0)]));
   const d1 = await waitForD1(api, tokens.compliance, expected, 90_000);
   const verified = await inBatches(states, 8, async (t) => ({ ...t, verify: await api.verify(tokens.compliance, t.id) }));
-  return { traders: verified, venue, verifyAll: await api.verify(tokens.compliance), d1CatchUpMs: d1.ms, d1CaughtUp: d1.caughtUp };
+  return { traders: verified, venue: venue.rows, venueRecordsUnknownCancels: venue.recordsUnknownCancels, verifyAll: await api.verify(tokens.compliance), d1CatchUpMs: d1.ms, d1CaughtUp: d1.caughtUp };
 }
 
 /** Waits until D1 holds, per trader, as many audit rows as the desk wrote (counted by audit/verify). */

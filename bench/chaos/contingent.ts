@@ -118,10 +118,11 @@ export class ContingentFlow {
   private readonly api: Api;
   private readonly spec: InstrumentSpec;
 
-  constructor(api: Api, adminToken: string, spec: InstrumentSpec, seed: number, totalOrders: number) {
+  /** `setPrice` moves the venue's price of the contingent instrument (cents) along its path. */
+  constructor(api: Api, setPrice: (symbol: string, priceCents: number) => Promise<void>, spec: InstrumentSpec, seed: number, totalOrders: number) {
     this.api = api;
     this.spec = spec;
-    this.path = new PricePath(api, adminToken, spec, this.moves, seed, totalOrders);
+    this.path = new PricePath(setPrice, spec, this.moves, seed, totalOrders);
   }
 
   /**

@@ -1,11 +1,15 @@
 // One chaos drill, start to finish: a desk under `wrangler dev` (its own fresh local state, unless --url),
-// accounts and private instruments, sockets open for every trader, the order flow with faults injected
-// along it, then settle, collect and check. `npm run chaos` and test/e2e/chaos.test.ts both call runChaos.
+// with the simulated venue or, for `alpaca-fake`, with EXCHANGE=alpaca against the fake Alpaca started beside
+// it (venue.ts, alpaca-venue.ts); accounts and private instruments, sockets open for every trader, the order
+// flow with faults injected along it, then settle, collect and check. `npm run chaos` and
+// test/e2e/chaos.test.ts both call runChaos.
 import { writeFileSync } from "node:fs";
+import { startAlpacaPair } from "../alpaca-server.ts";
 import { inBatches, HttpClient } from "../http.ts";
 import { existingServer, startServer, type DeskServer } from "../server.ts";
 import { summarize, tally, type Summary } from "../stats.ts";
 import { sign } from "../tokens.ts";
+import { AlpacaFakeVenue, ALPACA_CHAOS_VARS } from "./alpaca-venue.ts";
 import { Api } from "./api.ts";
 import { collect } from "./collect.ts";
 import { ContingentFlow, withContingent } from "./contingent.ts";
@@ -18,6 +22,7 @@ import { answerOf } from "./management.ts";
 import { DEPTH, drillInstruments, planActions, planOrders, PRICE_BAND_PCT, START_CASH_CENTS, START_SHARES } from "./scenario.ts";
 import { settle, type SettleFigures } from "./settle.ts";
 import { EventStream } from "./streams.ts";
+import { SimulatedVenue, type DrillVenue, type VenueFigures, type VenueName } from "./venue.ts";
 
 /**
  * Short venue timings so that a timeout, its retries and a lookup by key fit in a second or two, and the
@@ -38,9 +43,13 @@ export interface ChaosOptions {
   /** Orders per second over all traders. */
   rate: number;
   d1OutageS: number;
+  /** The venue fillwire executes at: its simulated venue (default), or Alpaca's API served by the fake (EXCHANGE=alpaca). */
+  venue?: VenueName;
   /** A running server (127.0.0.1) instead of a fresh one; `persistTo` is then its --persist-to, for the D1 check. */
   url?: string;
   persistTo?: string;
+  /** With `url` and the alpaca-fake venue: the fake Alpaca that server talks to (http://127.0.0.1:PORT). */
+  fakeUrl?: string;
   log(line: string): void;
   /** Hears how to stop the server this run started (for a SIGINT handler). */
   onServer?(stop: () => Promise<void>): void;
@@ -74,6 +83,7 @@ export interface ChaosResult {
   finishedAt: string;
   ok: boolean;
   settings: {
+    venue: VenueName;
     url: string;
     ownServer: boolean;
     vars: Record<string, string>;
@@ -87,6 +97,8 @@ export interface ChaosResult {
     startingShares: number;
   };
   notes: string[];
+  /** The venue drilled, what each drill fault became there (and what could not be injected), and its own figures. */
+  venue: VenueFigures;
   load: LoadFigures;
   faults: FaultFigures;
   /** Sends to the instruments with injected faults, as the desks' audit trails tell them. */
@@ -99,16 +111,8 @@ export interface ChaosResult {
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const startedAt = new Date();
   const notes: string[] = [];
-  let server: DeskServer;
-  if (o.url) {
-    server = await existingServer(o.url);
-    notes.push(`Ran against ${o.url}: its own vars apply (the drill expects EXCHANGE_TIMEOUT_MS 400, RETRY_BASE_MS 100, CHAOS_DRILLS=true).`);
-  } else {
-    o.log(`starting wrangler dev with --var ${Object.entries(CHAOS_VARS).map(([k, v]) => `${k}:${v}`).join(" ")} (rate limit lifted)`);
-    server = await startServer({ ...CHAOS_VARS }, false);
-    o.onServer?.(() => server.stop());
-    notes.push(`Own wrangler dev with ${Object.entries(CHAOS_VARS).map(([k, v]) => `${k}=${v}`).join(", ")} (--var): short venue timings, per-trader rate limit lifted.`);
-  }
+  const venueName = o.venue ?? "simulated";
+  const server = await startDesk(o, venueName, notes);
   const http = new HttpClient(server.url);
   const api = new Api(http, server.url);
   const traders: DrillTrader[] = [];
@@ -116,15 +120,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const tokens = { admin: await sign("chaos-admin", "admin"), compliance: await sign("chaos-officer", "compliance") };
     const runId = `chaos${startedAt.getTime().toString(36)}`;
     const instruments = drillInstruments(`CX${runId.slice(-5).toUpperCase()}`);
-    o.log(`run ${runId}: ${o.traders} traders, ${o.orders} orders, seed ${o.seed}, ${o.rate} orders/s on ${server.url}`);
+    const exchangeTimeoutMs = Number(server.vars.EXCHANGE_TIMEOUT_MS ?? CHAOS_VARS.EXCHANGE_TIMEOUT_MS);
+    const venue: DrillVenue = server.fakeUrl ? new AlpacaFakeVenue(server.fakeUrl, api, tokens.admin, exchangeTimeoutMs, o.seed) : new SimulatedVenue(api, tokens.admin);
+    const setPrice = (symbol: string, priceCents: number) => venue.setPrice(symbol, priceCents);
+    o.log(`run ${runId}: ${o.traders} traders, ${o.orders} orders, seed ${o.seed}, ${o.rate} orders/s on ${server.url} (venue ${venue.name})`);
 
-    for (const i of instruments) {
-      const made = await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}`, tokens.admin, { price: i.priceCents / 100, tick_size: i.tickCents / 100, depth: DEPTH, tradable: true }, 200);
-      // Every price the drill sends is a whole number of this tick: check the venue took it.
-      const settings = JSON.parse(made.text) as { price?: number; tick_size?: number };
-      if (settings.tick_size !== i.tickCents / 100 || settings.price !== i.priceCents / 100) throw new Error(`${i.symbol}: the venue answered ${made.text.slice(0, 300)}`);
-      await api.adminWrite("PUT", `/api/v1/admin/instruments/${i.symbol}/faults`, tokens.admin, {}, 200);
-    }
+    for (const i of instruments) await venue.addInstrument(i, DEPTH);
     const positions = instruments.filter((i) => i.startShares > 0).map((i) => ({ symbol: i.symbol, quantity: i.startShares, avg_price: i.priceCents / 100 }));
     const ids = Array.from({ length: o.traders }, (_, i) => `${runId}-${i}`);
     traders.push(
@@ -145,13 +146,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.log(`${traders.length} accounts opened, ${sockets} sockets open`);
 
     const plan = withContingent(planOrders(instruments, o.traders, o.orders, o.seed), instruments, o.seed);
-    const flow = new ContingentFlow(api, tokens.admin, instruments.find((i) => i.contingent)!, o.seed, o.orders);
+    const flow = new ContingentFlow(api, setPrice, instruments.find((i) => i.contingent)!, o.seed, o.orders);
     const actions = planActions(instruments, plan, o.seed);
-    const exchangeTimeoutMs = Number(server.vars.EXCHANGE_TIMEOUT_MS ?? CHAOS_VARS.EXCHANGE_TIMEOUT_MS);
     let faults: FaultSchedule | null = null;
     let reported = 0;
-    const load = new Load(api, tokens.admin, traders, plan, {
-      instruments, rate: o.rate, seed: o.seed, runId, actions,
+    const load = new Load(api, traders, plan, {
+      instruments, rate: o.rate, seed: o.seed, runId, actions, setPrice,
       sendContingent: (trader, planned, clientOrderId) => flow.send(trader, planned, clientOrderId),
       onProgress: (done, total) => {
         faults?.onProgress(done, total);
@@ -162,7 +162,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         }
       },
     });
-    faults = new FaultSchedule(api, tokens, traders, load, faultPlan(o.traders, o.seed, exchangeTimeoutMs, o.d1OutageS), o.log);
+    faults = new FaultSchedule(api, tokens, traders, load, faultPlan(o.traders, o.seed, exchangeTimeoutMs, o.d1OutageS), venue, o.log);
     await faults.arm(instruments);
     const loadStart = performance.now();
     await load.run();
@@ -175,7 +175,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const settled = await settle(api, traders, o.log);
     o.log("collecting the final state");
     let mark = performance.now();
-    const state = await collect(api, server.url, tokens, traders, settled.orders, instruments.map((i) => i.symbol));
+    const state = await collect(api, server.url, tokens, traders, settled.orders, () => venue.ledger(instruments.map((i) => i.symbol)));
     o.log(`collected in ${((performance.now() - mark) / 1000).toFixed(1)} s (D1 caught up after ${(state.d1CatchUpMs / 1000).toFixed(1)} s); reading D1`);
     mark = performance.now();
     for (const t of traders) for (const s of t.streams) s.close();
@@ -206,7 +206,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // Everything the checks read, for looking into a failure: CHAOS_DUMP=<file>.
       const traders = state.traders.map((t) => ({ ...t, audit: Object.fromEntries(t.audit), streams: t.streams.map((s) => s.figures) }));
       writeFileSync(process.env.CHAOS_DUMP, JSON.stringify({ traders, venue: state.venue, submits: load.submits, cancels: load.cancels, amends: load.amends, cancelAlls: load.cancelAlls, closes: load.closes, moves, cancelSentAt: Object.fromEntries(cancelSentAt) }));
-      o.log(`wrote the evidence to ${process.env.CHAOS_DUMP}`);
+      writeFileSync(`${process.env.CHAOS_DUMP}.log`, server.log());
+      o.log(`wrote the evidence to ${process.env.CHAOS_DUMP} (and what the server printed last to ${process.env.CHAOS_DUMP}.log)`);
     }
     const acked = load.submits.filter((s) => s.orderId !== null);
     const byKind: Record<string, Record<string, number>> = {};
@@ -238,17 +239,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           "the desk was overloaded (answers slower than EXCHANGE_TIMEOUT_MS), so more orders than planned ran out of retries. Lower --rate.",
       );
     }
+    const venueFigures = await venue.figures();
     return {
       version: 1,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       ok: invariants.every((i) => i.ok),
       settings: {
-        url: server.url, ownServer: server.owned, vars: server.vars, traders: o.traders, orders: o.orders, seed: o.seed, rate: o.rate, sockets,
+        venue: venueName, url: server.url, ownServer: server.owned, vars: withoutSecrets(server.vars), traders: o.traders, orders: o.orders, seed: o.seed, rate: o.rate, sockets,
         instruments: instruments.map((i) => ({ symbol: i.symbol, price: i.priceCents / 100, tick: i.tickCents / 100, depth: DEPTH, startShares: i.startShares })),
         startingCash: START_CASH_CENTS / 100, startingShares: START_SHARES,
       },
       notes,
+      venue: venueFigures,
       load: {
         submitted: load.submits.length, acknowledged: acked.length, repriced: tally(load.submits.filter((s) => s.repricedAfter).map((s) => s.repricedAfter!)), byKind, outcomes, submitMs: summarize(load.submits.map((s) => s.ms)),
         cancels: tally(load.cancels.map((c) => (c.status === 200 ? "200" : (c.code ?? String(c.status))))),
@@ -275,4 +278,34 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     http.close();
     await server.stop();
   }
+}
+
+/** A desk to drill, and the fake Alpaca's URL when it executes there: started fresh, or the running ones of --url (and --fake-url). */
+async function startDesk(o: ChaosOptions, venue: VenueName, notes: string[]): Promise<DeskServer & { fakeUrl: string | null }> {
+  if (o.url) {
+    if (venue === "alpaca-fake" && !o.fakeUrl) throw new Error("--venue alpaca-fake with --url needs --fake-url: the fake Alpaca that server talks to");
+    notes.push(`Ran against ${o.url}: its own vars apply (the drill expects EXCHANGE_TIMEOUT_MS 400, RETRY_BASE_MS 100, CHAOS_DRILLS=true${venue === "alpaca-fake" ? `, EXCHANGE=alpaca at ${o.fakeUrl}` : ""}).`);
+    return { ...(await existingServer(o.url)), fakeUrl: venue === "alpaca-fake" ? o.fakeUrl!.replace(/\/$/, "") : null };
+  }
+  if (venue === "simulated") {
+    o.log(`starting wrangler dev with --var ${Object.entries(CHAOS_VARS).map(([k, v]) => `${k}:${v}`).join(" ")} (rate limit lifted)`);
+    const server = await startServer({ ...CHAOS_VARS }, false);
+    o.onServer?.(() => server.stop());
+    notes.push(`Own wrangler dev with ${Object.entries(CHAOS_VARS).map(([k, v]) => `${k}=${v}`).join(", ")} (--var): short venue timings, per-trader rate limit lifted.`);
+    return { ...server, fakeUrl: null };
+  }
+  const vars = { ...CHAOS_VARS, ...ALPACA_CHAOS_VARS };
+  o.log(`starting the fake Alpaca, then wrangler dev with EXCHANGE=alpaca pointed at it and --var ${Object.entries(vars).map(([k, v]) => `${k}:${v}`).join(" ")}`);
+  const pair = await startAlpacaPair(vars);
+  o.onServer?.(() => pair.stop());
+  notes.push(
+    `Own fake Alpaca (${pair.fake.url}) and wrangler dev with EXCHANGE=alpaca pointed at it, ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(", ")} (--var): ` +
+      "short venue timings, per-trader rate limit lifted, reference prices cached 250 ms, the stream link reconnecting from 200 ms.",
+  );
+  return { ...pair.desk, vars: pair.vars, log: () => `${pair.desk.log()}\n--- the fake Alpaca said last:\n${pair.fake.log().split("\n").slice(-20).join("\n")}`, stop: pair.stop, fakeUrl: pair.fake.url };
+}
+
+/** The vars as the result keeps them: without API keys (the fake's own, but keys all the same). */
+function withoutSecrets(vars: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).filter(([k]) => !/KEY/.test(k)));
 }

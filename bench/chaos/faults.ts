@@ -5,6 +5,7 @@ import { FINAL_EVENTS } from "../clients.ts";
 import type { Api } from "./api.ts";
 import type { DrillTrader, Load } from "./load.ts";
 import { random, type InstrumentSpec } from "./scenario.ts";
+import type { DrillVenue } from "./venue.ts";
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
@@ -86,10 +87,13 @@ export class FaultSchedule {
   private readonly traders: readonly DrillTrader[];
   private readonly load: Load;
   private readonly plan: FaultPlan;
+  private readonly venue: DrillVenue;
   private readonly log: (line: string) => void;
 
-  constructor(api: Api, tokens: { admin: string; compliance: string }, traders: readonly DrillTrader[], load: Load, plan: FaultPlan, log: (line: string) => void) {
+  /** `venue` injects the venue faults of `plan` (each venue its own way); the other steps go through fillwire's drill routes. */
+  constructor(api: Api, tokens: { admin: string; compliance: string }, traders: readonly DrillTrader[], load: Load, plan: FaultPlan, venue: DrillVenue, log: (line: string) => void) {
     this.api = api;
+    this.venue = venue;
     this.tokens = tokens;
     this.traders = traders;
     this.load = load;
@@ -101,11 +105,7 @@ export class FaultSchedule {
 
   /** Venue faults on every drill instrument, before the first order. */
   async arm(instruments: readonly InstrumentSpec[]): Promise<void> {
-    for (const spec of instruments) {
-      const faults = spec.slow ? this.plan.slow : this.plan.venue;
-      await this.api.adminWrite("PUT", `/api/v1/admin/instruments/${spec.symbol}/faults`, this.tokens.admin, faults, 200);
-      this.figures.venue[spec.symbol] = faults;
-    }
+    this.figures.venue = await this.venue.armFaults(instruments, this.plan);
   }
 
   /** Fires every step whose point in the order flow has been reached; the steps run alongside the load. */
@@ -123,10 +123,13 @@ export class FaultSchedule {
     this.plan.dropsAt.forEach((p, i) => {
       if (due(`drop${i}`, p)) this.track(this.dropSockets());
     });
+    this.venue.onProgress(at);
   }
 
   async finish(): Promise<void> {
     await Promise.all(this.pending);
+    await this.venue.finishFaults().catch((err: unknown) => void this.figures.errors.push(`venue faults: ${String(err)}`));
+    this.figures.errors.push(...this.venue.errors);
   }
 
   private track(step: Promise<void>): void {

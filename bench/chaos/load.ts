@@ -92,6 +92,8 @@ export interface LoadOptions {
   onProgress(done: number, total: number): void;
   /** Each trader's cancel-alls and closes. */
   actions: readonly TraderAction[][];
+  /** Moves the venue's price of an instrument (cents): an admin move. */
+  setPrice(symbol: string, priceCents: number): Promise<void>;
   /** Sends the contingent kinds (contingent.ts): an order, or the MARKET BUY of its shares and then the order. */
   sendContingent(trader: DrillTrader, planned: PlannedOrder, clientOrderId: string): Promise<SubmitRecord[]>;
 }
@@ -129,14 +131,12 @@ export class Load {
   private readonly moveEvery: number;
 
   private readonly api: Api;
-  private readonly adminToken: string;
   private readonly traders: readonly DrillTrader[];
   private readonly plan: readonly PlannedOrder[][];
   private readonly options: LoadOptions;
 
-  constructor(api: Api, adminToken: string, traders: readonly DrillTrader[], plan: readonly PlannedOrder[][], options: LoadOptions) {
+  constructor(api: Api, traders: readonly DrillTrader[], plan: readonly PlannedOrder[][], options: LoadOptions) {
     this.api = api;
-    this.adminToken = adminToken;
     this.traders = traders;
     this.plan = plan;
     this.options = options;
@@ -359,7 +359,7 @@ export class Load {
     const priceCents = kind === "drift" ? nextPrice(this.moveRandom, spec) : gapPrice(this.moveRandom, spec, fromCents, kind === "gap-down" ? "down" : "up");
     const price = priceCents / 100;
     const sentMs = Date.now();
-    const request = this.api.adminWrite("PUT", `/api/v1/admin/instruments/${spec.symbol}`, this.adminToken, { price }, 200);
+    const request = this.options.setPrice(spec.symbol, priceCents);
     this.raceMove(spec.symbol, fromCents, priceCents, kind);
     const settled = request.then(() => undefined, () => undefined);
     this.moveInFlight.set(spec.symbol, settled);

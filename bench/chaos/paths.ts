@@ -3,7 +3,6 @@
 // (its low, for a BUY) is set by one run and crossed by the next; every ninth step is a gap of 5-9%, down
 // through the stop-losses and SELL trailing stops (up again when the price is already low). The path stays
 // within 20% of the starting price. Each step is an admin move like the drill's others, recorded with them.
-import type { Api } from "./api.ts";
 import type { MoveKind, PriceMove } from "./load.ts";
 import { onTick, random, type InstrumentSpec } from "./scenario.ts";
 
@@ -21,15 +20,16 @@ export class PricePath {
   private readonly every: number;
   readonly errors: string[] = [];
 
-  private readonly api: Api;
-  private readonly adminToken: string;
+  private readonly setPrice: (symbol: string, priceCents: number) => Promise<void>;
   private readonly spec: InstrumentSpec;
   private readonly moves: PriceMove[];
 
-  /** `moves` is the drill's record of admin moves, which this path's moves join; `totalOrders` spreads the steps. */
-  constructor(api: Api, adminToken: string, spec: InstrumentSpec, moves: PriceMove[], seed: number, totalOrders: number) {
-    this.api = api;
-    this.adminToken = adminToken;
+  /**
+   * `setPrice` moves the venue's price (cents); `moves` is the drill's record of admin moves, which this
+   * path's moves join; `totalOrders` spreads the steps.
+   */
+  constructor(setPrice: (symbol: string, priceCents: number) => Promise<void>, spec: InstrumentSpec, moves: PriceMove[], seed: number, totalOrders: number) {
+    this.setPrice = setPrice;
     this.spec = spec;
     this.moves = moves;
     this.priceCents = spec.priceCents;
@@ -80,7 +80,7 @@ export class PricePath {
     const { cents, kind } = this.next();
     const from = this.priceCents;
     const sentMs = Date.now();
-    const request = this.api.adminWrite("PUT", `/api/v1/admin/instruments/${this.spec.symbol}`, this.adminToken, { price: cents / 100 }, 200);
+    const request = this.setPrice(this.spec.symbol, cents);
     const done = request.then(() => void (this.priceCents = cents));
     this.inFlight = done.catch(() => undefined);
     await done;

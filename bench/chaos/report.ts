@@ -28,7 +28,9 @@ export function renderReport(r: ChaosResult): string {
   const out: string[] = [];
   const s = r.settings;
   out.push(`fillwire chaos drill  ${r.startedAt} -> ${r.finishedAt}`);
-  out.push(`server ${s.url} (${s.ownServer ? "own wrangler dev" : "existing"}); vars ${fmt(Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [k, Number(v)])))}`);
+  // Numbers as numbers (1,000,000); the alpaca-fake venue's URLs and names as they are.
+  const vars = Object.entries(s.vars).map(([k, v]) => `${k} ${Number.isFinite(Number(v)) ? Number(v).toLocaleString("en-US") : v}`).join(", ");
+  out.push(`server ${s.url} (${s.ownServer ? "own wrangler dev" : "existing"}); vars ${vars}`);
   for (const n of r.notes) out.push(`note: ${n}`);
   out.push(`load: ${s.traders} traders, ${r.load.submitted} orders (${r.load.acknowledged} acknowledged) in ${r.load.durationS} s = ${r.load.ordersPerSecond}/s, ${s.sockets} sockets, seed ${s.seed}`);
   for (const [kind, counts] of Object.entries(r.load.byKind)) out.push(`  ${kind.padEnd(17)} ${fmt(counts)}; ended ${fmt(r.load.outcomes[kind] ?? {})}`);
@@ -47,6 +49,12 @@ export function renderReport(r: ChaosResult): string {
   if (Object.keys(r.load.repriced).length > 0) out.push(`  re-priced after a 400 naming the reference price: ${fmt(r.load.repriced)}`);
   out.push("faults:");
   for (const [symbol, f] of Object.entries(r.faults.venue)) out.push(`  venue ${symbol}: ${JSON.stringify(f)}`);
+  if (r.venue && r.venue.name !== "simulated") {
+    out.push(`  at the ${r.venue.name} venue, each drill fault became:`);
+    for (const m of r.venue.mapping) out.push(`    [${m.applicable === "yes" ? "maps" : m.applicable === "partly" ? "partly" : "n/a"}] ${m.drill} -> ${m.venue}`);
+    for (const [i, line] of wrap(fmt(r.venue.counts), 110).entries()) out.push(`${i === 0 ? "  venue figures: " : "                 "}${line}`);
+    for (const n of r.venue.notes) out.push(`  ${n}`);
+  }
   const v = r.venueSends;
   out.push(`  sends to the faulty instruments: ${v.sends}, timed out ${v.timedOut} (${(v.timeoutRate * 100).toFixed(1)}%), errored ${v.errored} (${(v.errorRate * 100).toFixed(1)}%)`);
   const o = r.faults.d1Outage;

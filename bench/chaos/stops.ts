@@ -149,14 +149,23 @@ function checkTriggeredOutcome(c: Check, e: DrillEvidence, o: OrderWithFills, ti
   c.fail(`${o.id}: a triggered BUY STOP ended ${o.status} with ${o.filled_quantity} of ${o.quantity}: ${o.reason}`);
 }
 
+/** The desk's reason when it cancels an exit of a group it holds itself (worker/trader/venue-session.ts). */
+const DESK_HELD_OCO = /^One-cancels-other: its group/;
+
 /**
- * When the venue ended an exit whose one-cancels-other sibling traded the shares (reason "One-cancels-other:
- * <sibling> sold the shares", or bought them back): at the sibling's first fill after `sinceMs` (the venue's own time), which can
- * come before the desk logs the exit CANCELLED. Infinity for any other order.
+ * When an exit whose one-cancels-other sibling traded the shares was done: at the sibling's first fill after
+ * `sinceMs`, which can come before the desk logs the exit CANCELLED. The simulated venue names the sibling
+ * (reason "One-cancels-other: <sibling> sold the shares", or bought them back); where the desk holds the group
+ * itself (a broker that gets the exits as simple orders: "One-cancels-other: its group's shares were traded")
+ * the siblings are the family's other exits. Infinity for any other order.
  */
 function endedAtVenue(t: TraderState, o: OrderWithFills, sinceMs: number): number {
-  const sibling = /^One-cancels-other: (\S+) (?:sold|bought)/.exec(o.reason ?? "")?.[1];
-  const fills = t.orders.find((x) => x.id === sibling)?.fills ?? [];
+  const reason = o.reason ?? "";
+  const named = /^One-cancels-other: (\S+) (?:sold|bought)/.exec(reason)?.[1];
+  if (!named && !DESK_HELD_OCO.test(reason)) return Infinity;
+  const family = o.parent_order_id ?? o.id;
+  const siblings = named ? [named] : t.orders.filter((x) => x.id !== o.id && (x.parent_order_id === family || (x.id === family && x.order_class === "oco"))).map((x) => x.id);
+  const fills = t.orders.filter((x) => siblings.includes(x.id)).flatMap((x) => x.fills);
   return Math.min(Infinity, ...fills.map((f) => Date.parse(f.timestamp)).filter((ms) => ms >= sinceMs));
 }
 
