@@ -219,7 +219,9 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
     const key = sent!.idempotency_key as string;
     expect(key).toEqual(expect.any(String));
     await expect.poll(() => first.closed).toBe(true);
-    expect(answerTo(first, sent!.request_id)).toBe(-1);
+    // The page closed the socket as soon as the command left, so it never used an answer to it. The desk may
+    // still have answered before it saw the close (CI, 2026-11-30: the ack crossed the close on the wire, where
+    // the browser discards it), so the wire is not asserted: what the page did next is.
     // then over HTTP with the same key, once
     const posts = orderCalls(calls);
     expect(posts.map((c) => [c.method, c.path, c.idempotencyKey])).toEqual([["POST", "/api/v1/orders", key]]);
@@ -271,7 +273,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
     await waitForStatus(page, id, "PENDING (0/6)");
     const amendSocket = sockets.find((s) => commands(s, "amend").length > 0)!;
     const [sentAmend] = commands(amendSocket, "amend");
-    expect(answerTo(amendSocket, sentAmend!.request_id)).toBe(-1);
+    // (an answer may cross the close on the wire, discarded by the browser: the page's PATCH with the key is what counts)
     expect(orderCalls(calls).map((c) => [c.method, c.path, c.idempotencyKey, c.status])).toEqual([["PATCH", `/api/v1/orders/${id}`, sentAmend!.idempotency_key, 200]]);
     expect(await order(server.url, token, id)).toMatchObject({ quantity: 6, status: "PENDING" });
 
