@@ -72,7 +72,21 @@ export function amends(e: DrillEvidence): Invariant {
         continue;
       }
       c.add("REPLACED rows", tl.changes.length);
-      const ok200 = mine.filter((a) => a.status === 200);
+      // An amend to the terms the order already has changes nothing (the desk's rule): 200 with the order as it
+      // stands, its amended_at that of the amend before (or none), no REPLACED row. Counted apart.
+      const noOp = (a: (typeof mine)[number]) => {
+        if (a.status !== 200 || !a.order) return false;
+        const o = a.order;
+        const asksWhatItHas = (a.body.quantity === undefined || a.body.quantity === o.quantity) &&
+          (a.body.price === undefined || o.price === null || cents(a.body.price) === cents(o.price)) &&
+          (a.body.stop_price === undefined || o.stop_price === null || cents(a.body.stop_price) === cents(o.stop_price));
+        if (!asksWhatItHas) return false;
+        const at = o.amended_at ?? null;
+        return at === null || mine.some((x) => x !== a && x.status === 200 && x.sentAt < a.sentAt && (x.order?.amended_at ?? null) === at);
+      };
+      const noOps = mine.filter(noOp);
+      if (noOps.length > 0) c.add("amends to the terms the order already had (200, nothing to replace)", noOps.length);
+      const ok200 = mine.filter((a) => a.status === 200 && !noOps.includes(a));
       const unknown = mine.filter((a) => a.status === 503 || a.status === 0 || (a.status >= 500 && a.status !== 503));
       c.expect(tl.changes.length >= ok200.length && tl.changes.length <= ok200.length + unknown.length, () =>
         `${o.id}: ${tl.changes.length} REPLACED row(s) for ${mine.length} amend(s): ${mine.map(answerOf).join(", ")}`);
