@@ -12,6 +12,8 @@ export const FakeOrder = z.object({
     canceled_at: z.string().nullable(), replaced_at: z.string().nullable(),
   }),
   executions: z.array(z.object({ id: z.string(), order_id: z.string(), qty: z.number().int(), price_cents: z.number().int() })),
+  /** The fake's own record that a stop triggered (Alpaca's order does not show it). */
+  triggered: z.boolean().optional(),
 });
 export type FakeOrder = z.infer<typeof FakeOrder>;
 
@@ -70,6 +72,7 @@ export function chainsOf(orders: readonly FakeOrder[]): VenueLedgerRow[] {
       rows.push({
         key: chain.map((o) => o.order.client_order_id).join(" > "), order_id: base, state: stateOf(last.order.status),
         filled: executions.reduce((n, x) => n + x.quantity, 0), fills: executions.length, executions, problems,
+        triggeredAtVenue: chain.some((o) => o.triggered === true),
         detail: chain.map((o) => `${o.order.id} ${o.order.status} ${o.order.filled_qty}/${o.order.qty}, created ${time(o.order.created_at)}, filled ${time(o.order.filled_at)}, canceled ${time(o.order.canceled_at)}`).join("; "),
       });
     }

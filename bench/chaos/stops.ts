@@ -204,7 +204,12 @@ function checkMovesTrigger(c: Check, e: DrillEvidence, t: TraderState, timelines
     if (!crossing) continue;
     c.add(`crossed by a ${crossing.kind === "drift" ? "drift" : "gap"} move while resting`);
     if (timeline.changes.length > 0) c.add("crossings of amended stops");
-    const triggered = audit.some((a) => a.action === "TRIGGERED");
+    // At Alpaca a stop_limit (a STOP_LIMIT, or a BUY STOP capped by its cash) that triggers without filling
+    // tells fillwire nothing (docs/alpaca.md): then the venue's own record says whether it triggered.
+    const seen = audit.some((a) => a.action === "TRIGGERED");
+    const atVenue = !seen && e.state.venue.some((r) => r.order_id === o.id && r.triggeredAtVenue === true);
+    if (atVenue) c.add("triggered at the venue, not visible to fillwire (Alpaca: a stop_limit that has not filled)");
+    const triggered = seen || atVenue;
     const move = crossing;
     // Say whether an amend the desk did not record asked for a stop this move did not reach.
     const unrecorded = e.amends.find((a) => a.orderId === o.id && a.status !== 200 && a.body.stop_price !== undefined && !crosses(o.side, cents(a.body.stop_price), cents(move.price)));

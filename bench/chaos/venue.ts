@@ -22,6 +22,11 @@ export interface VenueLedgerRow extends VenueRow {
   problems?: string[];
   /** The venue's own account of the row (its orders' states and times), for failure messages. */
   detail?: string;
+  /**
+   * A stop the venue triggered, where fillwire cannot see it (Alpaca tells nothing of a stop_limit that
+   * triggers without filling): read from the fake's own bookkeeping. Absent for the simulated venue.
+   */
+  triggeredAtVenue?: boolean;
 }
 
 export interface VenueLedger {

@@ -61,7 +61,8 @@ export function buildRoutes(account: FakeAlpaca) {
   app.get("/_fake/orders", (c) => {
     const prefix = c.req.query("client_order_id_prefix") ?? "";
     const orders = store.orders("all").filter((o) => o.client_order_id.startsWith(prefix));
-    return c.json(orders.map((o) => ({ order: orderJson(o), executions: store.executions(o.id) })));
+    // `triggered`: whether a stop has triggered here, which Alpaca's own order does not show (for the drill).
+    return c.json(orders.map((o) => ({ order: orderJson(o), executions: store.executions(o.id), triggered: o.triggered })));
   });
   app.get("/_fake/requests", (c) => c.json(store.requests(Number(c.req.query("since") ?? "0"))));
 
