@@ -4,10 +4,10 @@
 // `npm run dev:alpaca-fake`, on ports and state of its own. Also finds the fake's workerd processes in
 // /proc, so its CPU can be told apart from fillwire's.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENV, freePort, ROOT, startServer, stopGroup, type DeskServer } from "./server.ts";
+import { commOf, descendants, ENV, freePort, ROOT, startServer, stopGroup, type DeskServer } from "./server.ts";
 
 export interface FakeAlpacaServer {
   url: string;
@@ -119,40 +119,4 @@ export async function startAlpacaPair(extraVars: Record<string, string>): Promis
     throw err;
   }
   return { fake, desk, vars, stop: async () => void (await Promise.all([desk.stop(), fake.stop()])) };
-}
-
-// ---------------------------------------------------------------- /proc (bench/server.ts keeps its own private)
-
-function readProc(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return null;
-  }
-}
-
-function commOf(pid: number): string | null {
-  return readProc(`/proc/${pid}/comm`)?.trim() ?? null;
-}
-
-function parentOf(pid: number): number {
-  const stat = readProc(`/proc/${pid}/stat`);
-  return stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? -1) : -1;
-}
-
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number)) {
-    const ppid = parentOf(pid);
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      out.push(child);
-      queue.push(child);
-    }
-  }
-  return out;
 }

@@ -13,6 +13,7 @@ import { FINAL_EVENTS, openTraders } from "./clients.ts";
 import { orderIdOf } from "./flow.ts";
 import { HttpClient, inBatches } from "./http.ts";
 import { closedLoop, cpuMeter } from "./loops.ts";
+import { inspect } from "./link-profile.ts";
 import { ROOT, startServer } from "./server.ts";
 import { BENCH_SYMBOLS, putInstruments } from "./setup.ts";
 import { round, summarize } from "./stats.ts";
@@ -44,31 +45,6 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
-async function devtools(port: number) {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
-  const target = targets.find((t) => t.webSocketDebuggerUrl);
-  if (!target) throw new Error(`no inspectable target on port ${port}`);
-  // The inspector proxy only admits local origins; Node's WebSocket takes headers as an undici extension.
-  const ws = new WebSocket(target.webSocketDebuggerUrl, { headers: { Origin: "http://127.0.0.1" } } as unknown as string[]);
-  await new Promise((ok, fail) => {
-    ws.addEventListener("open", ok, { once: true });
-    ws.addEventListener("error", fail, { once: true });
-  });
-  let next = 1;
-  const waiting = new Map<number, (result: unknown) => void>();
-  ws.addEventListener("message", (e) => {
-    const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: { message: string } };
-    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.error ? new Error(msg.error.message) : msg.result);
-  });
-  const call = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> =>
-    new Promise((ok, fail) => {
-      const id = next++;
-      waiting.set(id, (r) => (r instanceof Error ? fail(r) : ok(r as T)));
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  return { call, close: () => ws.close() };
-}
 
 function selfTimes(profile: CpuProfile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -123,7 +99,7 @@ try {
     });
   await loop(3_000); // warm up: JIT, desks and books loaded
 
-  const inspector = values["cpu-only"] ? null : await devtools(server.inspectorPort!);
+  const inspector = values["cpu-only"] ? null : await inspect(server.inspectorPort!);
   if (inspector) {
     await inspector.call("Profiler.enable");
     await inspector.call("Profiler.setSamplingInterval", { interval: 200 });

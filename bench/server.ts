@@ -208,7 +208,8 @@ function readProc(path: string): string | null {
 
 const pids = () => readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
 
-function commOf(pid: number): string | null {
+/** The command name of a process (/proc/<pid>/comm), or null when it is gone. */
+export function commOf(pid: number): string | null {
   return readProc(`/proc/${pid}/comm`)?.trim() ?? null;
 }
 
@@ -219,7 +220,8 @@ function statFields(pid: number): string[] | null {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
-function descendants(root: number): number[] {
+/** Every process below `root` (children, grandchildren ...), from /proc. */
+export function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const pid of pids()) {
     const ppid = Number(statFields(pid)?.[1] ?? -1);
