@@ -3,28 +3,20 @@
 // any order. Either way the price is checked as at placement (its side of the entry, the tick, the band) with
 // the field named, and an exit's quantity and time in force follow its entry.
 import { afterEach, describe, expect, it } from "vitest";
-import { auditOf, call, eventually, getOrder, json, newInstrument, newTrader, setInstrument, submit, untilStatus, type Trader } from "../helpers/api";
+import { auditOf, call, eventually, getOrder, json, newInstrument, newTrader, setInstrument, untilStatus, type Trader } from "../helpers/api";
+import { placeBracket } from "../helpers/contingent";
 import { closeAll, connect } from "../helpers/socket";
 import type { Order } from "../../worker/shared/orders";
 
 afterEach(closeAll);
 
-type WithLegs = Order & { legs: Order[] };
 interface ErrorBody { error: string; message: string; details: { fields?: Record<string, string>; status?: string } }
 
 const amend = (t: Trader, id: string, body: Record<string, unknown>, headers?: Record<string, string>) =>
   call(`/api/v1/orders/${id}`, { method: "PATCH", token: t.token, body, headers });
 const move = async (symbol: string, price: number) => expect((await setInstrument(symbol, { price })).status).toBe(200);
 
-async function bracket(trader: Trader, symbol: string): Promise<[WithLegs, Order, Order]> {
-  const res = await submit(trader, {
-    symbol, quantity: 10, order_type: "LIMIT", price: 99, time_in_force: "GTC",
-    order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  const parent = await json<WithLegs>(res);
-  return [parent, parent.legs[0]!, parent.legs[1]!];
-}
+const bracket = (trader: Trader, symbol: string) => placeBracket(trader, symbol);
 
 describe("amending a HELD leg", () => {
   it("changes its price on the desk, audits REPLACED with the parent named, and the leg comes alive with it", async () => {

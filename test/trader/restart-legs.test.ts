@@ -4,10 +4,10 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { auditOf, call, eventually, getOrder, json, newInstrument, newTrader, setFaults, setInstrument, submit, untilStatus, type Trader } from "../helpers/api";
+import { auditOf, call, eventually, getOrder, json, newInstrument, newTrader, setFaults, setInstrument, untilStatus, type Trader } from "../helpers/api";
 import type { Order } from "../../worker/shared/orders";
+import { placeBracket, type WithLegs } from "../helpers/contingent";
 
-type WithLegs = Order & { legs: Order[] };
 
 const desk = (trader: Trader) => env.TRADER.get(env.TRADER.idFromName(trader.id));
 /** Orders the simulated venue holds under a key (a fillwire order id): 1 when sent once, however many attempts. */
@@ -19,14 +19,9 @@ const positions = async (t: Trader) => (await json<{ data: { quantity: number; a
 const account = async (t: Trader) => json<{ cash: number; reserved: number; positions: unknown[] }>(await call("/api/v1/account", { token: t.token }));
 
 async function bracket(trader: Trader, symbol: string): Promise<[WithLegs, Order, Order]> {
-  const res = await submit(trader, {
-    symbol, quantity: 10, order_type: "LIMIT", price: 99, time_in_force: "GTC",
-    order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  const parent = await json<WithLegs>(res);
+  const [parent, tp, sl] = await placeBracket(trader, symbol);
   await eventually(() => auditOf(trader, parent.id), (rows) => rows.some((r) => r.action === "EXECUTED")); // resting at the venue
-  return [parent, parent.legs[0]!, parent.legs[1]!];
+  return [parent, tp, sl];
 }
 
 /** Each leg was activated once, reached the venue once, works for the 10 shares, and the pair reserves them once. */
