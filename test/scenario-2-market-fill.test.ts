@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { asTrader, auditOf, call, json, submit, untilStatus } from "./helpers/api";
 

@@ -1,7 +1,6 @@
 // One error shape for every failure: {"error": CODE, "message": text, "details": {...}}.
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { z } from "zod";
 import { ERROR_STATUS, validationError, type ErrorBody, type ErrorCode, type ErrorDetails, type Result } from "./shared/errors";
 import { parseStrictJson } from "./shared/json";
 

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditOf, call, eventually, getOrder, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
-import { expectFillsAgree, fakeOrders, fakeRequests, newSymbol, requestMark, venue } from "./fake";
+import { expectFillsAgree, fakeOrders, fakeRequests, newSymbol, requestMark } from "./fake";
 
 async function restingOrder(trader: Trader, order: Record<string, unknown>): Promise<string> {
   const res = await submit(trader, order);

@@ -2,50 +2,34 @@
 // report by a trader, download it as CSV (the file the browser saves, checked row by row against the
 // API), verify the audit chain, page through a long report, and look up one order's trail. One server
 // for the file; each test trades as a trader of its own.
-import { existsSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import { awaitReportRows, buyAndFill, devToken, openTrader, tradeTwoOrders, utcDay } from "./api";
-import { CHROMIUM, INSTALL_HINT, collectErrors, ensurePageBuilt, launch, snap } from "./browser";
-import { startDeskServer, wrangler, type DeskServer } from "./server";
+import { collectErrors, snap } from "./browser";
+import { wrangler } from "./server";
+import { browserTestsRun, useBrowserSuite } from "./suite";
 
-const hasChromium = existsSync(CHROMIUM);
-const required = process.env.CI === "true";
-if (!hasChromium && !required) {
-  console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
-}
 
 const DAY_MS = 86_400_000;
 const SEED_COLUMNS = "trader_id,order_id,action,timestamp,reason";
 
-describe.skipIf(!hasChromium && !required)("the compliance page in Chromium", () => {
-  let server: DeskServer;
-  let browser: Browser;
+describe.skipIf(!browserTestsRun)("the compliance page in Chromium", () => {
+  const suite = useBrowserSuite();
   let officer: string;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true and the browser tests need Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
-    ensurePageBuilt();
-    [server, browser] = await Promise.all([startDeskServer(), launch()]);
-    officer = await devToken(server.url, "compliance", "compliance");
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-    await server?.stop();
+    officer = await devToken(suite.server.url, "compliance", "compliance");
   });
 
   /** A fresh browser signed in as the compliance officer, on the report with its default range loaded. */
   async function compliancePage(): Promise<{ page: Page; errors: string[]; urls: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    contexts.push(context);
+    const context = await suite.context({ acceptDownloads: true });
     const page = await context.newPage();
     const errors = collectErrors(page);
     const urls: string[] = [];
     page.on("request", (r) => urls.push(r.url()));
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await page.getByRole("button", { name: "Sign in as compliance (compliance)" }).click();
     await page.getByRole("heading", { name: "Execution report" }).waitFor({ timeout: 15_000 });
     await page.getByTestId("report-loading").waitFor({ state: "detached", timeout: 15_000 });
@@ -62,11 +46,11 @@ describe.skipIf(!hasChromium && !required)("the compliance page in Chromium", ()
     page.locator("tr[data-log-id]").evaluateAll((rows) => rows.map((r) => ({ id: r.getAttribute("data-log-id"), trader: r.getAttribute("data-trader"), action: r.getAttribute("data-action") })));
 
   it("filters by a trader, shows their rows newest first, downloads them as CSV and verifies their chain", async () => {
-    const { traderId, token } = await openTrader(server.url);
-    const orders = await tradeTwoOrders(server.url, token);
+    const { traderId, token } = await openTrader(suite.server.url);
+    const orders = await tradeTwoOrders(suite.server.url, token);
     const now = Date.now();
     const [from, to] = [utcDay(now - 6 * DAY_MS), utcDay(now)];
-    const api = await awaitReportRows(server.url, officer, { from, to, trader_id: traderId }, orders.auditRows);
+    const api = await awaitReportRows(suite.server.url, officer, { from, to, trader_id: traderId }, orders.auditRows);
     expect(api).toHaveLength(8);
 
     const { page, errors, urls } = await compliancePage();
@@ -118,10 +102,10 @@ describe.skipIf(!hasChromium && !required)("the compliance page in Chromium", ()
   });
 
   it("pages through a long report with Load more, and says when nothing matches", async () => {
-    const { traderId, token } = await openTrader(server.url);
-    for (let i = 0; i < 13; i++) await buyAndFill(server.url, token); // 13 fills x 4 rows = 52: two pages of 50
+    const { traderId, token } = await openTrader(suite.server.url);
+    for (let i = 0; i < 13; i++) await buyAndFill(suite.server.url, token); // 13 fills x 4 rows = 52: two pages of 50
     const now = Date.now();
-    const api = await awaitReportRows(server.url, officer, { from: utcDay(now - 6 * DAY_MS), to: utcDay(now), trader_id: traderId }, 52);
+    const api = await awaitReportRows(suite.server.url, officer, { from: utcDay(now - 6 * DAY_MS), to: utcDay(now), trader_id: traderId }, 52);
     expect(api).toHaveLength(52);
 
     const { page, errors } = await compliancePage();
@@ -153,13 +137,13 @@ describe.skipIf(!hasChromium && !required)("the compliance page in Chromium", ()
   });
 
   it("shows a broken chain plainly: not ok, and the first bad row, after a row is rewritten behind the triggers' back", async () => {
-    const { traderId, token } = await openTrader(server.url);
-    await buyAndFill(server.url, token);
+    const { traderId, token } = await openTrader(suite.server.url);
+    await buyAndFill(suite.server.url, token);
     const now = Date.now();
-    const [submitted] = (await awaitReportRows(server.url, officer, { from: utcDay(now), to: utcDay(now), trader_id: traderId }, 4)).slice(-1);
+    const [submitted] = (await awaitReportRows(suite.server.url, officer, { from: utcDay(now), to: utcDay(now), trader_id: traderId }, 4)).slice(-1);
     // the tamper drill of docs/compliance.md, on this trader's first row
     const rewrite = (reason: string) =>
-      wrangler(["d1", "execute", "fillwire", "--local", "--persist-to", server.persistTo, "--command", [
+      wrangler(["d1", "execute", "fillwire", "--local", "--persist-to", suite.server.persistTo, "--command", [
         "DROP TRIGGER execution_logs_no_update;",
         `UPDATE execution_logs SET reason = ${reason} WHERE id = '${submitted!.id}';`,
         "CREATE TRIGGER execution_logs_no_update BEFORE UPDATE ON execution_logs BEGIN SELECT RAISE(ABORT, 'execution_logs is append-only: UPDATE is refused'); END;",
@@ -182,15 +166,15 @@ describe.skipIf(!hasChromium && !required)("the compliance page in Chromium", ()
     } finally {
       await rewrite("NULL"); // the rest of the file's desk keeps an intact audit trail
     }
-    const res = await fetch(`${server.url}/api/v1/compliance/audit/verify?trader_id=${traderId}`, { headers: { Authorization: `Bearer ${officer}` } });
+    const res = await fetch(`${suite.server.url}/api/v1/compliance/audit/verify?trader_id=${traderId}`, { headers: { Authorization: `Bearer ${officer}` } });
     await expect(res.json()).resolves.toEqual({ ok: true, checked: 4, traders: 1, first_bad: null });
   });
 
   it("keeps the order-id audit lookup on the page", async () => {
-    const { token } = await openTrader(server.url);
-    const id = await buyAndFill(server.url, token);
+    const { token } = await openTrader(suite.server.url);
+    const id = await buyAndFill(suite.server.url, token);
     // Compliance reads D1, which trails the desk by its outbox flush (about a second): wait for the rows.
-    await awaitReportRows(server.url, officer, { order_id: id }, 4);
+    await awaitReportRows(suite.server.url, officer, { order_id: id }, 4);
     const { page, errors } = await compliancePage();
     await page.getByLabel("Order ID").fill(id);
     await page.getByRole("button", { name: "Show trail" }).click();

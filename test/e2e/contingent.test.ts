@@ -3,46 +3,25 @@
 // once it fills, and the stop-loss CANCELLED on screen when the take-profit fills after the admin moves the
 // price; a trailing stop placed from the ticket whose mark and stop follow the price up on screen. One server
 // for the file; each test trades as a trader of its own, on instruments it created.
-import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import { awaitStatus, freshSymbol, openTrader, order, putInstrument, tryAmend, tryOrder } from "./api";
-import { CHROMIUM, INSTALL_HINT, collectErrors, ensurePageBuilt, launch, orderRow, signInWithToken, snap, submitButton, waitForStatus } from "./browser";
-import { startDeskServer, type DeskServer } from "./server";
+import { collectErrors, orderRow, signInWithToken, snap, submitButton, waitForStatus } from "./browser";
+import { browserTestsRun, useBrowserSuite } from "./suite";
 
-const hasChromium = existsSync(CHROMIUM);
-const required = process.env.CI === "true";
-if (!hasChromium && !required) {
-  console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
-}
 
 
 /** The page reads prices every 5 s (and then the trailing stops): a move shows within two refreshes, plus slack. */
 const PRICE_REFRESH_WAIT_MS = 15_000;
 
-describe.skipIf(!hasChromium && !required)("trailing and contingent orders on the trader's page in Chromium", () => {
-  let server: DeskServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true and the browser tests need Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
-    ensurePageBuilt();
-    [server, browser] = await Promise.all([startDeskServer(), launch()]);
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-    await server?.stop();
-  });
+describe.skipIf(!browserTestsRun)("trailing and contingent orders on the trader's page in Chromium", () => {
+  const suite = useBrowserSuite();
 
   async function desk(token: string): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
+    const context = await suite.context();
     const page = await context.newPage();
     const errors = collectErrors(page);
-    await signInWithToken(page, server.url, token);
+    await signInWithToken(page, suite.server.url, token);
     return { page, errors };
   }
 
@@ -59,8 +38,8 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
 
   it("places a bracket from the ticket; its legs wait HELD under the entry, go live when it fills, and the stop-loss is CANCELLED when the take-profit fills", async () => {
     const symbol = freshSymbol();
-    await putInstrument(server.url, symbol, { name: "Bracket", price: 50, tick_size: 0.01, depth: 100_000 });
-    const { token } = await openTrader(server.url, 100_000);
+    await putInstrument(suite.server.url, symbol, { name: "Bracket", price: 50, tick_size: 0.01, depth: 100_000 });
+    const { token } = await openTrader(suite.server.url, 100_000);
     const { page, errors } = await desk(token);
     const ticket = ticketOf(page);
 
@@ -91,7 +70,7 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     await submitButton(page).click();
     const banner = ticket.getByTestId("order-error");
     await banner.waitFor();
-    const refused = await tryOrder(server.url, token, refusedBody);
+    const refused = await tryOrder(suite.server.url, token, refusedBody);
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: "PRICE_OUT_OF_BAND", details: { field: "take_profit.limit_price" } });
     await expect(banner.textContent()).resolves.toBe(refused.body.message);
@@ -119,7 +98,7 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     await expect(orderRow(page, id).getByTestId("order-class").textContent()).resolves.toBe("Bracket");
     await expect(orderRow(page, sl).textContent()).resolves.toContain("stop $47.00");
     // A stop-loss on the wrong side of the entry is refused, naming the field; then moved down to $46.50.
-    const wrongSide = await tryAmend(server.url, token, sl, { stop_price: 50 });
+    const wrongSide = await tryAmend(suite.server.url, token, sl, { stop_price: 50 });
     expect(wrongSide).toMatchObject({ status: 400, body: { error: "VALIDATION_ERROR", details: { fields: { stop_price: expect.any(String) } } } });
     await orderRow(page, sl).getByRole("button", { name: /^Amend/ }).click();
     const form = page.getByTestId("amend-form");
@@ -131,7 +110,7 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     await snap(page, "31-bracket-held");
 
     // The price comes down through the entry's limit: it fills and its exits go live for the 10 shares.
-    await putInstrument(server.url, symbol, { price: 49.4 });
+    await putInstrument(suite.server.url, symbol, { price: 49.4 });
     await waitForStatus(page, id, "FILLED (10/10)");
     await waitForStatus(page, tp, "PENDING (0/10)");
     await waitForStatus(page, sl, "PENDING (0/10)");
@@ -139,13 +118,13 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     await snap(page, "32-bracket-live");
 
     // The price rises to the take-profit: it fills, and the stop-loss is cancelled (one cancels other).
-    await putInstrument(server.url, symbol, { price: 52.1 });
+    await putInstrument(suite.server.url, symbol, { price: 52.1 });
     await waitForStatus(page, tp, "FILLED (10/10)");
     await waitForStatus(page, sl, "CANCELLED (0/10)");
     await expect(orderRow(page, sl).getAttribute("data-status")).resolves.toBe("CANCELLED");
     await expect(orderRow(page, sl).getByRole("button", { name: /^Cancel/ }).count()).resolves.toBe(0);
     await expect(rowIds(page)).resolves.toEqual([id, tp, sl]);
-    const stopLoss = await order(server.url, token, sl);
+    const stopLoss = await order(suite.server.url, token, sl);
     expect(stopLoss.status).toBe("CANCELLED");
     await expect(orderRow(page, sl).textContent()).resolves.toContain(stopLoss.reason!);
     await snap(page, "33-bracket-take-profit-filled");
@@ -154,8 +133,8 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
 
   it("places an oco from the ticket for shares held: both exits live under one row, and cancelling one cancels the other", async () => {
     const symbol = freshSymbol();
-    await putInstrument(server.url, symbol, { name: "Exits", price: 50, tick_size: 0.01, depth: 100_000 });
-    const { token } = await openTrader(server.url, 10_000, [{ symbol, quantity: 20, avg_price: 45 }]);
+    await putInstrument(suite.server.url, symbol, { name: "Exits", price: 50, tick_size: 0.01, depth: 100_000 });
+    const { token } = await openTrader(suite.server.url, 10_000, [{ symbol, quantity: 20, avg_price: 45 }]);
     const { page, errors } = await desk(token);
     const ticket = ticketOf(page);
 
@@ -187,14 +166,14 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     await orderRow(page, sl).getByRole("button", { name: `Cancel SELL 20 ${symbol}` }).click();
     await waitForStatus(page, sl, "CANCELLED (0/20)");
     await waitForStatus(page, id, "CANCELLED (0/20)");
-    await awaitStatus(server.url, token, id, "CANCELLED");
+    await awaitStatus(suite.server.url, token, id, "CANCELLED");
     expect(errors).toEqual([]);
   });
 
   it("places a SELL bracket for shares held: its exits move to the other side of the entry and buy back", async () => {
     const symbol = freshSymbol();
-    await putInstrument(server.url, symbol, { name: "Sell bracket", price: 50, tick_size: 0.01, depth: 100_000 });
-    const { token } = await openTrader(server.url, 10_000, [{ symbol, quantity: 10, avg_price: 45 }]);
+    await putInstrument(suite.server.url, symbol, { name: "Sell bracket", price: 50, tick_size: 0.01, depth: 100_000 });
+    const { token } = await openTrader(suite.server.url, 10_000, [{ symbol, quantity: 10, avg_price: 45 }]);
     const { page, errors } = await desk(token);
     const ticket = ticketOf(page);
 
@@ -214,7 +193,7 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     await waitForStatus(page, sl, "PENDING (0/10)");
     await expect(orderRow(page, tp).getByRole("button", { name: `Cancel BUY 10 ${symbol}` }).count()).resolves.toBe(1);
 
-    await putInstrument(server.url, symbol, { price: 48.9 }); // the take-profit buys back; the stop-loss goes
+    await putInstrument(suite.server.url, symbol, { price: 48.9 }); // the take-profit buys back; the stop-loss goes
     await waitForStatus(page, tp, "FILLED (10/10)");
     await waitForStatus(page, sl, "CANCELLED (0/10)");
     await snap(page, "37-sell-bracket-bought-back");
@@ -223,8 +202,8 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
 
   it("places a trailing stop from the ticket, and shows its mark and stop following the price up", async () => {
     const symbol = freshSymbol();
-    await putInstrument(server.url, symbol, { name: "Trailer", price: 100, tick_size: 0.05, depth: 100_000 });
-    const { token } = await openTrader(server.url, 100_000, [{ symbol, quantity: 10, avg_price: 90 }]);
+    await putInstrument(suite.server.url, symbol, { name: "Trailer", price: 100, tick_size: 0.05, depth: 100_000 });
+    const { token } = await openTrader(suite.server.url, 100_000, [{ symbol, quantity: 10, avg_price: 90 }]);
     const { page, errors } = await desk(token);
     const ticket = ticketOf(page);
 
@@ -260,23 +239,23 @@ describe.skipIf(!hasChromium && !required)("trailing and contingent orders on th
     await snap(page, "34-trailing-placed");
 
     // The price rises: the mark follows, the stop trails it by 2.5% on the tick ($104.00 - $2.60).
-    await putInstrument(server.url, symbol, { price: 104 });
+    await putInstrument(suite.server.url, symbol, { price: 104 });
     await row.getByTestId("hwm").filter({ hasText: "$104.00" }).waitFor({ timeout: PRICE_REFRESH_WAIT_MS });
     await row.getByTestId("trail-stop").filter({ hasText: "$101.40" }).waitFor({ timeout: 2_000 });
-    const moved = await order(server.url, token, id);
+    const moved = await order(suite.server.url, token, id);
     expect({ hwm: moved.hwm, stop_price: moved.stop_price, status: moved.status }).toEqual({ hwm: 104, stop_price: 101.4, status: "PENDING" });
     await snap(page, "35-trailing-followed");
 
     // A fall back to the price it had does not move them back.
-    await putInstrument(server.url, symbol, { price: 102 });
+    await putInstrument(suite.server.url, symbol, { price: 102 });
     await page.waitForTimeout(6_000);
     await expect(row.getByTestId("hwm").textContent()).resolves.toBe("$104.00");
     await expect(row.getByTestId("trail-stop").textContent()).resolves.toBe("$101.40");
 
     // Through the stop: it triggers and sells.
-    await putInstrument(server.url, symbol, { price: 101 });
+    await putInstrument(suite.server.url, symbol, { price: 101 });
     await waitForStatus(page, id, "FILLED (10/10)", 15_000);
-    await awaitStatus(server.url, token, id, "FILLED");
+    await awaitStatus(suite.server.url, token, id, "FILLED");
     expect(errors).toEqual([]);
   });
 });

@@ -1,41 +1,20 @@
 // The trader's page in a real browser against a real `wrangler dev`: the seed's scenarios 2, 3, 5 and 7
 // by clicking, plus a dropped live connection that resumes with since=<last seq>. One server for the
 // file, so its state is shared: alice (15,000 cash) buys once, everything else trades as carol.
-import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import type { OrderWithFills } from "../../worker/shared/orders";
-import { CHROMIUM, INSTALL_HINT, collectErrors, ensurePageBuilt, fillTicket, launch, orderRow, screenLog, signIn, snap, submitButton, waitForStatus, watchScreen } from "./browser";
-import { startDeskServer, type DeskServer } from "./server";
+import { collectErrors, fillTicket, orderRow, screenLog, signIn, snap, submitButton, waitForStatus, watchScreen } from "./browser";
+import { browserTestsRun, useBrowserSuite } from "./suite";
 
-const hasChromium = existsSync(CHROMIUM);
-const required = process.env.CI === "true";
-if (!hasChromium && !required) {
-  console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
-}
 
 const SUBMITTED = /^Order submitted - Order ID: (ord_[0-9A-Z]+), Status: PENDING$/;
 
-describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () => {
-  let server: DeskServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true and the browser tests need Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
-    ensurePageBuilt();
-    [server, browser] = await Promise.all([startDeskServer(), launch()]);
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-    await server?.stop();
-  });
+describe.skipIf(!browserTestsRun)("the trader's desk in Chromium", () => {
+  const suite = useBrowserSuite();
 
   async function desk(): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
+    const context = await suite.context();
     const page = await context.newPage();
     return { page, errors: collectErrors(page) };
   }
@@ -53,13 +32,13 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
 
   it("signs alice in, buys 100 AAPL and shows PENDING, then FILLED, the toast and the new position (scenario 2)", async () => {
     const { page, errors } = await desk();
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await page.getByRole("button", { name: "Sign in as carol (trader)" }).waitFor();
     for (const who of ["alice", "bob", "carol"]) await expect(page.getByRole("button", { name: `Sign in as ${who} (trader)` }).isVisible()).resolves.toBe(true);
     await expect(page.getByRole("button", { name: "Sign in as compliance (compliance)" }).isVisible()).resolves.toBe(true);
     await snap(page, "01-sign-in");
 
-    await signIn(page, server.url, "alice");
+    await signIn(page, suite.server.url, "alice");
     await page.getByTestId("orders-empty").waitFor();
     await expect(page.getByTestId("cash").textContent()).resolves.toBe("$15,000.00");
     await snap(page, "02-alice-empty-desk");
@@ -88,7 +67,7 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
 
   it("shows bob the server's insufficient-funds message verbatim in a red banner, submitted from the keyboard (scenario 3)", async () => {
     const { page, errors } = await desk();
-    await signIn(page, server.url, "bob");
+    await signIn(page, suite.server.url, "bob");
     await fillTicket(page, { symbol: "AAPL", side: "Buy", type: "Market" });
     await page.getByLabel("Quantity").fill("100");
     await page.getByLabel("Quantity").press("Enter");
@@ -103,7 +82,7 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
 
   it("submits a resting LIMIT order for carol (a double click makes one order), cancels it and shows its audit trail (scenario 7)", async () => {
     const { page, errors } = await desk();
-    await signIn(page, server.url, "carol");
+    await signIn(page, suite.server.url, "carol");
     await fillTicket(page, { symbol: "AAPL", side: "Buy", quantity: "100", type: "Limit", limit: "140.00", tif: "GTC" });
     const rowsBefore = await page.locator("tr[data-order-id]").count();
     const id = await submitAndReadToast(page, "dblclick");
@@ -135,7 +114,7 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
 
   it("shows a TEST_PARTIAL order as PARTIAL (50/100), then FILLED with both fills (scenario 5)", async () => {
     const { page, errors } = await desk();
-    await signIn(page, server.url, "carol");
+    await signIn(page, suite.server.url, "carol");
     await watchScreen(page);
     await fillTicket(page, { symbol: "TEST_PARTIAL", side: "Buy", quantity: "100", type: "Market" });
     const id = await submitAndReadToast(page);
@@ -161,7 +140,7 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
       ws.on("framereceived", (f) => entry.frames.push(String(f.payload)));
       ws.on("close", () => (entry.closed = true));
     });
-    await signIn(page, server.url, "carol");
+    await signIn(page, suite.server.url, "carol");
     const seqBefore = (await page.evaluate(() => window.fillwireDebug!.lastSeq())) ?? 0;
     expect(seqBefore).toBeGreaterThan(0);
 
@@ -171,8 +150,8 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
     await snap(page, "08-carol-connection-lost");
 
     // Meanwhile, orders placed elsewhere (another screen, the API) fill while this page hears nothing.
-    const token = await devToken(server.url, "carol");
-    const missed = [await placeAndAwaitFill(server.url, token, "MSFT", 10), await placeAndAwaitFill(server.url, token, "TEST_PARTIAL", 100)];
+    const token = await devToken(suite.server.url, "carol");
+    const missed = [await placeAndAwaitFill(suite.server.url, token, "MSFT", 10), await placeAndAwaitFill(suite.server.url, token, "TEST_PARTIAL", 100)];
     for (const id of missed) await expect(orderRow(page, id).count()).resolves.toBe(0);
 
     const reconnectStarted = Date.now();
@@ -199,7 +178,7 @@ describe.skipIf(!hasChromium && !required)("the trader's desk in Chromium", () =
     await expect(page.evaluate(() => window.fillwireDebug!.duplicatesIgnored())).resolves.toBe(0);
     expect(caughtUpMs).toBeLessThan(5_000);
     // the account panel caught up too, from the replayed account.updated
-    const account = (await (await fetch(`${server.url}/api/v1/account`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { cash: number };
+    const account = (await (await fetch(`${suite.server.url}/api/v1/account`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { cash: number };
     await expect(page.getByTestId("cash").textContent()).resolves.toBe(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(account.cash));
     await snap(page, "09-carol-caught-up");
     expect(errors).toEqual([]);

@@ -3,46 +3,26 @@
 // and the account panel rendered with the fill that moved it. One server for the file; each test trades as
 // a trader of its own, and moves prices only of instruments it created.
 // UPDATE_DOCS_SCREENSHOT=1 also copies the desk's picture to docs/screenshot.png and docs/screenshot-390.png.
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import { account, awaitStatus, freshSymbol, openTrader, order, positions, putInstrument, setTradingState, submit } from "./api";
-import { CHROMIUM, INSTALL_HINT, SCREENSHOTS, collectErrors, ensurePageBuilt, fillTicket, launch, orderRow, signInWithToken, snap, submitButton, waitForStatus } from "./browser";
-import { startDeskServer, type DeskServer } from "./server";
+import { SCREENSHOTS, collectErrors, fillTicket, orderRow, signInWithToken, snap, submitButton, waitForStatus } from "./browser";
+import { browserTestsRun, useBrowserSuite } from "./suite";
 
-const hasChromium = existsSync(CHROMIUM);
-const required = process.env.CI === "true";
-if (!hasChromium && !required) {
-  console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
-}
 
 
 const GTC_LIMIT = (symbol: string, quantity: number, price: number) => ({ symbol, side: "BUY", quantity, order_type: "LIMIT", price, time_in_force: "GTC" });
 /** The page reads prices every 5 s: a price move shows within one refresh, plus slack for a slow machine. */
 const PRICE_REFRESH_WAIT_MS = 12_000;
 
-describe.skipIf(!hasChromium && !required)("order management on the trader's page in Chromium", () => {
-  let server: DeskServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true and the browser tests need Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
-    ensurePageBuilt();
-    [server, browser] = await Promise.all([startDeskServer(), launch()]);
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-    await server?.stop();
-  });
+describe.skipIf(!browserTestsRun)("order management on the trader's page in Chromium", () => {
+  const suite = useBrowserSuite();
 
   /** A browser signed in with `token`, recording the HTTP requests and the live feed's URLs and frames. */
   async function desk(token: string): Promise<{ page: Page; errors: string[]; requests: string[]; sockets: { url: string; frames: string[] }[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
+    const context = await suite.context();
     const page = await context.newPage();
     const errors = collectErrors(page);
     const requests: string[] = [];
@@ -53,7 +33,7 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
       sockets.push(socket);
       ws.on("framereceived", (f) => socket.frames.push(String(f.payload)));
     });
-    await signInWithToken(page, server.url, token);
+    await signInWithToken(page, suite.server.url, token);
     return { page, errors, requests, sockets };
   }
 
@@ -61,9 +41,9 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
   const cell = (page: Page, symbol: string, testId: string) => positionRow(page, symbol).getByTestId(testId);
 
   it("amends a resting LIMIT's price and quantity from its blotter row, and the row shows the new terms", async () => {
-    const { token } = await openTrader(server.url);
-    const id = await submit(server.url, token, GTC_LIMIT("AAPL", 100, 140));
-    await awaitStatus(server.url, token, id, "PENDING");
+    const { token } = await openTrader(suite.server.url);
+    const id = await submit(suite.server.url, token, GTC_LIMIT("AAPL", 100, 140));
+    await awaitStatus(suite.server.url, token, id, "PENDING");
     const { page, errors, requests } = await desk(token);
     await waitForStatus(page, id, "PENDING (0/100)");
     await expect(orderRow(page, id).textContent()).resolves.toContain("limit $140.00");
@@ -93,7 +73,7 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     expect(requests.filter((r) => r.startsWith("PATCH"))).toEqual([]);
     await expect(page.evaluate(() => window.fillwireDebug!.orderRoutes())).resolves.toMatchObject({ http: 0, fallbacks: 0 });
 
-    const amended = await order(server.url, token, id);
+    const amended = await order(suite.server.url, token, id);
     expect({ quantity: amended.quantity, price: amended.price, status: amended.status }).toEqual({ quantity: 80, price: 141, status: "PENDING" });
     expect(amended.amended_at).not.toBeNull();
     await snap(page, "11-amended");
@@ -102,17 +82,17 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
 
   it("shows the server's 409 verbatim when the order filled while the amend was on its way", async () => {
     const symbol = freshSymbol();
-    await putInstrument(server.url, symbol, { name: "Amend race", price: 50, tick_size: 0.01, depth: 100_000 });
-    const { token } = await openTrader(server.url);
-    const id = await submit(server.url, token, GTC_LIMIT(symbol, 10, 49));
-    await awaitStatus(server.url, token, id, "PENDING");
+    await putInstrument(suite.server.url, symbol, { name: "Amend race", price: 50, tick_size: 0.01, depth: 100_000 });
+    const { token } = await openTrader(suite.server.url);
+    const id = await submit(suite.server.url, token, GTC_LIMIT(symbol, 10, 49));
+    await awaitStatus(suite.server.url, token, id, "PENDING");
     const { page, errors } = await desk(token);
     await waitForStatus(page, id, "PENDING (0/10)");
 
     // The page hears nothing while the price moves through the limit and the order fills.
     await page.evaluate(() => window.fillwireDebug!.pauseFeed());
-    await putInstrument(server.url, symbol, { price: 48.9 });
-    await awaitStatus(server.url, token, id, "FILLED");
+    await putInstrument(suite.server.url, symbol, { price: 48.9 });
+    await awaitStatus(suite.server.url, token, id, "FILLED");
 
     await orderRow(page, id).getByRole("button", { name: `Amend BUY 10 ${symbol}` }).click();
     const form = page.getByTestId("amend-form");
@@ -121,7 +101,7 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     const refusal = form.getByTestId("amend-error");
     await refusal.waitFor();
     // the server's own words, as the API answers the same amend
-    const res = await fetch(`${server.url}/api/v1/orders/${id}`, {
+    const res = await fetch(`${suite.server.url}/api/v1/orders/${id}`, {
       method: "PATCH", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify({ price: 49.5 }),
     });
     expect(res.status).toBe(409);
@@ -138,13 +118,13 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
   });
 
   it("cancels all working orders, or one symbol's, after a confirmation, and sums up each outcome", async () => {
-    const { token } = await openTrader(server.url);
+    const { token } = await openTrader(suite.server.url);
     const ids = [
-      await submit(server.url, token, GTC_LIMIT("AAPL", 10, 140)),
-      await submit(server.url, token, GTC_LIMIT("AAPL", 10, 139)),
-      await submit(server.url, token, GTC_LIMIT("MSFT", 5, 400)),
+      await submit(suite.server.url, token, GTC_LIMIT("AAPL", 10, 140)),
+      await submit(suite.server.url, token, GTC_LIMIT("AAPL", 10, 139)),
+      await submit(suite.server.url, token, GTC_LIMIT("MSFT", 5, 400)),
     ];
-    for (const id of ids) await awaitStatus(server.url, token, id, "PENDING");
+    for (const id of ids) await awaitStatus(suite.server.url, token, id, "PENDING");
     const { page, errors, requests } = await desk(token);
     for (const id of ids) await waitForStatus(page, id, "PENDING");
 
@@ -176,14 +156,14 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     // Both cancel-alls went over the socket (cancel_all), not DELETE /api/v1/orders.
     expect(requests.filter((r) => r.startsWith("DELETE"))).toEqual([]);
     await expect(page.evaluate(() => window.fillwireDebug!.orderRoutes())).resolves.toMatchObject({ http: 0, fallbacks: 0 });
-    for (const id of ids) expect((await order(server.url, token, id)).status).toBe("CANCELLED");
+    for (const id of ids) expect((await order(suite.server.url, token, id)).status).toBe("CANCELLED");
     expect(errors).toEqual([]);
   });
 
   it("values positions at the latest price: the table, equity and P&L move after an admin price move", async () => {
     const symbol = freshSymbol();
-    await putInstrument(server.url, symbol, { name: "Price mover", price: 50, tick_size: 0.01, depth: 100_000 });
-    const { token } = await openTrader(server.url, 10_000, [{ symbol, quantity: 100, avg_price: 50 }]);
+    await putInstrument(suite.server.url, symbol, { name: "Price mover", price: 50, tick_size: 0.01, depth: 100_000 });
+    const { token } = await openTrader(suite.server.url, 10_000, [{ symbol, quantity: 100, avg_price: 50 }]);
     const { page, errors, requests } = await desk(token);
     await cell(page, symbol, "market-price").filter({ hasText: "$50.00" }).waitFor(); // once the prices are read
     await expect(cell(page, symbol, "market-value").textContent()).resolves.toBe("$5,000.00");
@@ -191,7 +171,7 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     await expect(cell(page, symbol, "unrealized-plpc").textContent()).resolves.toBe("0.00 %");
     await expect(page.getByTestId("equity").textContent()).resolves.toBe("$15,000.00");
 
-    await putInstrument(server.url, symbol, { price: 55 });
+    await putInstrument(suite.server.url, symbol, { price: 55 });
     await cell(page, symbol, "market-price").filter({ hasText: "$55.00" }).waitFor({ timeout: PRICE_REFRESH_WAIT_MS });
     await expect(cell(page, symbol, "market-value").textContent()).resolves.toBe("$5,500.00");
     await expect(cell(page, symbol, "unrealized-pl").textContent()).resolves.toBe("$500.00");
@@ -199,12 +179,12 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     await expect(page.getByTestId("equity").textContent()).resolves.toBe("$15,500.00");
     await expect(page.getByTestId("account-unrealized").textContent()).resolves.toBe("$500.00");
     // the page's arithmetic is the desk's
-    const [served] = await positions(server.url, token);
+    const [served] = await positions(suite.server.url, token);
     expect(served).toMatchObject({ symbol, quantity: 100, market_price: 55, market_value: 5500, unrealized_pl: 500, unrealized_plpc: 0.1 });
-    expect((await account(server.url, token)).equity).toBe(15_500);
+    expect((await account(suite.server.url, token)).equity).toBe(15_500);
     await snap(page, "14-positions-price-up");
 
-    await putInstrument(server.url, symbol, { price: 47.5 });
+    await putInstrument(suite.server.url, symbol, { price: 47.5 });
     await cell(page, symbol, "market-price").filter({ hasText: "$47.50" }).waitFor({ timeout: PRICE_REFRESH_WAIT_MS });
     await expect(cell(page, symbol, "unrealized-pl").textContent()).resolves.toBe("-$250.00");
     await expect(cell(page, symbol, "unrealized-plpc").textContent()).resolves.toBe("−5.00 %");
@@ -216,8 +196,8 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
 
   it("closes a position in part and in full, and then all positions, each after a confirmation", async () => {
     const symbol = freshSymbol();
-    await putInstrument(server.url, symbol, { name: "Closer", price: 20, tick_size: 0.01, depth: 1_000_000 });
-    const { token } = await openTrader(server.url, 10_000, [{ symbol, quantity: 100, avg_price: 18 }, { symbol: "AAPL", quantity: 10, avg_price: 150 }]);
+    await putInstrument(suite.server.url, symbol, { name: "Closer", price: 20, tick_size: 0.01, depth: 1_000_000 });
+    const { token } = await openTrader(suite.server.url, 10_000, [{ symbol, quantity: 100, avg_price: 18 }, { symbol: "AAPL", quantity: 10, avg_price: 150 }]);
     const { page, errors, requests } = await desk(token);
     await expect(cell(page, symbol, "position-qty").textContent()).resolves.toBe("100");
 
@@ -256,19 +236,19 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     expect(requests.filter((r) => r.startsWith("DELETE"))).toEqual([
       `DELETE /api/v1/positions/${symbol}`, `DELETE /api/v1/positions/${symbol}`, "DELETE /api/v1/positions",
     ]);
-    expect(await positions(server.url, token)).toEqual([]);
+    expect(await positions(suite.server.url, token)).toEqual([]);
     expect(errors).toEqual([]);
   });
 
   it("shows a banner while the account is HALTED or REDUCE_ONLY, and closes the ticket or its Buy side", async () => {
-    const { traderId, token } = await openTrader(server.url);
-    const id = await submit(server.url, token, GTC_LIMIT("AAPL", 10, 140));
-    await awaitStatus(server.url, token, id, "PENDING");
+    const { traderId, token } = await openTrader(suite.server.url);
+    const id = await submit(suite.server.url, token, GTC_LIMIT("AAPL", 10, 140));
+    await awaitStatus(suite.server.url, token, id, "PENDING");
     const { page, errors } = await desk(token);
     await waitForStatus(page, id, "PENDING");
     await expect(page.getByTestId("trading-banner").count()).resolves.toBe(0);
 
-    await setTradingState(server.url, traderId, "HALTED", "Margin call pending review");
+    await setTradingState(suite.server.url, traderId, "HALTED", "Margin call pending review");
     const banner = page.getByTestId("trading-banner");
     await banner.and(page.locator('[data-state="HALTED"]')).waitFor({ timeout: 10_000 });
     await expect(banner.textContent()).resolves.toContain("Trading is halted on this account.");
@@ -281,7 +261,7 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     await orderRow(page, id).getByRole("button", { name: "Cancel BUY 10 AAPL" }).click();
     await waitForStatus(page, id, "CANCELLED");
 
-    await setTradingState(server.url, traderId, "REDUCE_ONLY", "Risk review");
+    await setTradingState(suite.server.url, traderId, "REDUCE_ONLY", "Risk review");
     await banner.and(page.locator('[data-state="REDUCE_ONLY"]')).waitFor({ timeout: 10_000 });
     await expect(banner.textContent()).resolves.toContain("This account is reduce-only.");
     const ticket = page.getByRole("region", { name: "Order ticket" });
@@ -291,14 +271,14 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
     await expect(submitButton(page).isEnabled()).resolves.toBe(true);
     await snap(page, "17-reduce-only");
 
-    await setTradingState(server.url, traderId, "ACTIVE", "Review done");
+    await setTradingState(suite.server.url, traderId, "ACTIVE", "Review done");
     await banner.waitFor({ state: "detached", timeout: 10_000 });
     await expect(ticket.getByRole("radio", { name: "Buy" }).isEnabled()).resolves.toBe(true);
     expect(errors).toEqual([]);
   });
 
   it("renders the account's new cash in the same render as the fill, from account.updated, with no refetch", async () => {
-    const { token } = await openTrader(server.url, 100_000);
+    const { token } = await openTrader(suite.server.url, 100_000);
     const { page, errors, requests, sockets } = await desk(token);
     await expect(page.getByTestId("cash").textContent()).resolves.toBe("$100,000.00");
     // the first connection asked for the snapshot: the account as of the acknowledged seq
@@ -344,7 +324,7 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
 
   it("shows the whole desk: positions with P&L, amended and working orders (the README's picture)", async () => {
     const { token } = await openTrader(
-      server.url,
+      suite.server.url,
       250_000,
       [
         { symbol: "AAPL", quantity: 100, avg_price: 142.35 },
@@ -353,12 +333,12 @@ describe.skipIf(!hasChromium && !required)("order management on the trader's pag
       ],
       "dana",
     );
-    await awaitStatus(server.url, token, await submit(server.url, token, { symbol: "AAPL", side: "BUY", quantity: 50, order_type: "MARKET" }), "FILLED");
-    await awaitStatus(server.url, token, await submit(server.url, token, { symbol: "TSLA", side: "SELL", quantity: 10, order_type: "MARKET" }), "FILLED");
-    const limit = await submit(server.url, token, GTC_LIMIT("MSFT", 10, 410));
-    await awaitStatus(server.url, token, limit, "PENDING");
-    const stop = await submit(server.url, token, { symbol: "TSLA", side: "SELL", quantity: 30, order_type: "STOP", stop_price: 230, time_in_force: "GTC" });
-    await awaitStatus(server.url, token, stop, "PENDING");
+    await awaitStatus(suite.server.url, token, await submit(suite.server.url, token, { symbol: "AAPL", side: "BUY", quantity: 50, order_type: "MARKET" }), "FILLED");
+    await awaitStatus(suite.server.url, token, await submit(suite.server.url, token, { symbol: "TSLA", side: "SELL", quantity: 10, order_type: "MARKET" }), "FILLED");
+    const limit = await submit(suite.server.url, token, GTC_LIMIT("MSFT", 10, 410));
+    await awaitStatus(suite.server.url, token, limit, "PENDING");
+    const stop = await submit(suite.server.url, token, { symbol: "TSLA", side: "SELL", quantity: 30, order_type: "STOP", stop_price: 230, time_in_force: "GTC" });
+    await awaitStatus(suite.server.url, token, stop, "PENDING");
     const { page, errors } = await desk(token);
     await waitForStatus(page, stop, "PENDING");
     await orderRow(page, limit).getByRole("button", { name: "Amend BUY 10 MSFT" }).click();

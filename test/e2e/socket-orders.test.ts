@@ -3,19 +3,13 @@
 // cancel-all go over it (no HTTP order call at all), answered before their events; when the connection drops
 // between the click and the answer, the page sends the same command over HTTP with the same Idempotency-Key
 // and the order is placed, amended or cancelled once. Each test trades as a trader of its own.
-import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import type { AuditEntry, Order } from "../../worker/shared/orders";
 import { awaitStatus, openTrader, order, submit, until } from "./api";
-import { CHROMIUM, INSTALL_HINT, collectErrors, ensurePageBuilt, fillTicket, launch, orderRow, signInWithToken, snap, submitButton, waitForStatus } from "./browser";
-import { startDeskServer, type DeskServer } from "./server";
+import { collectErrors, fillTicket, orderRow, signInWithToken, snap, submitButton, waitForStatus } from "./browser";
+import { browserTestsRun, useBrowserSuite } from "./suite";
 
-const hasChromium = existsSync(CHROMIUM);
-const required = process.env.CI === "true";
-if (!hasChromium && !required) {
-  console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
-}
 
 
 const SUBMITTED = /^Order submitted - Order ID: (ord_[0-9A-Z]+), Status: [A-Z]+$/;
@@ -36,27 +30,12 @@ interface Socket {
 }
 type Frame = Record<string, unknown> & { type?: string; request_id?: string; event?: string; order_id?: string };
 
-describe.skipIf(!hasChromium && !required)("orders on the socket from the trader's page in Chromium", () => {
-  let server: DeskServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true and the browser tests need Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
-    ensurePageBuilt();
-    [server, browser] = await Promise.all([startDeskServer(), launch()]);
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-    await server?.stop();
-  });
+describe.skipIf(!browserTestsRun)("orders on the socket from the trader's page in Chromium", () => {
+  const suite = useBrowserSuite();
 
   /** A browser signed in with `token`, recording its API calls (with their keys and answers) and its sockets' frames. */
   async function desk(token: string): Promise<{ page: Page; errors: string[]; calls: Call[]; sockets: Socket[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
+    const context = await suite.context();
     const page = await context.newPage();
     const errors = collectErrors(page);
     const calls: Call[] = [];
@@ -80,7 +59,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
       ws.on("framereceived", (f) => socket.received.push(JSON.parse(String(f.payload)) as Frame));
       ws.on("close", () => (socket.closed = true));
     });
-    await signInWithToken(page, server.url, token);
+    await signInWithToken(page, suite.server.url, token);
     return { page, errors, calls, sockets };
   }
 
@@ -101,7 +80,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
   }
 
   async function listOrders(token: string): Promise<Order[]> {
-    const res = await fetch(`${server.url}/api/v1/orders?limit=100`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await fetch(`${suite.server.url}/api/v1/orders?limit=100`, { headers: { Authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     return ((await res.json()) as { data: Order[] }).data;
   }
@@ -109,7 +88,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
   /** The order's audit trail once D1 holds `count` rows of it (the desk writes D1 a moment after it answers). */
   async function auditOf(token: string, id: string, count: number): Promise<string[]> {
     const read = async () => {
-      const res = await fetch(`${server.url}/api/v1/orders/${id}/audit`, { headers: { Authorization: `Bearer ${token}` } });
+      const res = await fetch(`${suite.server.url}/api/v1/orders/${id}/audit`, { headers: { Authorization: `Bearer ${token}` } });
       return ((await res.json()) as { data: AuditEntry[] }).data.map((a) => a.action);
     };
     const actions = await until(read, (a) => a.length >= count, `${count} audit rows of ${id}`);
@@ -118,7 +97,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
   }
 
   it("sends the ticket, amend, cancel and cancel-all over the live socket, each answered before its events, with no HTTP order call", async () => {
-    const { token } = await openTrader(server.url);
+    const { token } = await openTrader(suite.server.url);
     const { page, errors, calls, sockets } = await desk(token);
     const socket = sockets.at(-1)!;
 
@@ -158,7 +137,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
     expect(socket.received[answerTo(socket, sentCancel!.request_id)]).toMatchObject({ type: "ack", order: { id, status: "CANCELLED" } });
 
     // cancel all, for two orders placed elsewhere
-    const others = [await submit(server.url, token, GTC_LIMIT("AAPL", 5, 139)), await submit(server.url, token, GTC_LIMIT("MSFT", 5, 400))];
+    const others = [await submit(suite.server.url, token, GTC_LIMIT("AAPL", 5, 139)), await submit(suite.server.url, token, GTC_LIMIT("MSFT", 5, 400))];
     for (const other of others) await waitForStatus(page, other, "PENDING");
     await page.getByRole("button", { name: "Cancel all…" }).click();
     const dialog = page.getByTestId("cancel-all-dialog");
@@ -180,7 +159,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
     const [, sentTooBig] = commands(socket, "submit");
     const rejectFrame = socket.received[answerTo(socket, sentTooBig!.request_id)] as { type: string; status: number; error: string; message: string; details: unknown };
     expect(rejectFrame.type).toBe("reject");
-    const http = await fetch(`${server.url}/api/v1/orders`, {
+    const http = await fetch(`${suite.server.url}/api/v1/orders`, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID() },
       body: JSON.stringify(sentTooBig!.order),
@@ -202,7 +181,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
   });
 
   it("places the order once when the socket drops between the click and its ack: the same key goes over HTTP, and the events are shown", async () => {
-    const { token } = await openTrader(server.url);
+    const { token } = await openTrader(suite.server.url);
     const { page, errors, calls, sockets } = await desk(token);
     const first = sockets.at(-1)!;
     const seqBefore = await page.evaluate(() => window.fillwireDebug!.lastSeq());
@@ -249,9 +228,9 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
   });
 
   it("amends, cancels and cancels all once when the socket drops before each answer", async () => {
-    const { token } = await openTrader(server.url);
-    const id = await submit(server.url, token, GTC_LIMIT("AAPL", 10, 140));
-    await awaitStatus(server.url, token, id, "PENDING");
+    const { token } = await openTrader(suite.server.url);
+    const id = await submit(suite.server.url, token, GTC_LIMIT("AAPL", 10, 140));
+    await awaitStatus(suite.server.url, token, id, "PENDING");
     const { page, errors, calls, sockets } = await desk(token);
     await waitForStatus(page, id, "PENDING (0/10)");
     await page.evaluate(() => {
@@ -275,7 +254,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
     const [sentAmend] = commands(amendSocket, "amend");
     // (an answer may cross the close on the wire, discarded by the browser: the page's PATCH with the key is what counts)
     expect(orderCalls(calls).map((c) => [c.method, c.path, c.idempotencyKey, c.status])).toEqual([["PATCH", `/api/v1/orders/${id}`, sentAmend!.idempotency_key, 200]]);
-    expect(await order(server.url, token, id)).toMatchObject({ quantity: 6, status: "PENDING" });
+    expect(await order(suite.server.url, token, id)).toMatchObject({ quantity: 6, status: "PENDING" });
 
     // cancel: the HTTP retry finds it cancelled (or cancels it): either way the trader sees "Order cancelled"
     await live(page);
@@ -288,7 +267,7 @@ describe.skipIf(!hasChromium && !required)("orders on the socket from the trader
 
     // cancel all: the HTTP retry may find nothing left to cancel; the summary still counts both
     await live(page);
-    const others = [await submit(server.url, token, GTC_LIMIT("AAPL", 5, 139)), await submit(server.url, token, GTC_LIMIT("MSFT", 5, 400))];
+    const others = [await submit(suite.server.url, token, GTC_LIMIT("AAPL", 5, 139)), await submit(suite.server.url, token, GTC_LIMIT("MSFT", 5, 400))];
     for (const other of others) await waitForStatus(page, other, "PENDING");
     await page.evaluate(() => window.fillwireDebug!.dropSocketAfterNextCommand());
     await page.getByRole("button", { name: "Cancel all…" }).click();

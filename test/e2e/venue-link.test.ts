@@ -3,25 +3,18 @@
 // drops the stream and refuses the next upgrades: disconnected with the error and the next attempt, then
 // connected again with one reconnect more). The Alpaca pair is bench/alpaca-server.ts's (the same pair as
 // `npm run dev:alpaca-fake`, on free ports with fresh state).
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { startAlpacaPair, type AlpacaPair } from "../../bench/alpaca-server.ts";
-import { CHROMIUM, INSTALL_HINT, collectErrors, ensurePageBuilt, launch, snap } from "./browser";
+import { collectErrors, snap } from "./browser";
 import { startDeskServer, type DeskServer } from "./server";
-
-const hasChromium = existsSync(CHROMIUM);
-const required = process.env.CI === "true";
-if (!hasChromium && !required) {
-  console.warn(`\n[fillwire] Browser tests SKIPPED: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}. (With CI=true this is a failure.)\n`);
-}
+import { browserTestsRun, useBrowserSuite, type BrowserSuite } from "./suite";
 
 const VENUE_PATH = "/api/v1/admin/venue";
 
 /** A fresh browser signed in as the admin, with the venue link panel read once. */
-async function adminPage(browser: Browser, contexts: BrowserContext[], baseUrl: string): Promise<{ page: Page; errors: string[]; venueReads: () => number }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  contexts.push(context);
+async function adminPage(suite: BrowserSuite, baseUrl: string): Promise<{ page: Page; errors: string[]; venueReads: () => number }> {
+  const context = await suite.context();
   const page = await context.newPage();
   const errors = collectErrors(page);
   let reads = 0;
@@ -36,20 +29,8 @@ const panel = (page: Page) => page.getByRole("region", { name: "Venue link" });
 const linkState = (page: Page) => panel(page).getAttribute("data-state");
 const reconnects = async (page: Page) => Number(await panel(page).getByTestId("venue-reconnects").textContent());
 
-describe.skipIf(!hasChromium && !required)("the admin's venue link panel in Chromium", () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true and the browser tests need Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
-    ensurePageBuilt();
-    browser = await launch();
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-  });
+describe.skipIf(!browserTestsRun)("the admin's venue link panel in Chromium", () => {
+  const suite = useBrowserSuite({ server: false }); // each venue below starts its own
 
   describe("against the simulated venue", () => {
     let server: DeskServer;
@@ -61,7 +42,7 @@ describe.skipIf(!hasChromium && !required)("the admin's venue link panel in Chro
     });
 
     it("shows one line saying the simulated venue is ok, and stops reading once the admin signs out", async () => {
-      const { page, errors, venueReads } = await adminPage(browser, contexts, server.url);
+      const { page, errors, venueReads } = await adminPage(suite, server.url);
       const line = panel(page).getByTestId("venue-sim");
       await line.waitFor({ timeout: 15_000 });
       await expect(line.textContent()).resolves.toBe("✓ Simulated venue — ok");
@@ -98,7 +79,7 @@ describe.skipIf(!hasChromium && !required)("the admin's venue link panel in Chro
     };
 
     it("shows the stream connected, then disconnected with the error and the next attempt when it drops, then connected again", async () => {
-      const { page, errors } = await adminPage(browser, contexts, pair.desk.url);
+      const { page, errors } = await adminPage(suite, pair.desk.url);
       try {
         await expect.poll(() => linkState(page), { timeout: 20_000 }).toBe("connected");
       } catch (err) {

@@ -2,7 +2,7 @@
 // moved the account (so a page shows both in one frame), order.replaced, and snapshot=1 on connect,
 // consistent with its seq.
 import { afterEach, describe, expect, it } from "vitest";
-import { auditOf, call, eventually, json, newInstrument, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
+import { auditOf, call, eventually, json, newInstrument, newTrader, submit, untilStatus } from "../helpers/api";
 import { sign } from "../helpers/auth";
 import { closeAll, connect } from "../helpers/socket";
 

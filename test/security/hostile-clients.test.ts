@@ -3,7 +3,7 @@
 // desk where they are off, and the security headers every response and the page carry. The plain token
 // defects (alg none, wrong secret, HS512, expired, nbf, missing claims, edited payload) are in
 // test/routes/auth.test.ts and another trader's ids in test/routes/isolation.test.ts; not repeated here.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -11,7 +11,7 @@ import { POSITION_COLUMNS, StoreReads } from "./store-reads";
 import { costBasisCents, type Holding } from "./ledger";
 import type { AuditDraft } from "./lifecycle";
 import type { Account, TradingState } from "../shared/account";
-import { migrateDesk, readMeta, writeMeta, type AccountRow, type CashRow, type FillRow, type OrderPatch, type OrderRow, type PositionRow, type VenueStage } from "./schema";
+import { migrateDesk, readMeta, writeMeta, type AccountRow, type FillRow, type OrderPatch, type OrderRow, type PositionRow, type VenueStage } from "./schema";
 import { toEvent, type FillNote } from "./views";
 
 /** A committed event on its way to the sockets: its wire text, and the order it is about (null: the account). */

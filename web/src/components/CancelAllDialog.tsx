@@ -2,9 +2,8 @@
 // one line ("3 cancelled, 1 could not be: …"), each refusal in the server's words.
 import { useId, useState } from "react";
 import { isWorking } from "../blotter";
-import type { OutcomeSummary } from "../positions";
 import type { DeskState, DeskStore } from "../store";
-import { ApiFailure } from "../api";
+import { BulkResult, ErrorBanner, useBulkAction } from "./BulkAction";
 import { Dialog } from "./Dialog";
 
 export function CancelAllDialog({ state, store, onClose }: { state: DeskState; store: DeskStore; onClose: () => void }) {
@@ -13,45 +12,18 @@ export function CancelAllDialog({ state, store, onClose }: { state: DeskState; s
   const working = ids.map((i) => orders[i]!).filter(isWorking);
   const symbols = [...new Set(working.map((o) => o.symbol))].sort();
   const [symbol, setSymbol] = useState("");
-  const [sending, setSending] = useState(false);
-  const [result, setResult] = useState<OutcomeSummary | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { sending, result, error, confirm } = useBulkAction(() => store.cancelAll(symbol || undefined), "The cancels could not be sent; try again.");
   const count = symbol ? working.filter((o) => o.symbol === symbol).length : working.length;
   const what = `${count} working ${count === 1 ? "order" : "orders"}${symbol ? ` in ${symbol}` : ""}`;
-
-  async function confirm() {
-    setSending(true);
-    setError(null);
-    try {
-      setResult(await store.cancelAll(symbol || undefined));
-    } catch (err) {
-      setError(err instanceof ApiFailure ? err.message : "The cancels could not be sent; try again.");
-    } finally {
-      setSending(false);
-    }
-  }
 
   return (
     <Dialog title="Cancel all orders" onClose={onClose} testId="cancel-all-dialog">
       {(close) =>
         result ? (
-          <>
-            <p className={`banner ${result.failures.length > 0 ? "banner-warn" : "banner-success"}`} role="status" data-testid="cancel-all-result">
-              {result.text}
-            </p>
-            <div className="modal-buttons">
-              <button type="button" className="btn btn-primary" onClick={close} autoFocus>
-                Done
-              </button>
-            </div>
-          </>
+          <BulkResult result={result} testId="cancel-all-result" onDone={close} />
         ) : (
           <>
-            {error && (
-              <p className="banner banner-error" role="alert">
-                {error}
-              </p>
-            )}
+            <ErrorBanner error={error} />
             <div className="field">
               <label htmlFor={`${id}-symbol`}>Orders to cancel</label>
               <select id={`${id}-symbol`} value={symbol} onChange={(e) => setSymbol(e.target.value)} disabled={sending}>

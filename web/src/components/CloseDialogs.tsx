@@ -3,8 +3,9 @@
 import { useId, useState } from "react";
 import { ApiFailure } from "../api";
 import { money, price, quantity } from "../format";
-import { closeDraft, toCloseRequest, type CloseDraft, type OutcomeSummary, type PositionRow } from "../positions";
+import { closeDraft, toCloseRequest, type CloseDraft, type PositionRow } from "../positions";
 import type { DeskStore } from "../store";
+import { BulkResult, ErrorBanner, useBulkAction } from "./BulkAction";
 import { Dialog } from "./Dialog";
 
 export function ClosePositionDialog({ position, store, onClose }: { position: PositionRow; store: DeskStore; onClose: () => void }) {
@@ -108,43 +109,16 @@ export function ClosePositionDialog({ position, store, onClose }: { position: Po
 }
 
 export function CloseAllDialog({ positions, store, onClose }: { positions: PositionRow[]; store: DeskStore; onClose: () => void }) {
-  const [sending, setSending] = useState(false);
-  const [result, setResult] = useState<OutcomeSummary | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  async function confirm() {
-    setSending(true);
-    setError(null);
-    try {
-      setResult(await store.closeAllPositions());
-    } catch (err) {
-      setError(err instanceof ApiFailure ? err.message : "The closing orders could not be sent; try again.");
-    } finally {
-      setSending(false);
-    }
-  }
+  const { sending, result, error, confirm } = useBulkAction(() => store.closeAllPositions(), "The closing orders could not be sent; try again.");
 
   return (
     <Dialog title="Close all positions" onClose={onClose} testId="close-all-dialog">
       {(close) =>
         result ? (
-          <>
-            <p className={`banner ${result.failures.length > 0 ? "banner-warn" : "banner-success"}`} role="status" data-testid="close-all-result">
-              {result.text}
-            </p>
-            <div className="modal-buttons">
-              <button type="button" className="btn btn-primary" onClick={close} autoFocus>
-                Done
-              </button>
-            </div>
-          </>
+          <BulkResult result={result} testId="close-all-result" onDone={close} />
         ) : (
           <>
-            {error && (
-              <p className="banner banner-error" role="alert">
-                {error}
-              </p>
-            )}
+            <ErrorBanner error={error} />
             <p>Sell every position at market, one order each (working SELL orders are cancelled first):</p>
             <ul className="close-list">
               {positions.map((p) => (
