@@ -4,6 +4,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import type { Instrument } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
+import { focusFirstError } from "../form-errors";
 import { amendDraft, editsPrice, editsStop, editsTrail, isExit, toAmendRequest, type AmendDraft, type AmendErrors, type AmendField } from "../amend";
 import { isWorking, type OrderView } from "../blotter";
 import { price, quantity } from "../format";
@@ -40,8 +41,7 @@ export function AmendForm({ order, store, instrument, onDone }: { order: OrderVi
     const result = toAmendRequest(order, draft, instrument);
     if (!result.ok) {
       setErrors(result.errors);
-      const first = FIELD_ORDER.find((f) => result.errors[f]);
-      if (first) form.current?.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
+      focusFirstError(form.current, FIELD_ORDER, result.errors);
       return;
     }
     setErrors({});

@@ -9,6 +9,7 @@ import { needsStopPrice, ORDER_CLASSES, ORDER_TYPES, TIME_IN_FORCE } from "../..
 import type { Account } from "../../../worker/shared/account";
 import type { Instrument, OrderClass, OrderType, Side } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
+import { focusFirstError } from "../form-errors";
 import { money, price } from "../format";
 import type { DeskStore } from "../store";
 import {
@@ -96,8 +97,7 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
     setChecked(true);
     if (!result.ok) {
       setErrors(result.errors);
-      const first = FIELD_ORDER.find((f) => result.errors[f]);
-      if (first) form.current?.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
+      focusFirstError(form.current, FIELD_ORDER, result.errors);
       return;
     }
     setErrors({});
