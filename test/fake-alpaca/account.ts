@@ -2,11 +2,12 @@
 // cancel), fills them from the prices a test sets (after answering, as Alpaca does: the fills come on the
 // stream), keeps every execution as a FILL activity, and serves the trade_updates stream with its
 // authenticate/listen handshake (binary frames, as paper-api sends; text on request). The HTTP surface is in
-// routes.ts; faults in faults.ts.
+// routes.ts; faults in faults.ts; the oco order class's rules in oco.ts (its orders move here).
 import { DurableObject } from "cloudflare:workers";
 import { AccountFaults, SymbolFaults } from "./faults";
 import { randomId } from "./ids";
 import { execute } from "./market";
+import { openOthers, type OcoExits } from "./oco";
 import { buildRoutes } from "./routes";
 import { authorizationJson, errorJson, isOpen, listeningJson, tradeUpdateJson, type StoredOrder } from "./shapes";
 import { FakeStore, type Instrument } from "./store";
@@ -21,6 +22,15 @@ export interface FakeEnv {
 const FILL_DELAY_MS = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a request decides of a new order; the rest (id, status, fills, times...) the account sets. */
+export type NewOrder = Omit<StoredOrder, "id" | "status" | "filled_qty" | "filled_cents" | "hwm_cents" | "triggered" | "replaced_by" | "created_at" | "updated_at" | "filled_at" | "canceled_at" | "expired_at" | "replaced_at" | "failed_at" | "order_class" | "oco_group">;
+
+/** An order's place in an oco group: the group (its original parent's id), and whether it waits "held". */
+interface Membership {
+  group: string;
+  held: boolean;
+}
 
 interface SocketState {
   authed: boolean;
@@ -49,25 +59,44 @@ export class FakeAlpaca extends DurableObject<FakeEnv> {
 
   // ---------------------------------------------------------------- orders
 
-  /** Records a new order (already validated) and trades it right after the answer. */
-  place(o: Omit<StoredOrder, "id" | "status" | "filled_qty" | "filled_cents" | "hwm_cents" | "triggered" | "replaced_by" | "created_at" | "updated_at" | "filled_at" | "canceled_at" | "expired_at" | "replaced_at" | "failed_at">): StoredOrder {
+  /**
+   * Records a new order (already validated) and trades it right after the answer. A member of an oco group
+   * that is `held` is not routed: right after the answer (after its parent's routing: the timers fire in
+   * order) it is only checked against the price, as at every price move, and triggers if its stop is crossed.
+   */
+  place(o: NewOrder, oco: Membership | null = null, id = randomId()): StoredOrder {
     const at = new Date().toISOString();
     const order: StoredOrder = {
-      ...o, id: randomId(), status: "accepted", filled_qty: 0, filled_cents: 0, hwm_cents: null, triggered: false, replaced_by: null,
+      ...o, id, status: oco?.held ? "held" : "accepted", filled_qty: 0, filled_cents: 0, hwm_cents: null, triggered: false, replaced_by: null,
       created_at: at, updated_at: at, filled_at: null, canceled_at: null, expired_at: null, replaced_at: null, failed_at: null,
+      order_class: oco ? "oco" : "", oco_group: oco?.group ?? null,
     };
     this.store.saveOrder(order);
-    this.later(() => this.routeToMarket(order.id));
+    this.later(() => (order.status === "held" ? this.trade(order.id) : this.routeToMarket(order.id)));
     return order;
+  }
+
+  /**
+   * POST with order_class oco (oco.ts): the take-profit is the parent, a limit order routed as any other; the
+   * stop-loss its leg, a new order (own id, a client_order_id Alpaca generates) held until its stop is reached.
+   */
+  placeOco(takeProfit: Omit<NewOrder, "type" | "limit_cents" | "stop_cents">, exits: OcoExits): { parent: StoredOrder; leg: StoredOrder } {
+    const group = randomId();
+    const parent = this.place({ ...takeProfit, type: "limit", limit_cents: exits.takeProfitCents, stop_cents: null }, { group, held: false }, group);
+    const leg = this.place({
+      ...takeProfit, client_order_id: randomId(), type: exits.stopLimitCents === null ? "stop" : "stop_limit", limit_cents: exits.stopLimitCents, stop_cents: exits.stopCents,
+    }, { group, held: true });
+    return { parent, leg };
   }
 
   /** PATCH: a new order replaces the old one (new id); the old one ends as `replaced`. */
   replace(old: StoredOrder, changes: Partial<Pick<StoredOrder, "qty" | "time_in_force" | "limit_cents" | "stop_cents" | "trail_cents" | "trail_percent">>, clientOrderId: string): StoredOrder {
+    // An oco member's replacement takes its place in the group; a held leg's replacement is held too.
     const next = this.place({
       client_order_id: clientOrderId, symbol: old.symbol, side: old.side, type: old.type, time_in_force: changes.time_in_force ?? old.time_in_force,
       qty: changes.qty ?? old.qty, limit_cents: changes.limit_cents ?? old.limit_cents, stop_cents: changes.stop_cents ?? old.stop_cents,
       trail_cents: changes.trail_cents ?? old.trail_cents, trail_percent: changes.trail_percent ?? old.trail_percent, replaces: old.id,
-    });
+    }, old.oco_group === null ? null : { group: old.oco_group, held: old.status === "held" });
     const at = new Date().toISOString();
     const ended: StoredOrder = { ...old, status: "replaced", replaced_by: next.id, replaced_at: at, updated_at: at };
     this.store.saveOrder(ended);
@@ -75,10 +104,22 @@ export class FakeAlpaca extends DurableObject<FakeEnv> {
     return next;
   }
 
-  /** DELETE: accepted at once (pending_cancel), done right after (canceled, on the stream). */
+  /**
+   * DELETE: accepted at once (pending_cancel), done right after (canceled, on the stream). Canceling one
+   * order of an oco group cancels every open one (https://forum.alpaca.markets/t/bracket-order-closing-positions/11938).
+   */
   requestCancel(order: StoredOrder): void {
-    this.store.saveOrder({ ...order, status: "pending_cancel", updated_at: new Date().toISOString() });
-    this.later(() => this.end(order.id, "canceled"));
+    for (const o of [order, ...openOthers(this.store, order).filter((m) => m.status !== "pending_cancel")]) {
+      this.store.saveOrder({ ...o, status: "pending_cancel", updated_at: new Date().toISOString() });
+      this.later(() => this.end(o.id, "canceled"));
+    }
+  }
+
+  /** Expires a working order (its day is over); an oco group's open orders expire together. */
+  expire(id: string): StoredOrder | null {
+    const order = this.store.order(id);
+    if (order && isOpen(order)) for (const other of openOthers(this.store, order)) this.end(other.id, "expired");
+    return this.end(id, "expired");
   }
 
   /** Ends a working order (canceled or expired) and tells the stream. */
@@ -113,12 +154,21 @@ export class FakeAlpaca extends DurableObject<FakeEnv> {
     this.trade(id);
   }
 
-  /** Trades a working order at the price now: one execution per price level, each on the stream. */
+  /**
+   * Trades a working order at the price now: one execution per price level, each on the stream. A held oco
+   * leg only waits for its stop (then triggers); an oco member that trades cancels the rest of its group
+   * before its first fill is told.
+   */
   private trade(id: string): void {
     let order = this.store.order(id);
     const book = order && this.store.instrument(order.symbol);
     if (!order || !book || !isOpen(order) || order.status === "accepted") return;
     const outcome = execute({ priceCents: book.price_cents, tickCents: book.tick_cents, depth: book.depth }, order);
+    if (order.status === "held") {
+      if (outcome.triggered) this.triggerHeld(order);
+      return;
+    }
+    if (outcome.slices.length > 0) this.cancelOthers(order);
     order = { ...order, triggered: outcome.triggered, hwm_cents: outcome.hwmCents, stop_cents: outcome.stopCents };
     outcome.slices.forEach((slice, i) => {
       const at = new Date().toISOString();
@@ -135,6 +185,24 @@ export class FakeAlpaca extends DurableObject<FakeEnv> {
     });
     this.store.saveOrder(order);
     if (outcome.rest === "canceled" && isOpen(order)) this.end(order.id, "canceled");
+  }
+
+  /**
+   * A held oco leg's stop is reached: the rest of its group is canceled first, then the leg goes live ("new",
+   * triggered) and trades as the stop (or stop_limit) it is.
+   * https://forum.alpaca.markets/t/bracket-order-exit-trades-not-executing/3697
+   */
+  private triggerHeld(leg: StoredOrder): void {
+    this.cancelOthers(leg);
+    const live: StoredOrder = { ...leg, status: "new", triggered: true, updated_at: new Date().toISOString() };
+    this.store.saveOrder(live);
+    this.emit(tradeUpdateJson("new", live));
+    this.trade(live.id);
+  }
+
+  /** One-cancels-other: the other open orders of `order`'s oco group end "canceled" (none for a simple order). */
+  private cancelOthers(order: StoredOrder): void {
+    for (const other of openOthers(this.store, order)) this.end(other.id, "canceled");
   }
 
   private later(work: () => void): void {

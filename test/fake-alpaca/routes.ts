@@ -1,6 +1,8 @@
 // The fake's HTTP surface: Alpaca's Trading API v2 and Market Data v2 endpoints fillwire uses, each as its
 // reference documents it, and /_fake/* for tests (prices, faults, inspection).
 //   POST   /v2/orders                       https://docs.alpaca.markets/reference/orders (Request a new order)
+//          order_class oco (take_profit + stop_loss): https://alpaca.markets/blog/oco-oto/ , oco.ts
+//   GET    ...?nested=true                  an oco parent with its `legs` (https://docs.alpaca.markets/reference/getallorders)
 //   GET    /v2/orders[?status&limit&direction&symbols&after&until]            (Get a list of orders)
 //   GET    /v2/orders/{id}, /v2/orders:by_client_order_id?client_order_id=    (Get an order; by client order id)
 //   PATCH  /v2/orders/{id}                  (Replace an order: a new order, new id)
@@ -15,7 +17,8 @@ import { z } from "zod";
 import type { FakeAlpaca } from "./account";
 import { AccountFaults, FailNext, postFault, SymbolFaults, takeFailure } from "./faults";
 import { randomId } from "./ids";
-import { activityId, activityJson, errorJson, isOpen, latestQuoteJson, latestTradeJson, orderJson } from "./shapes";
+import { currentLegs, legOf, nest, parseOco, replacePriceError, type OcoExits } from "./oco";
+import { activityId, activityJson, errorJson, isOpen, latestQuoteJson, latestTradeJson, orderJson, type StoredOrder } from "./shapes";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,6 +27,10 @@ const CreateBody = z.looseObject({
   symbol: z.string(), qty: Num, side: z.enum(["buy", "sell"]), type: z.enum(["market", "limit", "stop", "stop_limit", "trailing_stop"]),
   time_in_force: z.enum(["day", "gtc", "opg", "cls", "ioc", "fok"]), limit_price: Num.optional(), stop_price: Num.optional(),
   trail_price: Num.optional(), trail_percent: Num.optional(), client_order_id: z.string().optional(),
+  // Advanced orders (https://docs.alpaca.markets/reference/postorder): the fake takes "oco" (oco.ts); "" or
+  // "simple" is a simple order, as is a body without order_class (then take_profit/stop_loss are not read).
+  order_class: z.string().optional(), take_profit: z.looseObject({ limit_price: Num.optional() }).optional(),
+  stop_loss: z.looseObject({ stop_price: Num.optional(), limit_price: Num.optional() }).optional(),
 });
 const ReplaceBody = z.looseObject({
   qty: Num.optional(), time_in_force: z.string().optional(), limit_price: Num.optional(), stop_price: Num.optional(), trail: Num.optional(), client_order_id: z.string().optional(),
@@ -32,6 +39,8 @@ const ReplaceBody = z.looseObject({
 const unprocessable = (c: Context, message: string) => c.json(errorJson(40010001, message), 422);
 const notFound = (c: Context) => c.json(errorJson(40410000, "order not found"), 404);
 const cents = (v: string | undefined): number | null => (v === undefined ? null : Math.round(Number(v) * 100));
+/** `nested=true`: an oco parent shows its legs (https://docs.alpaca.markets/reference/getorderbyorderid). */
+const nested = (c: Context): boolean => c.req.query("nested") === "true";
 
 export function buildRoutes(account: FakeAlpaca) {
   const store = account.store;
@@ -56,13 +65,17 @@ export function buildRoutes(account: FakeAlpaca) {
   });
   app.post("/_fake/orders/:id/expire", async (c) => {
     await c.req.arrayBuffer();
-    return c.json(account.end(c.req.param("id"), "expired"));
+    return c.json(account.expire(c.req.param("id")));
   });
   app.get("/_fake/orders", (c) => {
     const prefix = c.req.query("client_order_id_prefix") ?? "";
-    const orders = store.orders("all").filter((o) => o.client_order_id.startsWith(prefix));
+    // `leg_of`: an oco leg's group's original parent's client_order_id (oco.ts), null for other orders. The
+    // prefix matches a leg by its leg_of as well as by its own (generated) client_order_id, so asking for a
+    // take-profit's client_order_id also shows its stop-loss leg (and the leg's replacements).
+    const orders = store.orders("all").map((o) => ({ o, leg_of: legOf(store, o) }))
+      .filter(({ o, leg_of }) => o.client_order_id.startsWith(prefix) || (leg_of !== null && leg_of.startsWith(prefix)));
     // `triggered`: whether a stop has triggered here, which Alpaca's own order does not show (for the drill).
-    return c.json(orders.map((o) => ({ order: orderJson(o), executions: store.executions(o.id), triggered: o.triggered })));
+    return c.json(orders.map(({ o, leg_of }) => ({ order: orderJson(o), executions: store.executions(o.id), triggered: o.triggered, leg_of })));
   });
   app.get("/_fake/requests", (c) => c.json(store.requests(Number(c.req.query("since") ?? "0"))));
 
@@ -94,7 +107,15 @@ export function buildRoutes(account: FakeAlpaca) {
     if (!instrument) return unprocessable(c, `asset "${b.symbol}" not found`);
     const qty = Number(b.qty);
     if (!Number.isInteger(qty) || qty < 1) return unprocessable(c, "qty must be a positive whole number of shares");
-    if ((b.type === "limit" || b.type === "stop_limit") && b.limit_price === undefined) return unprocessable(c, "limit_price is required");
+    const orderClass = b.order_class ?? "";
+    if (orderClass !== "" && orderClass !== "simple" && orderClass !== "oco") return unprocessable(c, `order_class ${orderClass} is not supported by this fake`);
+    let oco: OcoExits | null = null;
+    if (orderClass === "oco") {
+      const exits = parseOco(b);
+      if (typeof exits === "string") return unprocessable(c, exits);
+      oco = exits;
+    }
+    if (!oco && (b.type === "limit" || b.type === "stop_limit") && b.limit_price === undefined) return unprocessable(c, "limit_price is required");
     if ((b.type === "stop" || b.type === "stop_limit") && b.stop_price === undefined) return unprocessable(c, "stop_price is required");
     if (b.type === "trailing_stop" && (b.trail_price === undefined) === (b.trail_percent === undefined)) return unprocessable(c, "one of trail_price or trail_percent is required");
     if (b.type === "trailing_stop" && b.time_in_force !== "day" && b.time_in_force !== "gtc") return unprocessable(c, "trailing_stop orders take time_in_force day or gtc");
@@ -113,15 +134,19 @@ export function buildRoutes(account: FakeAlpaca) {
       await sleep(fault.ms); // still on its way: only now does Alpaca take it
       if (store.orderByClientId(clientOrderId)) return unprocessable(c, "client_order_id must be unique");
     }
-    const order = account.place({
-      client_order_id: clientOrderId, symbol: b.symbol, side: b.side, type: b.type, time_in_force: b.time_in_force, qty,
-      limit_cents: cents(b.limit_price), stop_cents: cents(b.stop_price), trail_cents: cents(b.trail_price), trail_percent: b.trail_percent ?? null, replaces: null,
-    });
+    const order = oco
+      ? account.placeOco({ client_order_id: clientOrderId, symbol: b.symbol, side: b.side, time_in_force: b.time_in_force, qty, trail_cents: null, trail_percent: null, replaces: null }, oco).parent
+      : account.place({
+        client_order_id: clientOrderId, symbol: b.symbol, side: b.side, type: b.type, time_in_force: b.time_in_force, qty,
+        limit_cents: cents(b.limit_price), stop_cents: cents(b.stop_price), trail_cents: cents(b.trail_price), trail_percent: b.trail_percent ?? null, replaces: null,
+      });
+    // The answer to an oco is its parent with `legs` (the stop-loss leg), whether or not nested was asked for.
+    const answer = (o: StoredOrder) => orderJson(o, currentLegs(store, o));
     if (fault.kind === "late") {
       await sleep(fault.ms); // recorded (and trading) already; only the answer is late
-      return c.json(orderJson(store.order(order.id)!), 200);
+      return c.json(answer(store.order(order.id)!), 200);
     }
-    return c.json(orderJson(order), 200);
+    return c.json(answer(order), 200);
   });
 
   app.get("/v2/orders", (c) => {
@@ -132,18 +157,14 @@ export function buildRoutes(account: FakeAlpaca) {
     const until = c.req.query("until");
     let list = store.orders(status).filter((o) => (!symbols || symbols.includes(o.symbol)) && (!after || o.created_at > after) && (!until || o.created_at < until));
     if ((c.req.query("direction") ?? "desc") === "desc") list = list.reverse();
-    return c.json(list.slice(0, limit).map(orderJson));
+    // Flat, legs included, unless nested=true: then an oco's leg is rolled up into its parent (oco.ts nest).
+    const rows = nested(c) ? nest(store, list) : list.map((order) => ({ order, legs: null }));
+    return c.json(rows.slice(0, limit).map(({ order, legs }) => orderJson(order, legs)));
   });
 
-  app.get("/v2/orders:by_client_order_id", (c) => {
-    const order = store.orderByClientId(c.req.query("client_order_id") ?? "");
-    return order ? c.json(orderJson(order)) : notFound(c);
-  });
-
-  app.get("/v2/orders/:id", (c) => {
-    const order = store.order(c.req.param("id"));
-    return order ? c.json(orderJson(order)) : notFound(c);
-  });
+  const oneOrder = (c: Context, order: StoredOrder | null) => (order ? c.json(orderJson(order, nested(c) ? currentLegs(store, order) : null)) : notFound(c));
+  app.get("/v2/orders:by_client_order_id", (c) => oneOrder(c, store.orderByClientId(c.req.query("client_order_id") ?? "")));
+  app.get("/v2/orders/:id", (c) => oneOrder(c, store.order(c.req.param("id"))));
 
   app.delete("/v2/orders/:id", (c) => {
     const order = store.order(c.req.param("id"));
@@ -171,6 +192,8 @@ export function buildRoutes(account: FakeAlpaca) {
     if (b.trail !== undefined) Object.assign(changes, old.trail_cents !== null ? { trail_cents: cents(b.trail) } : { trail_percent: b.trail });
     const same = Object.entries(changes).every(([k, v]) => (old as unknown as Record<string, unknown>)[k] === v);
     if (same) return c.json(errorJson(40310000, "order parameters are not changed"), 403);
+    const misordered = replacePriceError(store, old, changes);
+    if (misordered) return unprocessable(c, misordered);
     const clientOrderId = (store.settings().replace_generates_client_order_id ? undefined : b.client_order_id) ?? randomId();
     if (store.orderByClientId(clientOrderId)) return unprocessable(c, "client_order_id must be unique");
     return c.json(orderJson(account.replace(old, changes, clientOrderId)));

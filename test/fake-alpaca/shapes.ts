@@ -29,9 +29,18 @@ export interface StoredOrder {
   expired_at: string | null;
   replaced_at: string | null;
   failed_at: string | null;
+  /** "" (simple) or "oco" (oco.ts). */
+  order_class: OrderClass;
+  /** An oco order's group: the id of the group's original parent (the take-profit as first posted); null otherwise. */
+  oco_group: string | null;
 }
 
-/** Open until filled, canceled, expired, rejected or replaced (https://alpaca.markets/docs/trading/orders/#order-lifecycle). */
+export type OrderClass = "" | "oco";
+
+/**
+ * Open until filled, canceled, expired, rejected or replaced (https://alpaca.markets/docs/trading/orders/#order-lifecycle).
+ * A "held" order (an oco's stop-loss leg waiting for its stop) is open too: Alpaca lists it among the open orders.
+ */
 export function isOpen(order: Pick<StoredOrder, "status">): boolean {
   return !["filled", "canceled", "expired", "rejected", "replaced"].includes(order.status);
 }
@@ -42,8 +51,10 @@ const dollarsOrNull = (cents: number | null) => (cents === null ? null : dollars
 /**
  * The Order entity. https://docs.alpaca.markets/reference/orders ("Sample Order Object");
  * fields: https://github.com/alpacahq/alpaca-docs/blob/master/data/webapi/entities/order-v2.yaml
+ * `legs`: an advanced order's other orders, shown when asked for (`nested=true`, and in the POST answer);
+ * null otherwise, as for every simple order.
  */
-export function orderJson(o: StoredOrder): Record<string, unknown> {
+export function orderJson(o: StoredOrder, legs: StoredOrder[] | null = null): Record<string, unknown> {
   return {
     id: o.id,
     client_order_id: o.client_order_id,
@@ -64,7 +75,7 @@ export function orderJson(o: StoredOrder): Record<string, unknown> {
     qty: String(o.qty),
     filled_qty: String(o.filled_qty),
     filled_avg_price: o.filled_qty > 0 ? (o.filled_cents / o.filled_qty / 100).toFixed(4).replace(/0+$/, "").replace(/\.$/, "") : null,
-    order_class: "",
+    order_class: o.order_class,
     order_type: o.type,
     type: o.type,
     side: o.side,
@@ -73,7 +84,7 @@ export function orderJson(o: StoredOrder): Record<string, unknown> {
     stop_price: dollarsOrNull(o.stop_cents),
     status: o.status,
     extended_hours: false,
-    legs: null,
+    legs: legs === null ? null : legs.map((leg) => orderJson(leg)),
     trail_percent: o.trail_percent,
     trail_price: dollarsOrNull(o.trail_cents),
     hwm: dollarsOrNull(o.hwm_cents),

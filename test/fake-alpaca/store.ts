@@ -24,6 +24,11 @@ const SEED: Instrument[] = [
   { symbol: "TEST_REJECT", price_cents: 10000, tick_cents: 1, depth: 100000, priced: true, faults: { reject: { status: 403, message: "insufficient buying power" } } },
 ];
 
+/** A stored order; one stored before oco orders existed is a simple one. */
+function parseOrder(body: string): StoredOrder {
+  return { order_class: "", oco_group: null, ...(JSON.parse(body) as Partial<StoredOrder>) } as StoredOrder;
+}
+
 export interface LoggedRequest {
   seq: number;
   method: string;
@@ -39,13 +44,18 @@ export class FakeStore {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS instruments (symbol TEXT PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, client_order_id TEXT NOT NULL UNIQUE, symbol TEXT NOT NULL, open INTEGER NOT NULL,
-        body TEXT NOT NULL, seq INTEGER NOT NULL);
+        body TEXT NOT NULL, seq INTEGER NOT NULL, oco_group TEXT);
       CREATE TABLE IF NOT EXISTS executions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS attempts (client_order_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS positions (symbol TEXT PRIMARY KEY, qty INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
     `);
+    // A state made before oco orders (an older .wrangler) has no oco_group column: add it. Its orders are
+    // simple ones (their bodies lack order_class and oco_group; parseOrder fills them in).
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(orders)").toArray().map((c) => c.name);
+    if (!columns.includes("oco_group")) this.sql.exec("ALTER TABLE orders ADD COLUMN oco_group TEXT");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS orders_oco_group ON orders (oco_group) WHERE oco_group IS NOT NULL");
     for (const i of SEED) this.sql.exec("INSERT OR IGNORE INTO instruments (symbol, body) VALUES (?, ?)", i.symbol, JSON.stringify(i));
   }
 
@@ -60,27 +70,32 @@ export class FakeStore {
 
   order(id: string): StoredOrder | null {
     const row = this.sql.exec<{ body: string }>("SELECT body FROM orders WHERE id = ?", id).toArray()[0];
-    return row ? (JSON.parse(row.body) as StoredOrder) : null;
+    return row ? parseOrder(row.body) : null;
   }
 
   orderByClientId(clientOrderId: string): StoredOrder | null {
     const row = this.sql.exec<{ body: string }>("SELECT body FROM orders WHERE client_order_id = ?", clientOrderId).toArray()[0];
-    return row ? (JSON.parse(row.body) as StoredOrder) : null;
+    return row ? parseOrder(row.body) : null;
   }
 
   saveOrder(o: StoredOrder): void {
     const open = isOpen(o) ? 1 : 0;
     this.sql.exec(
-      `INSERT INTO orders (id, client_order_id, symbol, open, body, seq) VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM orders))
-       ON CONFLICT(id) DO UPDATE SET open = excluded.open, body = excluded.body`,
-      o.id, o.client_order_id, o.symbol, open, JSON.stringify(o),
+      `INSERT INTO orders (id, client_order_id, symbol, open, body, seq, oco_group) VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM orders), ?)
+       ON CONFLICT(id) DO UPDATE SET open = excluded.open, body = excluded.body, oco_group = excluded.oco_group`,
+      o.id, o.client_order_id, o.symbol, open, JSON.stringify(o), o.oco_group,
     );
   }
 
   /** Orders by status filter (open, closed, all), oldest first. */
   orders(status: "open" | "closed" | "all", symbol?: string): StoredOrder[] {
     const where = [status === "open" ? "open = 1" : status === "closed" ? "open = 0" : "1 = 1", symbol ? "symbol = ?" : "1 = 1"].join(" AND ");
-    return this.sql.exec<{ body: string }>(`SELECT body FROM orders WHERE ${where} ORDER BY seq`, ...(symbol ? [symbol] : [])).toArray().map((r) => JSON.parse(r.body) as StoredOrder);
+    return this.sql.exec<{ body: string }>(`SELECT body FROM orders WHERE ${where} ORDER BY seq`, ...(symbol ? [symbol] : [])).toArray().map((r) => parseOrder(r.body));
+  }
+
+  /** Every order of an oco group (its parent, its legs, and their replacements), oldest first. */
+  ocoGroup(group: string): StoredOrder[] {
+    return this.sql.exec<{ body: string }>("SELECT body FROM orders WHERE oco_group = ? ORDER BY seq", group).toArray().map((r) => parseOrder(r.body));
   }
 
   /** Records an execution and moves the account's position; returns the position after it. */
