@@ -1,31 +1,47 @@
-// A bracket's exits at Alpaca: they go as two simple orders (docs/alpaca.md: brackets stay with fillwire),
-// so the desk holds them as one-cancels-other itself: when one exit fills, the other is cancelled at Alpaca;
-// when one fills in part, the other is cut to what is left (a replace). The trader never sells twice.
+// A bracket's exits at Alpaca go as one Alpaca order of class oco (docs/alpaca.md): the take-profit is the
+// oco's order, the stop-loss Alpaca's leg of it, "held" until its stop is reached. Alpaca holds the pair:
+// a trade of the take-profit cancels the stop-loss, a trigger of the stop-loss cancels the take-profit, so
+// the two never both trade, however the price jumps. When Alpaca will not take an oco, the exits go as two
+// simple orders and the desk holds one-cancels-other itself.
 import { describe, expect, it } from "vitest";
 import { auditOf, call, eventually, getOrder, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
 import type { Order } from "../../worker/shared/orders";
-import { expectFillsAgree, fakeOrders, newSymbol, setSymbol } from "./fake";
+import { expectFillsAgree, fakeOrders, newSymbol, setAccountFaults, setSymbol } from "./fake";
 
 type WithLegs = Order & { legs: Order[] };
 const account = async (t: Trader) => json<{ cash: number; reserved: number; positions: { symbol: string; quantity: number }[] }>(await call("/api/v1/account", { token: t.token }));
+const OCO_AT_ALPACA = /^One-cancels-other at Alpaca/;
 
-async function bracket(trader: Trader, symbol: string): Promise<[WithLegs, Order, Order]> {
+async function bracket(trader: Trader, symbol: string, stopLoss: { stop_price: number; limit_price?: number } = { stop_price: 95 }): Promise<[WithLegs, Order, Order]> {
   const res = await submit(trader, {
-    symbol, quantity: 10, order_type: "MARKET", time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
+    symbol, quantity: 10, order_type: "MARKET", time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: stopLoss,
   });
   expect(res.status, await res.clone().text()).toBe(201);
   const parent = await json<WithLegs>(res);
   await untilStatus(trader, parent.id, "FILLED");
   for (const leg of parent.legs) await eventually(() => auditOf(trader, leg.id), (rows) => rows.some((r) => r.action === "EXECUTED"), 15_000);
-  return [parent, parent.legs[0]!, parent.legs[1]!];
+  const tp = parent.legs.find((l) => l.order_type === "LIMIT")!;
+  const sl = parent.legs.find((l) => l.order_type !== "LIMIT")!;
+  return [parent, tp, sl];
 }
 
 describe("a bracket's exits at Alpaca", () => {
+  it("go as one oco order: the take-profit under its own id, the stop-loss as Alpaca's held leg of it", async () => {
+    const symbol = await newSymbol(100);
+    const trader = await newTrader(10_000);
+    const [, tp, sl] = await bracket(trader, symbol);
+    const [carrier] = await fakeOrders(tp.id);
+    expect(carrier!.order).toMatchObject({ client_order_id: tp.id, order_class: "oco", type: "limit", limit_price: "105.00", qty: "10" });
+    const [leg] = await fakeOrders(sl.id);
+    expect(leg!.order).toMatchObject({ order_class: "oco", type: "stop", stop_price: "95.00", qty: "10", status: "held" });
+    expect(leg!.leg_of).toBe(tp.id);
+    expect(await getOrder(trader, sl.id)).toMatchObject({ status: "PENDING", quantity: 10 });
+  });
+
   it("cancels the stop-loss at Alpaca when the take-profit fills, and sells the shares once", async () => {
     const symbol = await newSymbol(100);
     const trader = await newTrader(10_000);
     const [, tp, sl] = await bracket(trader, symbol);
-    expect((await fakeOrders(sl.id)).map((o) => o.order.status)).toEqual([expect.stringMatching(/^(new|accepted)$/)]);
 
     await setSymbol(symbol, { price: 105 }); // the take-profit sells the 10
     expect(await untilStatus(trader, tp.id, "FILLED")).toMatchObject({ filled_quantity: 10 });
@@ -38,22 +54,81 @@ describe("a bracket's exits at Alpaca", () => {
     expect((await getOrder(trader, sl.id)).fills).toEqual([]);
   });
 
-  it("cuts the other exit to what is left when one fills in part, and never sells more than the entry bought", async () => {
+  it("never sells twice when a stop-limit triggers through a gap and the price then jumps past the take-profit", async () => {
+    const symbol = await newSymbol(100);
+    const trader = await newTrader(10_000);
+    const [, tp, sl] = await bracket(trader, symbol, { stop_price: 95, limit_price: 94.5 });
+    await setSymbol(symbol, { price: 90 }); // triggers the stop-loss, whose limit rests unfilled; Alpaca cancels the take-profit
+    expect(await untilStatus(trader, tp.id, "CANCELLED")).toMatchObject({ filled_quantity: 0, reason: expect.stringMatching(OCO_AT_ALPACA) });
+    await eventually(() => fakeOrders(sl.id), (orders) => orders.some((o) => o.triggered && o.order.status === "new"));
+
+    await setSymbol(symbol, { price: 110 }); // both prices at once: only the stop-loss's limit can still sell
+    expect(await untilStatus(trader, sl.id, "FILLED")).toMatchObject({ filled_quantity: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await getOrder(trader, tp.id)).toMatchObject({ status: "CANCELLED", filled_quantity: 0 });
+    expect(await account(trader)).toMatchObject({ reserved: 0, positions: [] });
+    await expectFillsAgree(trader, sl.id);
+    expect((await fakeOrders(tp.id)).flatMap((o) => o.executions)).toEqual([]);
+  });
+
+  it("when the take-profit fills in part, Alpaca cancels the stop-loss and the take-profit sells the rest", async () => {
     const symbol = await newSymbol(100);
     const trader = await newTrader(10_000);
     const [, tp, sl] = await bracket(trader, symbol);
     await setSymbol(symbol, { depth: 4 }); // 4 shares a tick from now on
     await setSymbol(symbol, { price: 105 }); // the take-profit sells 4 at 105 (the level at its limit), the rest waits
     await eventually(() => getOrder(trader, tp.id), (o) => o.filled_quantity === 4, 15_000);
-    await eventually(() => getOrder(trader, sl.id), (o) => o.quantity === 6, 15_000);
-    const chain = await eventually(() => fakeOrders(sl.id), (orders) => orders.some((o) => o.order.qty === "6"), 15_000);
-    expect(chain.map((o) => o.order.status)).toContain("replaced");
+    expect(await untilStatus(trader, sl.id, "CANCELLED")).toMatchObject({ filled_quantity: 0, reason: expect.stringMatching(OCO_AT_ALPACA) });
+    expect(await account(trader)).toMatchObject({ positions: [expect.objectContaining({ symbol, quantity: 6 })] });
 
-    await setSymbol(symbol, { depth: 100_000, price: 90 }); // through the stop: it sells the 6 left, the take-profit goes
-    expect(await untilStatus(trader, sl.id, "FILLED")).toMatchObject({ filled_quantity: 6 });
-    expect(await untilStatus(trader, tp.id, "CANCELLED")).toMatchObject({ filled_quantity: 4 });
+    await setSymbol(symbol, { price: 90 }); // through the old stop: the stop-loss is gone, nothing is sold
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await getOrder(trader, tp.id)).toMatchObject({ status: "PARTIAL", filled_quantity: 4 });
+    await setSymbol(symbol, { depth: 100_000, price: 106 }); // the take-profit sells the 6 left
+    expect(await untilStatus(trader, tp.id, "FILLED")).toMatchObject({ filled_quantity: 10 });
     await new Promise((r) => setTimeout(r, 300));
     expect(await account(trader)).toMatchObject({ reserved: 0, positions: [] });
+    await expectFillsAgree(trader, tp.id);
+  });
+
+  it("moves the stop-loss by replacing Alpaca's leg, which stays in the oco", async () => {
+    const symbol = await newSymbol(100);
+    const trader = await newTrader(10_000);
+    const [, tp, sl] = await bracket(trader, symbol);
+    const res = await call(`/api/v1/orders/${sl.id}`, { method: "PATCH", token: trader.token, body: { stop_price: 97 } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const chain = await eventually(() => fakeOrders(sl.id), (orders) => orders.some((o) => o.order.client_order_id === `${sl.id}-a1`), 15_000);
+    expect(chain.map((o) => o.order.status)).toEqual(["replaced", "held"]);
+    await setSymbol(symbol, { price: 96 }); // through the new stop only
+    expect(await untilStatus(trader, sl.id, "FILLED")).toMatchObject({ filled_quantity: 10 });
+    expect(await untilStatus(trader, tp.id, "CANCELLED")).toMatchObject({ filled_quantity: 0 });
     await expectFillsAgree(trader, sl.id);
+  });
+
+  it("sends the exits as two simple orders when Alpaca refuses the oco, and holds one-cancels-other itself", async () => {
+    const symbol = await newSymbol(100);
+    const trader = await newTrader(10_000);
+    const res = await submit(trader, {
+      symbol, quantity: 10, order_type: "LIMIT", price: 99, time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const parent = await json<WithLegs>(res);
+    await eventually(() => fakeOrders(parent.id), (orders) => orders.some((o) => o.order.status === "new"), 15_000); // the entry rests at Alpaca
+    // The next order POST (the take-profit's oco, once the entry fills) is refused, as by an account without oco.
+    await setAccountFaults({ fail_next: [{ method: "POST", path: "/v2/orders", status: 422, message: "order_class oco is not supported" }] });
+    await setSymbol(symbol, { price: 99 });
+    await untilStatus(trader, parent.id, "FILLED");
+    const tp = parent.legs.find((l) => l.order_type === "LIMIT")!;
+    const sl = parent.legs.find((l) => l.order_type !== "LIMIT")!;
+    for (const leg of [tp, sl]) await eventually(() => fakeOrders(leg.id), (orders) => orders.length === 1, 15_000);
+    expect((await fakeOrders(tp.id))[0]!.order).toMatchObject({ client_order_id: tp.id, order_class: expect.not.stringMatching(/oco/), status: "new" });
+    expect((await fakeOrders(sl.id))[0]!.order).toMatchObject({ client_order_id: sl.id, type: "stop", status: "new" });
+
+    await setSymbol(symbol, { price: 105 }); // the take-profit sells the 10; the desk cancels the stop-loss at Alpaca
+    expect(await untilStatus(trader, tp.id, "FILLED")).toMatchObject({ filled_quantity: 10 });
+    expect(await untilStatus(trader, sl.id, "CANCELLED")).toMatchObject({ reason: expect.stringMatching(/^One-cancels-other: its group/) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await account(trader)).toMatchObject({ reserved: 0, positions: [] });
+    await expectFillsAgree(trader, tp.id);
   });
 });

@@ -37,12 +37,28 @@ export const setAccountFaults = (body: AccountFaults) => control("/_fake/faults"
 export const dropStream = () => control<{ dropped: number }>("/_fake/stream/drop", {});
 
 export interface FakeOrder {
-  order: { id: string; client_order_id: string; status: string; qty: string; filled_qty: string; replaces: string | null; replaced_by: string | null; limit_price: string | null };
+  order: {
+    id: string; client_order_id: string; status: string; qty: string; filled_qty: string; replaces: string | null; replaced_by: string | null;
+    limit_price: string | null; stop_price: string | null; type: string; order_class: string;
+  };
   executions: Execution[];
+  /** For a leg of an oco order (and each replacement of it): the client_order_id of the oco's first order. */
+  leg_of: string | null;
+  triggered: boolean;
 }
 
-/** Every order the fake holds whose client_order_id starts with `prefix` (a fillwire order id). */
-export const fakeOrders = (prefix: string) => control<FakeOrder[]>(`/_fake/orders?client_order_id_prefix=${encodeURIComponent(prefix)}`);
+const listed = (prefix: string) => control<FakeOrder[]>(`/_fake/orders?client_order_id_prefix=${encodeURIComponent(prefix)}`);
+
+/**
+ * Every order the fake holds for a fillwire order: those whose client_order_id starts with `orderId`; for a
+ * stop-loss that rode on its take-profit's oco order (`<entry>-sl` on `<entry>-tp`, `<oco>-sl` on `<oco>`),
+ * Alpaca's leg of that order and the leg's replacements.
+ */
+export async function fakeOrders(orderId: string): Promise<FakeOrder[]> {
+  if (!orderId.endsWith("-sl")) return (await listed(orderId)).filter((o) => !o.leg_of);
+  const base = orderId.slice(0, -"-sl".length);
+  return (await listed(base)).filter((o) => (o.leg_of ? o.leg_of === `${base}-tp` || o.leg_of === base : o.order.client_order_id.startsWith(orderId)));
+}
 
 export interface LoggedRequest {
   seq: number;

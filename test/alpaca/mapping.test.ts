@@ -1,8 +1,8 @@
 // What maps to what between fillwire and Alpaca (pure functions, no runtime needed beyond the test's).
 import { describe, expect, it } from "vitest";
-import type { VenueAmend, VenueOrder } from "../../worker/venue/adapter";
+import type { OcoPeer, VenueAmend, VenueOrder } from "../../worker/venue/adapter";
 import {
-  centsToDecimal, clientOrderId, decimalToCents, decimalToShares, parseClientOrderId, termsOf, toAlpacaRequest, toReplaceRequest, venueStateOf,
+  centsToDecimal, clientOrderId, decimalToCents, decimalToShares, ocoRole, parseClientOrderId, termsOf, toAlpacaRequest, toOcoRequest, toReplaceRequest, venueStateOf,
 } from "../../worker/venue/alpaca/mapping";
 import { venueStatus } from "../../worker/venue/alpaca/status";
 import { AlpacaOrder } from "../../worker/venue/alpaca/wire";
@@ -34,6 +34,36 @@ describe("order requests", () => {
       body: { qty: "30", time_in_force: "gtc", client_order_id: "ord_1-a2", limit_price: "141.00" },
     });
     expect(toReplaceRequest("ord_1", "LIMIT", { ...amend, quantity: 50 }, 50, { trail_price: null })).toEqual({ refusal: expect.any(String) });
+  });
+});
+
+describe("a take-profit and its stop-loss as one oco order", () => {
+  const stopLoss: OcoPeer = { orderId: "ord_E-sl", key: "ord_E-sl", side: "SELL", quantity: 10, orderType: "STOP", limitCents: null, stopCents: 9500, timeInForce: "GTC" };
+  const takeProfit = order({ key: "ord_E-tp", orderId: "ord_E-tp", side: "SELL", quantity: 10, limitCents: 10500, timeInForce: "GTC", ocoPeer: stopLoss });
+
+  it("carries the stop-loss on the take-profit's order (Alpaca's oco: type limit, take_profit, stop_loss)", () => {
+    expect(ocoRole(takeProfit)).toBe("carrier");
+    expect(toOcoRequest(takeProfit)).toEqual({
+      body: {
+        symbol: "AAPL", qty: "10", side: "sell", type: "limit", time_in_force: "gtc", client_order_id: "ord_E-tp", order_class: "oco",
+        take_profit: { limit_price: "105.00" }, stop_loss: { stop_price: "95.00" },
+      },
+    });
+    const stopLimit = { ...takeProfit, ocoPeer: { ...stopLoss, orderType: "STOP_LIMIT" as const, limitCents: 9450 } };
+    expect(toOcoRequest(stopLimit)).toMatchObject({ body: { stop_loss: { stop_price: "95.00", limit_price: "94.50" } } });
+  });
+
+  it("lets the stop-loss ride on it, and sends simple orders for pairs one oco cannot be", () => {
+    const sl = order({ key: "ord_E-sl", orderId: "ord_E-sl", side: "SELL", quantity: 10, orderType: "STOP", limitCents: null, stopCents: 9500, timeInForce: "GTC",
+      ocoPeer: { orderId: "ord_E-tp", key: "ord_E-tp", side: "SELL", quantity: 10, orderType: "LIMIT", limitCents: 10500, stopCents: null, timeInForce: "GTC" } });
+    expect(ocoRole(sl)).toBe("rider");
+    const { ocoPeer: _none, ...alone } = takeProfit;
+    expect(ocoRole(alone)).toBeNull(); // its sibling ended or is held: simple
+    expect(ocoRole({ ...takeProfit, ocoPeer: { ...stopLoss, quantity: 6 } })).toBeNull(); // one oco has one qty
+    expect(ocoRole({ ...takeProfit, ocoPeer: { ...stopLoss, side: "BUY" } })).toBeNull();
+    expect(ocoRole({ ...takeProfit, timeInForce: "IOC", ocoPeer: { ...stopLoss, timeInForce: "IOC" } })).toBeNull(); // Alpaca's oco: day or gtc
+    expect(ocoRole({ ...takeProfit, ocoPeer: { ...stopLoss, orderType: "TRAILING_STOP" } })).toBeNull(); // no trailing stop in an oco
+    expect(ocoRole({ ...takeProfit, ocoPeer: { ...stopLoss, orderType: "LIMIT" } })).toBeNull();
   });
 });
 

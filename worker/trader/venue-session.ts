@@ -5,7 +5,7 @@
 import type { DeskConfig } from "../config";
 import { errorText } from "../shared/errors";
 import { isFinalStatus } from "../shared/orders";
-import type { ExchangeAdapter, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../venue/adapter";
+import type { ExchangeAdapter, OcoPeer, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../venue/adapter";
 import { applyReport } from "./execution";
 import { entryLeftBare, groupRoom, isBareEntry, trimGroup } from "./exit-groups";
 import { audit, type Acceptance } from "./lifecycle";
@@ -85,7 +85,7 @@ export class VenueSession {
       // An exit whose group traded everything while it was on its way is not sent (the venue never had it).
       if (this.nothingLeft(order)) return await this.endMember(order);
       try {
-        const report = await this.withTimeout(exchange.submit(venueOrder(order, store.traderId, ocoCapacity(store, order)), attempt));
+        const report = await this.withTimeout(exchange.submit(venueOrder(order, store.traderId, ocoCapacity(store, order), ocoPeer(store, order)), attempt));
         this.apply(orderId, report, attempt === 0 ? { kind: "first" } : { kind: "retry", attempt });
       } catch (err) {
         this.attemptFailed(orderId, attempt, err);
@@ -240,7 +240,18 @@ function ocoCapacity(store: DeskStore, order: OrderRow): number | undefined {
   return parent.order_class === "oco" ? parent.quantity : parent.filled_quantity;
 }
 
-function venueOrder(order: OrderRow, traderId: string, capacity: number | undefined): VenueOrder {
+/** The one other working (not HELD) exit of the order's group, if there is exactly one (VenueOrder.ocoPeer). */
+function ocoPeer(store: DeskStore, order: OrderRow): OcoPeer | undefined {
+  const siblings = store.ocoSiblings(order);
+  const peer = siblings.length === 1 && siblings[0]!.status !== "HELD" ? siblings[0]! : null;
+  if (!peer) return undefined;
+  return {
+    orderId: peer.id, key: peer.id, side: peer.side, quantity: peer.quantity, orderType: peer.order_type,
+    limitCents: peer.limit_cents, stopCents: peer.stop_cents, timeInForce: peer.tif,
+  };
+}
+
+function venueOrder(order: OrderRow, traderId: string, capacity: number | undefined, peer: OcoPeer | undefined): VenueOrder {
   return {
     key: order.id, traderId, orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity,
     orderType: order.order_type, limitCents: order.limit_cents, stopCents: order.stop_cents, timeInForce: order.tif,
@@ -248,5 +259,6 @@ function venueOrder(order: OrderRow, traderId: string, capacity: number | undefi
     ...(order.order_type === "TRAILING_STOP" ? { trailCents: order.trail_cents, trailBp: order.trail_bp } : {}),
     ...(order.oco_group !== null ? { ocoGroup: order.oco_group } : {}),
     ...(capacity !== undefined ? { ocoCapacity: capacity } : {}),
+    ...(peer !== undefined ? { ocoPeer: peer } : {}),
   };
 }

@@ -44,6 +44,23 @@ export interface VenueOrder {
    * the venue holds every member to what is left of it, however late a member arrives. Only rises.
    */
   ocoCapacity?: number;
+  /**
+   * The one other working exit of its group, for a venue that can take the pair as one order (Alpaca's `oco`
+   * order class): absent when the group has no other working member (or more than one).
+   */
+  ocoPeer?: OcoPeer;
+}
+
+/** The other exit of a pair, as the desk has it when the order is sent (prices in cents). */
+export interface OcoPeer {
+  orderId: string;
+  key: string;
+  side: Side;
+  quantity: number;
+  orderType: OrderType;
+  limitCents: number | null;
+  stopCents: number | null;
+  timeInForce: TimeInForce;
 }
 
 export type OrderRef = Pick<VenueOrder, "key" | "orderId" | "traderId" | "symbol">;

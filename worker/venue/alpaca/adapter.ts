@@ -3,12 +3,14 @@
 // AlpacaLink, which holds the fills and the desk of each order, so a report built here and one pushed from
 // the stream are the same report. Refusals (403/422) are REJECTED with Alpaca's message; anything that
 // should be tried again (429, 5xx, timeouts) throws, and the desk retries with its backoff, first looking
-// the order up by its client_order_id, so a retry never makes a second order.
-import type { ExchangeAdapter, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../adapter";
+// the order up by its client_order_id, so a retry never makes a second order. A take-profit and its
+// stop-loss go as one Alpaca order of class oco (mapping.ts ocoRole), which Alpaca holds one-cancels-other.
+import type { ExchangeAdapter, OcoPeer, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../adapter";
 import { AlpacaClient, AlpacaRefusal, AlpacaUnavailable } from "./client";
 import { alpacaConfig, linkName } from "./config";
-import { decimalToShares, toAlpacaRequest, toReplaceRequest, venueStateOf } from "./mapping";
+import { decimalToShares, ocoRole, toAlpacaRequest, toOcoRequest, toReplaceRequest, venueStateOf, type AlpacaRequest } from "./mapping";
 import { referenceQuote } from "./quotes";
+import { AlpacaOrder } from "./wire";
 
 /** How often, and how far apart, a cancel Alpaca accepted is checked until the order is final. */
 const CANCEL_CHECKS = 6;
@@ -31,30 +33,85 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
   const client = new AlpacaClient(config);
   const link = () => env.ALPACA_LINK.get(env.ALPACA_LINK.idFromName(linkName(config)));
 
-  async function submit(order: VenueOrder): Promise<VenueReport> {
-    const request = toAlpacaRequest(order);
+  /** An exit whose peer can ride with it goes as one oco order; its stop-loss peer rides on that (ride()). */
+  function submit(order: VenueOrder): Promise<VenueReport> {
+    const role = ocoRole(order);
+    if (role === "rider") return ride(order);
+    return post(order, role === "carrier" ? toOcoRequest(order) : toAlpacaRequest(order));
+  }
+
+  async function post(order: VenueOrder, request: AlpacaRequest): Promise<VenueReport> {
     if ("refusal" in request) {
       return { key: order.key, orderId: order.orderId, state: "REJECTED", fills: [], reason: request.refusal };
     }
     const stub = link();
-    // Marked before the first await: a cancel handled from here on waits for this POST's answer.
+    const peer = request.body.order_class === "oco" ? order.ocoPeer ?? null : null;
+    // Marked before the first await: a cancel handled from here on waits for this POST's answer (the
+    // stop-loss an oco carries too: Alpaca will have it once the POST lands).
     posting.add(order.orderId);
+    if (peer) posting.add(peer.orderId);
     try {
       let created;
       try {
         await stub.register({ orderId: order.orderId, traderId: order.traderId, symbol: order.symbol, orderType: order.orderType });
+        if (peer) await stub.register({ orderId: peer.orderId, traderId: order.traderId, symbol: order.symbol, orderType: peer.orderType });
         created = await client.createOrder(request.body);
       } finally {
         posting.delete(order.orderId);
+        if (peer) posting.delete(peer.orderId);
       }
+      if (peer) await acceptLeg(order, peer, created);
       return await stub.accepted(order.orderId, [created]);
     } catch (err) {
       if (!(err instanceof AlpacaRefusal)) throw err;
       // A refusal of a copy whose first try did land (client_order_id must be unique) is not a rejection.
       const chain = await client.chain(order.orderId);
-      if (chain) return stub.accepted(order.orderId, chain);
+      if (chain) {
+        if (peer) await acceptLeg(order, peer, chain[0]!);
+        return stub.accepted(order.orderId, chain);
+      }
+      if (peer) {
+        // Alpaca would not take the pair as one oco order: the take-profit goes alone, and its stop-loss sends
+        // itself when it finds no oco (ride()); the desk then holds one-cancels-other, as for simple exits.
+        console.warn(`alpaca: oco for ${order.orderId} refused (${err.alpacaMessage}); its exits go as simple orders`);
+        const { ocoPeer: _pair, ...alone } = order;
+        return post(alone, toAlpacaRequest(alone));
+      }
       return stub.refused(order.orderId, `Rejected by Alpaca (HTTP ${err.status}): ${err.alpacaMessage}`);
     }
+  }
+
+  /** The stop-loss leg of the oco `carrier` created, known to the link as `peer`'s Alpaca order from now on. */
+  async function acceptLeg(order: VenueOrder, peer: OcoPeer, carrier: AlpacaOrder): Promise<VenueReport | null> {
+    const legs = carrier.legs ?? (await client.getOrder(carrier.id, true))?.legs ?? [];
+    const leg = legs.find((l) => (l.type ?? l.order_type) === "stop" || (l.type ?? l.order_type) === "stop_limit");
+    if (!leg) return null; // the stop-loss asks again when it is sent (ride())
+    return link().accepted(peer.orderId, [AlpacaOrder.parse(leg)], owner(order), 0);
+  }
+
+  /**
+   * A stop-loss whose take-profit carries it to Alpaca as one oco order: it is Alpaca's leg of that order.
+   * Waits for the take-profit's POST when it is on its way; finds the leg from the take-profit's order at
+   * Alpaca; sends itself as a simple order when its take-profit went alone. Until the take-profit is at
+   * Alpaca, it throws (AlpacaUnavailable) and the desk tries again with its backoff.
+   */
+  async function ride(order: VenueOrder): Promise<VenueReport> {
+    const stub = link();
+    const peer = order.ocoPeer!;
+    if (!(await stub.current(order.orderId))) {
+      for (let waited = 0; posting.has(peer.orderId) && waited < config.requestTimeoutMs; waited += POST_POLL_MS) await sleep(POST_POLL_MS);
+    }
+    if (await stub.current(order.orderId)) return stub.accepted(order.orderId, []);
+    const carrier = await client.chain(peer.key);
+    if (!carrier) throw new AlpacaUnavailable(`${order.orderId} goes to Alpaca as the stop-loss of ${peer.orderId}'s oco order, which Alpaca does not have yet`);
+    if (carrier[0]!.order_class !== "oco") {
+      const { ocoPeer: _pair, ...alone } = order;
+      return post(alone, toAlpacaRequest(alone));
+    }
+    await stub.register({ orderId: order.orderId, traderId: order.traderId, symbol: order.symbol, orderType: order.orderType });
+    const report = await acceptLeg(order, peer, carrier[0]!);
+    if (!report) throw new AlpacaUnavailable(`Alpaca's oco order ${carrier[0]!.id} shows no stop-loss leg for ${order.orderId} yet`);
+    return report;
   }
 
   async function lookup(ref: OrderRef): Promise<VenueReport | null> {
@@ -126,7 +183,9 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
   }
 
   return {
-    holdsExitGroups: false, // fillwire's exits go to Alpaca as simple orders: the desk holds the group
+    // An oco pair is held by Alpaca; exits that cannot be one (a trailing stop, say) go as simple orders and the
+    // desk holds their group (and trims an oco's members as it would any group's: Alpaca has done it already).
+    holdsExitGroups: false,
     quote: (symbol) => referenceQuote(client, config.dataUrl, symbol, config.quoteTtlMs),
     submit,
     lookup,

@@ -6,6 +6,7 @@
 // Rate-limit headers (X-RateLimit-Reset, epoch seconds): https://www.skills.sh/alpacahq/alpaca-skills/alpaca-broker-rate-limits-resilience
 import type { z } from "zod";
 import type { AlpacaConfig } from "./config";
+import type { AlpacaBody } from "./mapping";
 import { Activity, AlpacaError, AlpacaOrder, FillActivity, LatestQuote, LatestTrade } from "./wire";
 
 /** Alpaca refused the request (403, 422): an answer, not an outage. */
@@ -37,13 +38,13 @@ export class AlpacaClient {
   }
 
   /** POST /v2/orders */
-  createOrder(body: Record<string, string>): Promise<AlpacaOrder> {
+  createOrder(body: AlpacaBody): Promise<AlpacaOrder> {
     return this.call("POST", this.config.apiUrl, "/v2/orders", AlpacaOrder, body).then(required);
   }
 
-  /** GET /v2/orders/{id}; null when Alpaca does not know it. */
-  getOrder(id: string): Promise<AlpacaOrder | null> {
-    return this.call("GET", this.config.apiUrl, `/v2/orders/${encodeURIComponent(id)}`, AlpacaOrder);
+  /** GET /v2/orders/{id} (`nested`: an oco with its legs); null when Alpaca does not know it. */
+  getOrder(id: string, nested = false): Promise<AlpacaOrder | null> {
+    return this.call("GET", this.config.apiUrl, `/v2/orders/${encodeURIComponent(id)}${nested ? "?nested=true" : ""}`, AlpacaOrder);
   }
 
   /** GET /v2/orders:by_client_order_id; a replaced order comes back with status replaced and replaced_by. */
@@ -86,7 +87,7 @@ export class AlpacaClient {
   }
 
   /** PATCH /v2/orders/{id}: the replacement (a new order, with a new id); null when the order is unknown. */
-  replaceOrder(id: string, body: Record<string, string>): Promise<AlpacaOrder | null> {
+  replaceOrder(id: string, body: AlpacaBody): Promise<AlpacaOrder | null> {
     return this.call("PATCH", this.config.apiUrl, `/v2/orders/${encodeURIComponent(id)}`, AlpacaOrder, body);
   }
 

@@ -86,6 +86,8 @@ export class LinkLedger {
       CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
       CREATE TABLE IF NOT EXISTS owed (order_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS parked (alpaca_id TEXT NOT NULL, at INTEGER NOT NULL, update_json TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS parked_order ON parked(alpaca_id);
     `);
   }
 
@@ -156,6 +158,23 @@ export class LinkLedger {
     return this.sql.exec<{ order_id: string }>("SELECT order_id FROM alpaca_orders WHERE alpaca_id = ?", alpacaId).toArray()[0]?.order_id ?? null;
   }
 
+  /**
+   * Keeps a trade update of an oco leg the ledger cannot place yet: Alpaca makes the leg's id, which the link
+   * learns from the answer to the POST that created it, and the stream may be faster. `unpark` gives it back
+   * once the leg is known. Updates parked longer than PARK_MS are dropped (a reconcile reads Alpaca again).
+   */
+  park(alpacaId: string, update: unknown, nowMs: number): void {
+    this.sql.exec("DELETE FROM parked WHERE at < ?", nowMs - PARK_MS);
+    this.sql.exec("INSERT INTO parked (alpaca_id, at, update_json) VALUES (?, ?, ?)", alpacaId, nowMs, JSON.stringify(update));
+  }
+
+  /** The updates parked for `alpacaId`, oldest first, taken out of the ledger. */
+  unpark(alpacaId: string): unknown[] {
+    const rows = this.sql.exec<{ update_json: string }>("SELECT update_json FROM parked WHERE alpaca_id = ? ORDER BY rowid", alpacaId).toArray();
+    if (rows.length > 0) this.sql.exec("DELETE FROM parked WHERE alpaca_id = ?", alpacaId);
+    return rows.map((r) => JSON.parse(r.update_json) as unknown);
+  }
+
   /** Applies an execution once; false when it was already in (seen by the stream and by reconciliation). */
   addFill(f: NewFill): boolean {
     const cursor = this.sql.exec(
@@ -194,8 +213,11 @@ export class LinkLedger {
     if (state === "CANCELLED" && row.end_as) state = row.end_as as VenueState;
     const incomplete = ledgerFilled < chainFilled;
     if (state !== "WORKING" && incomplete) state = "WORKING";
-    const reason = state === "WORKING" || state === "FILLED" ? null : (state === row.end_as ? row.end_reason : null) ?? FINAL_REASON[state];
-    const terms = JSON.stringify(termsOf(AlpacaOrder.parse(JSON.parse(effective.body)), quantity, effective.seq));
+    const body = AlpacaOrder.parse(JSON.parse(effective.body));
+    // Cancelled by Alpaca as one of an oco pair (the other triggered, traded or was cancelled): not "at Alpaca" unexplained.
+    const final = state === "CANCELLED" && body.order_class === "oco" ? OCO_CANCELLED : FINAL_REASON[state];
+    const reason = state === "WORKING" || state === "FILLED" ? null : (state === row.end_as ? row.end_reason : null) ?? final;
+    const terms = JSON.stringify(termsOf(body, quantity, effective.seq));
     const fillCount = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM fills WHERE order_id = ?", orderId).one().n;
     const changed = row.state !== state || row.terms !== terms || row.alpaca_id !== effective.alpaca_id || row.fills_seen !== fillCount;
     this.sql.exec(
@@ -294,8 +316,14 @@ export class LinkLedger {
 
 }
 
+/** How long a trade update of an oco leg not yet known waits for the leg to be learned (ledger.park). */
+const PARK_MS = 10 * 60_000;
+
 /** Alpaca statuses an order never leaves: an older snapshot (a slow GET) must not reopen it. */
 const CLOSED = "('filled', 'canceled', 'expired', 'rejected', 'replaced')";
+
+/** The reason of an exit that Alpaca cancelled as its oco's other exit triggered, traded or was cancelled. */
+export const OCO_CANCELLED = "One-cancels-other at Alpaca: the other exit of its oco order triggered, traded or was cancelled";
 
 const FINAL_REASON: Partial<Record<VenueState, string>> = {
   CANCELLED: "Cancelled at Alpaca",

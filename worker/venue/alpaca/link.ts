@@ -14,7 +14,7 @@ import { orderTypeOf } from "./mapping";
 import { applyTradeUpdate, catchUpFills, reconcile, settle, touched } from "./reconcile";
 import { TradeStream } from "./stream";
 import type { VenueStatus } from "./status";
-import type { AlpacaOrder, AuthForm, TradeUpdate } from "./wire";
+import { TradeUpdateMessage, type AlpacaOrder, type AuthForm, type TradeUpdate } from "./wire";
 
 const RECONNECT_MAX_MS = 30_000;
 const HEARTBEAT_MS = 30_000;
@@ -84,6 +84,7 @@ export class AlpacaLink extends DurableObject<Env> {
     // The chain is the order and its replacements, oldest first: the n-th replacement is amend n (unless
     // its client_order_id, or the caller for the last one, says which).
     chain.forEach((order, i) => this.ledger.observe(order, { orderId, seq: i === chain.length - 1 && lastSeq !== undefined ? lastSeq : i }));
+    this.replayParked(chain);
     this.ledger.release(orderId);
     return this.answer(orderId);
   }
@@ -204,12 +205,23 @@ export class AlpacaLink extends DurableObject<Env> {
     }
   }
 
+  /** Trade updates of these orders that came before the link knew them (an oco's leg): applied now. */
+  private replayParked(chain: AlpacaOrder[]): void {
+    for (const order of chain) {
+      for (const parked of this.ledger.unpark(order.id)) {
+        const update = TradeUpdateMessage.shape.data.safeParse(parked);
+        if (update.success) applyTradeUpdate(this.ledger, update.data, new Date().toISOString());
+      }
+    }
+  }
+
   private applyUpdate(update: TradeUpdate): void {
     const nowIso = new Date().toISOString();
     this.ledger.setMeta("last_event_at", nowIso);
     const outcome = applyTradeUpdate(this.ledger, update, nowIso);
     if (outcome.kind === "late") return this.lateArrival(outcome.order);
     if (outcome.kind === "foreign") return void this.ledger.bump("foreign_events");
+    if (outcome.kind === "parked") return;
     if (outcome.incomplete) this.ctx.waitUntil(this.catchUp([outcome.orderId]));
     this.deliver();
   }

@@ -14,13 +14,16 @@ const TYPE: Record<OrderType, string> = {
 const TIF: Record<TimeInForce, string> = { DAY: "day", GTC: "gtc", IOC: "ioc", FOK: "fok" };
 const TIF_BACK: Record<string, TimeInForce> = { day: "DAY", gtc: "GTC", ioc: "IOC", fok: "FOK" };
 
+/** A request body for Alpaca: decimals as strings, an oco's exits as nested objects. */
+export type AlpacaBody = Record<string, string | Record<string, string>>;
+
 /** The body of POST /v2/orders for a fillwire order, or why Alpaca would not take it. */
-export type AlpacaRequest = { body: Record<string, string> } | { refusal: string };
+export type AlpacaRequest = { body: AlpacaBody } | { refusal: string };
 
 export function toAlpacaRequest(order: VenueOrder): AlpacaRequest {
   const refusal = refusalOf(order.orderType, order.timeInForce, order.key);
   if (refusal) return { refusal };
-  const body: Record<string, string> = {
+  const body: AlpacaBody = {
     symbol: order.symbol, qty: String(order.quantity), side: order.side === "BUY" ? "buy" : "sell",
     type: TYPE[order.orderType], time_in_force: TIF[order.timeInForce], client_order_id: order.key,
   };
@@ -28,6 +31,47 @@ export function toAlpacaRequest(order: VenueOrder): AlpacaRequest {
   if (order.stopCents !== null && (order.orderType === "STOP" || order.orderType === "STOP_LIMIT")) body.stop_price = centsToDecimal(order.stopCents);
   if (order.orderType === "TRAILING_STOP") Object.assign(body, trailFields(order.trailCents ?? null, order.trailBp ?? null));
   return { body };
+}
+
+// ------------------------------------------------------------------------- one-cancels-other pairs
+
+/**
+ * What an exit is in the Alpaca `oco` order that carries its pair (Alpaca blog "OCO & OTO Orders Are Now
+ * Available", https://alpaca.markets/blog/oco-oto/): "carrier" for the LIMIT take-profit (the oco's own order,
+ * under its client_order_id), "rider" for the STOP or STOP_LIMIT stop-loss (Alpaca's leg of it, with an id
+ * Alpaca makes), null when the pair cannot be one oco (no working peer, a trailing stop, sides, quantities or
+ * times in force that differ, or a time in force other than day and gtc): then each goes as a simple order.
+ */
+export function ocoRole(order: VenueOrder): "carrier" | "rider" | null {
+  const peer = order.ocoPeer;
+  if (!peer || peer.side !== order.side || peer.quantity !== order.quantity || peer.timeInForce !== order.timeInForce) return null;
+  if (order.timeInForce !== "DAY" && order.timeInForce !== "GTC") return null;
+  const isStop = (t: OrderType) => t === "STOP" || t === "STOP_LIMIT";
+  if (order.orderType === "LIMIT" && isStop(peer.orderType)) return "carrier";
+  if (isStop(order.orderType) && peer.orderType === "LIMIT") return "rider";
+  return null;
+}
+
+/**
+ * POST /v2/orders for a take-profit that carries its stop-loss peer: one order of class `oco` (type limit,
+ * take_profit.limit_price; stop_loss.stop_price and, for a STOP_LIMIT, stop_loss.limit_price). Alpaca holds
+ * the pair: the stop-loss stays "held" until its stop is reached, which cancels the take-profit, and a trade
+ * of the take-profit cancels the stop-loss; so the two never both trade.
+ */
+export function toOcoRequest(carrier: VenueOrder): AlpacaRequest {
+  const peer = carrier.ocoPeer;
+  if (!peer || carrier.limitCents === null || peer.stopCents === null) return { refusal: "Not an oco pair: a take-profit limit and a stop-loss stop are needed" };
+  const refusal = refusalOf(carrier.orderType, carrier.timeInForce, carrier.key);
+  if (refusal) return { refusal };
+  const stopLoss: Record<string, string> = { stop_price: centsToDecimal(peer.stopCents) };
+  if (peer.orderType === "STOP_LIMIT" && peer.limitCents !== null) stopLoss.limit_price = centsToDecimal(peer.limitCents);
+  return {
+    body: {
+      symbol: carrier.symbol, qty: String(carrier.quantity), side: carrier.side === "BUY" ? "buy" : "sell", type: "limit",
+      time_in_force: TIF[carrier.timeInForce], client_order_id: carrier.key, order_class: "oco",
+      take_profit: { limit_price: centsToDecimal(carrier.limitCents) }, stop_loss: stopLoss,
+    },
+  };
 }
 
 /**
@@ -54,7 +98,7 @@ export function toReplaceRequest(orderId: string, type: OrderType, amend: VenueA
   const remaining = amend.quantity - filled;
   if (remaining < 1) return { refusal: `Amend to ${amend.quantity} shares: ${filled} are already filled at Alpaca` };
   if (type === "TRAILING_STOP" && amend.timeInForce !== "DAY" && amend.timeInForce !== "GTC") return { refusal: "Alpaca takes a TRAILING_STOP only with DAY or GTC" };
-  const body: Record<string, string> = { qty: String(remaining), time_in_force: TIF[amend.timeInForce], client_order_id: clientOrderId(orderId, amend.seq) };
+  const body: AlpacaBody = { qty: String(remaining), time_in_force: TIF[amend.timeInForce], client_order_id: clientOrderId(orderId, amend.seq) };
   if (amend.limitCents !== null && (type === "LIMIT" || type === "STOP_LIMIT")) body.limit_price = centsToDecimal(amend.limitCents);
   if (amend.stopCents !== null && (type === "STOP" || type === "STOP_LIMIT")) body.stop_price = centsToDecimal(amend.stopCents);
   if (type === "TRAILING_STOP") {

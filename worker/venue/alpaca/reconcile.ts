@@ -40,7 +40,11 @@ export function ingestUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso: st
   return orderId;
 }
 
-export type UpdateOutcome = { kind: "foreign" } | { kind: "late"; order: AlpacaOrder } | { kind: "order"; orderId: string; incomplete: boolean };
+export type UpdateOutcome =
+  | { kind: "foreign" }
+  | { kind: "parked" }
+  | { kind: "late"; order: AlpacaOrder }
+  | { kind: "order"; orderId: string; incomplete: boolean };
 
 /**
  * A trade update, applied and worked out: an order of fillwire's (owing its desk a report when it changed),
@@ -50,9 +54,17 @@ export function applyTradeUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso
   const row = ledger.order(parseClientOrderId(update.order.client_order_id).orderId);
   if (row && row.stage === "closed" && row.alpaca_id === null) return { kind: "late", order: update.order };
   const orderId = ingestUpdate(ledger, update, nowIso);
+  if (!orderId && isOcoMember(update.order)) {
+    // Likely the leg of an oco order fillwire just sent, whose id the link learns from the POST's answer.
+    ledger.park(update.order.id, update, Date.parse(nowIso));
+    return { kind: "parked" };
+  }
   if (!orderId) return { kind: "foreign" };
   return { kind: "order", orderId, incomplete: ledger.refresh(orderId).incomplete };
 }
+
+/** An order of an oco pair at Alpaca (its leg has an id and client_order_id that Alpaca made). */
+const isOcoMember = (order: AlpacaOrder) => order.order_class === "oco";
 
 /** A FILL activity whose Alpaca order the ledger knows. Returns the fillwire order, or null. */
 export function ingestActivity(ledger: LinkLedger, activity: FillActivity): string | null {
@@ -83,7 +95,7 @@ export async function catchUpFills(ledger: LinkLedger, client: AlpacaClient, for
       if (!orderId && !ledger.orderOfAlpaca(activity.order_id)) {
         const order = await client.getOrder(activity.order_id);
         if (order && ledger.observe(order)) orderId = ingestActivity(ledger, activity);
-        else foreign.add(activity.order_id);
+        else if (!order || !isOcoMember(order)) foreign.add(activity.order_id); // an oco leg may yet be learned
       }
       if (orderId) into.orders.add(orderId);
       if (activity.transaction_time > latest) latest = activity.transaction_time;

@@ -17,7 +17,7 @@ const OptionalString = z.string().nullable().optional().transform((v) => v ?? nu
  * The Order entity (GET/POST/PATCH /v2/orders..., and `order` in every trade update).
  * https://docs.alpaca.markets/reference/orders ("Sample Order Object")
  */
-export const AlpacaOrder = z.looseObject({
+const OrderFields = z.looseObject({
   id: z.string(),
   client_order_id: z.string(),
   status: z.string(),
@@ -38,7 +38,15 @@ export const AlpacaOrder = z.looseObject({
   replaces: OptionalString,
   submitted_at: OptionalString,
   created_at: OptionalString,
+  /** "simple" (or ""), "oco", "bracket", "oto". */
+  order_class: OptionalString,
 });
+
+/**
+ * An order with, for an order of class oco (or bracket, oto) read "nested", its legs: each an order of its
+ * own, with an id and a client_order_id Alpaca makes (Order entity, `legs`).
+ */
+export const AlpacaOrder = OrderFields.extend({ legs: z.array(OrderFields).nullable().optional().transform((v) => v ?? null) });
 export type AlpacaOrder = z.output<typeof AlpacaOrder>;
 
 /**
