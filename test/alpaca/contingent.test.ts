@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { auditOf, call, eventually, getOrder, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
 import type { Order } from "../../worker/shared/orders";
-import { expectFillsAgree, fakeOrders, newSymbol, setAccountFaults, setSymbol } from "./fake";
+import { expectFillsAgree, fakeOrders, newSymbol, setAccountFaults, setSymbol, venue } from "./fake";
 
 type WithLegs = Order & { legs: Order[] };
 const account = async (t: Trader) => json<{ cash: number; reserved: number; positions: { symbol: string; quantity: number }[] }>(await call("/api/v1/account", { token: t.token }));
@@ -103,6 +103,56 @@ describe("a bracket's exits at Alpaca", () => {
     expect(await untilStatus(trader, sl.id, "FILLED")).toMatchObject({ filled_quantity: 10 });
     expect(await untilStatus(trader, tp.id, "CANCELLED")).toMatchObject({ filled_quantity: 0 });
     await expectFillsAgree(trader, sl.id);
+  });
+
+  // 150 ms: the answer comes late but within the desk's 300 ms timeout; 450 ms: after it (found by lookup).
+  it.each([150, 450])("books a stop-loss whose trade updates outrun the answer to its oco's POST (%i ms late), once", async (lateMs) => {
+    const symbol = await newSymbol(101);
+    const trader = await newTrader(10_000);
+    const res = await submit(trader, {
+      symbol, quantity: 10, order_type: "LIMIT", price: 100, time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const parent = await json<WithLegs>(res);
+    await eventually(() => fakeOrders(parent.id), (orders) => orders.some((o) => o.order.status === "new"), 15_000); // the entry rests at Alpaca
+    const foreignBefore = (await venue()).foreign_events;
+    // From now on each order's first POST is recorded (and trades) at once, but answered lateMs later.
+    await setSymbol(symbol, { faults: { late_first_attempts: 1, late_ms: lateMs } });
+    await setSymbol(symbol, { price: 90 }); // the entry fills at 90, under the stop: the leg triggers as it arrives
+    await untilStatus(trader, parent.id, "FILLED");
+    const tp = parent.legs.find((l) => l.order_type === "LIMIT")!;
+    const sl = parent.legs.find((l) => l.order_type !== "LIMIT")!;
+    expect(await untilStatus(trader, sl.id, "FILLED")).toMatchObject({ filled_quantity: 10 });
+    expect(await untilStatus(trader, tp.id, "CANCELLED")).toMatchObject({ filled_quantity: 0, reason: expect.stringMatching(OCO_AT_ALPACA) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await account(trader)).toMatchObject({ reserved: 0, positions: [] });
+    await expectFillsAgree(trader, sl.id);
+    expect((await venue()).foreign_events).toBe(foreignBefore); // the leg's updates were kept, not dropped as foreign
+  });
+
+  it("cancels a stop-loss whose oco's answer was lost at Alpaca, not only at the desk", async () => {
+    const symbol = await newSymbol(101);
+    const trader = await newTrader(10_000);
+    const res = await submit(trader, {
+      symbol, quantity: 10, order_type: "LIMIT", price: 100, time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
+    });
+    const parent = await json<WithLegs>(res);
+    await eventually(() => fakeOrders(parent.id), (orders) => orders.some((o) => o.order.status === "new"), 15_000);
+    await setSymbol(symbol, { faults: { late_first_attempts: 1, late_ms: 450 } }); // the oco's answer comes after the desk's timeout
+    await setSymbol(symbol, { price: 100 });
+    const sl = parent.legs.find((l) => l.order_type !== "LIMIT")!;
+    const tp = parent.legs.find((l) => l.order_type === "LIMIT")!;
+    await eventually(() => fakeOrders(sl.id), (orders) => orders.length === 1, 15_000); // Alpaca holds the leg
+    // While the oco's POST is out, the cancel waits for it and may answer 503 "try again": a client tries again.
+    const cancel = await eventually(() => call(`/api/v1/orders/${sl.id}/cancel`, { method: "POST", token: trader.token }), (r) => r.status !== 503, 15_000);
+    expect(cancel.status, await cancel.clone().text()).toBe(200);
+    expect(await untilStatus(trader, sl.id, "CANCELLED")).toMatchObject({ filled_quantity: 0 });
+    await eventually(() => fakeOrders(sl.id), (orders) => orders.every((o) => o.order.status === "canceled"), 15_000);
+    expect(await untilStatus(trader, tp.id, "CANCELLED")).toMatchObject({ filled_quantity: 0 }); // its sibling goes with it, at Alpaca too
+    await setSymbol(symbol, { price: 90 }); // through the old stop: nothing sells
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await account(trader)).toMatchObject({ reserved: 0, positions: [expect.objectContaining({ symbol, quantity: 10 })] });
+    expect((await fakeOrders(sl.id)).flatMap((o) => o.executions)).toEqual([]);
   });
 
   it("sends the exits as two simple orders when Alpaca refuses the oco, and holds one-cancels-other itself", async () => {

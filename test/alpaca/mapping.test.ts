@@ -38,7 +38,7 @@ describe("order requests", () => {
 });
 
 describe("a take-profit and its stop-loss as one oco order", () => {
-  const stopLoss: OcoPeer = { orderId: "ord_E-sl", key: "ord_E-sl", side: "SELL", quantity: 10, orderType: "STOP", limitCents: null, stopCents: 9500, timeInForce: "GTC" };
+  const stopLoss: OcoPeer = { live: true, orderId: "ord_E-sl", key: "ord_E-sl", side: "SELL", quantity: 10, orderType: "STOP", limitCents: null, stopCents: 9500, timeInForce: "GTC" };
   const takeProfit = order({ key: "ord_E-tp", orderId: "ord_E-tp", side: "SELL", quantity: 10, limitCents: 10500, timeInForce: "GTC", ocoPeer: stopLoss });
 
   it("carries the stop-loss on the take-profit's order (Alpaca's oco: type limit, take_profit, stop_loss)", () => {
@@ -55,8 +55,11 @@ describe("a take-profit and its stop-loss as one oco order", () => {
 
   it("lets the stop-loss ride on it, and sends simple orders for pairs one oco cannot be", () => {
     const sl = order({ key: "ord_E-sl", orderId: "ord_E-sl", side: "SELL", quantity: 10, orderType: "STOP", limitCents: null, stopCents: 9500, timeInForce: "GTC",
-      ocoPeer: { orderId: "ord_E-tp", key: "ord_E-tp", side: "SELL", quantity: 10, orderType: "LIMIT", limitCents: 10500, stopCents: null, timeInForce: "GTC" } });
+      ocoPeer: { live: true, orderId: "ord_E-tp", key: "ord_E-tp", side: "SELL", quantity: 10, orderType: "LIMIT", limitCents: 10500, stopCents: null, timeInForce: "GTC" } });
     expect(ocoRole(sl)).toBe("rider");
+    // A take-profit that ended may have carried it already: it asks Alpaca before sending itself alone.
+    expect(ocoRole({ ...sl, ocoPeer: { ...sl.ocoPeer!, live: false } })).toBe("rider");
+    expect(ocoRole({ ...takeProfit, ocoPeer: { ...stopLoss, live: false } })).toBeNull(); // nothing to carry
     const { ocoPeer: _none, ...alone } = takeProfit;
     expect(ocoRole(alone)).toBeNull(); // its sibling ended or is held: simple
     expect(ocoRole({ ...takeProfit, ocoPeer: { ...stopLoss, quantity: 6 } })).toBeNull(); // one oco has one qty

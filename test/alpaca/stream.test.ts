@@ -36,6 +36,27 @@ describe("the Alpaca stream link", () => {
     expect(await json(await call("/api/v1/account", { token: trader.token }))).toMatchObject({ cash: 9_020, reserved: 0, positions: [{ symbol, quantity: 10, avg_price: 98 }] });
   });
 
+  it("books a trailing stop that filled while the stream was down at the mark and stop Alpaca triggered it at", async () => {
+    const symbol = await newSymbol(100);
+    const trader = await newTrader(10_000);
+    const buy = await json<{ id: string }>(await submit(trader, { symbol, quantity: 10, order_type: "MARKET" }));
+    await untilStatus(trader, buy.id, "FILLED");
+    const { id } = await json<{ id: string }>(await submit(trader, { symbol, side: "SELL", quantity: 10, order_type: "TRAILING_STOP", trail_price: 2, time_in_force: "GTC" }));
+    await eventually(() => auditOf(trader, id), (t) => t.some((a) => a.action === "EXECUTED"));
+    await setSymbol(symbol, { price: 110 }); // the mark rises to 110 at Alpaca, the stop to 108: Alpaca tells nobody
+    await connected();
+    await setAccountFaults({ refuse_streams: 3 });
+    await dropStream();
+    await eventually(venue, (v) => v.stream.state !== "connected");
+    await setSymbol(symbol, { price: 107 }); // through the stop at 108: it triggers and sells, with nobody listening
+
+    const filled = await untilStatus(trader, id, "FILLED");
+    expect(filled).toMatchObject({ hwm: 110, stop_price: 108, fills: [expect.objectContaining({ quantity_filled: 10, price_at_fill: 107 })] });
+    const triggered = (await auditOf(trader, id)).find((a) => a.action === "TRIGGERED");
+    expect(triggered?.reason).toContain("$108.00");
+    await expectFillsAgree(trader, id);
+  });
+
   it("loses no fill and books none twice when the stream drops in the middle of a fill", async () => {
     const symbol = await newSymbol(150, { tick: 0.05, depth: 50, faults: { drop_stream_mid_fill: true } });
     const trader = await newTrader(20_000);

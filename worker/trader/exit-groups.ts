@@ -19,6 +19,11 @@ function groupOf(store: DeskStore, member: OrderRow): { members: OrderRow[]; cap
   return { members: oco ? [parent, ...store.legsOf(parent.id)] : store.legsOf(parent.id), capacity: oco ? parent.quantity : parent.filled_quantity };
 }
 
+/** Every member of `member`'s exit group, itself included, final ones too (empty for an order in no group). */
+export function groupMembers(store: DeskStore, member: OrderRow): OrderRow[] {
+  return groupOf(store, member)?.members ?? [];
+}
+
 /**
  * Shares the group of `member` may still trade between its exits: its capacity (an oco's quantity, or what a
  * bracket's or oto's entry has filled) less what its members have traded (as far as the desk knows). null

@@ -7,7 +7,7 @@ import { errorText } from "../shared/errors";
 import { isFinalStatus } from "../shared/orders";
 import type { ExchangeAdapter, OcoPeer, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../venue/adapter";
 import { applyReport } from "./execution";
-import { entryLeftBare, groupRoom, isBareEntry, trimGroup } from "./exit-groups";
+import { entryLeftBare, groupMembers, groupRoom, isBareEntry, trimGroup } from "./exit-groups";
 import { audit, type Acceptance } from "./lifecycle";
 import { canRetry, retryDelayMs } from "./retry";
 import type { OrderRow } from "./schema";
@@ -240,13 +240,13 @@ function ocoCapacity(store: DeskStore, order: OrderRow): number | undefined {
   return parent.order_class === "oco" ? parent.quantity : parent.filled_quantity;
 }
 
-/** The one other working (not HELD) exit of the order's group, if there is exactly one (VenueOrder.ocoPeer). */
+/** The one other exit of the order's group, if there is exactly one and it is not HELD (VenueOrder.ocoPeer). */
 function ocoPeer(store: DeskStore, order: OrderRow): OcoPeer | undefined {
-  const siblings = store.ocoSiblings(order);
-  const peer = siblings.length === 1 && siblings[0]!.status !== "HELD" ? siblings[0]! : null;
-  if (!peer) return undefined;
+  const others = groupMembers(store, order).filter((m) => m.id !== order.id);
+  const peer = others.length === 1 ? others[0]! : null;
+  if (!peer || peer.status === "HELD") return undefined;
   return {
-    orderId: peer.id, key: peer.id, side: peer.side, quantity: peer.quantity, orderType: peer.order_type,
+    live: !isFinalStatus(peer.status), orderId: peer.id, key: peer.id, side: peer.side, quantity: peer.quantity, orderType: peer.order_type,
     limitCents: peer.limit_cents, stopCents: peer.stop_cents, timeInForce: peer.tif,
   };
 }

@@ -45,14 +45,16 @@ export interface VenueOrder {
    */
   ocoCapacity?: number;
   /**
-   * The one other working exit of its group, for a venue that can take the pair as one order (Alpaca's `oco`
-   * order class): absent when the group has no other working member (or more than one).
+   * The one other exit of its group, for a venue that can take the pair as one order (Alpaca's `oco` order
+   * class): absent when the group has more than one other member, or its other member was never live.
    */
   ocoPeer?: OcoPeer;
 }
 
 /** The other exit of a pair, as the desk has it when the order is sent (prices in cents). */
 export interface OcoPeer {
+  /** Not final: it is sent (or working) now. A final peer may still have carried this order to the venue. */
+  live: boolean;
   orderId: string;
   key: string;
   side: Side;

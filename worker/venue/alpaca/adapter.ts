@@ -5,7 +5,7 @@
 // should be tried again (429, 5xx, timeouts) throws, and the desk retries with its backoff, first looking
 // the order up by its client_order_id, so a retry never makes a second order. A take-profit and its
 // stop-loss go as one Alpaca order of class oco (mapping.ts ocoRole), which Alpaca holds one-cancels-other.
-import type { ExchangeAdapter, OcoPeer, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../adapter";
+import type { ExchangeAdapter, OrderRef, VenueAmend, VenueOrder, VenueReport } from "../adapter";
 import { AlpacaClient, AlpacaRefusal, AlpacaUnavailable } from "./client";
 import { alpacaConfig, linkName } from "./config";
 import { decimalToShares, ocoRole, toAlpacaRequest, toOcoRequest, toReplaceRequest, venueStateOf, type AlpacaRequest } from "./mapping";
@@ -54,20 +54,20 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
       let created;
       try {
         await stub.register({ orderId: order.orderId, traderId: order.traderId, symbol: order.symbol, orderType: order.orderType });
-        if (peer) await stub.register({ orderId: peer.orderId, traderId: order.traderId, symbol: order.symbol, orderType: peer.orderType });
+        if (peer) await stub.register({ orderId: peer.orderId, traderId: order.traderId, symbol: order.symbol, orderType: peer.orderType, ridesOn: order.orderId });
         created = await client.createOrder(request.body);
       } finally {
         posting.delete(order.orderId);
         if (peer) posting.delete(peer.orderId);
       }
-      if (peer) await acceptLeg(order, peer, created);
+      if (peer) await acceptLeg(order, peer.orderId, created);
       return await stub.accepted(order.orderId, [created]);
     } catch (err) {
       if (!(err instanceof AlpacaRefusal)) throw err;
       // A refusal of a copy whose first try did land (client_order_id must be unique) is not a rejection.
       const chain = await client.chain(order.orderId);
       if (chain) {
-        if (peer) await acceptLeg(order, peer, chain[0]!);
+        if (peer) await acceptLeg(order, peer.orderId, chain[0]!);
         return stub.accepted(order.orderId, chain);
       }
       if (peer) {
@@ -81,19 +81,34 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
     }
   }
 
-  /** The stop-loss leg of the oco `carrier` created, known to the link as `peer`'s Alpaca order from now on. */
-  async function acceptLeg(order: VenueOrder, peer: OcoPeer, carrier: AlpacaOrder): Promise<VenueReport | null> {
+  /**
+   * The stop-loss leg of the oco order `carrier` (read nested when it came without its legs), known to the
+   * link as stop-loss `riderId`'s Alpaca order from now on; null when Alpaca shows no leg.
+   */
+  async function acceptLeg(ref: OrderRef, riderId: string, carrier: AlpacaOrder): Promise<VenueReport | null> {
     const legs = carrier.legs ?? (await client.getOrder(carrier.id, true))?.legs ?? [];
     const leg = legs.find((l) => (l.type ?? l.order_type) === "stop" || (l.type ?? l.order_type) === "stop_limit");
     if (!leg) return null; // the stop-loss asks again when it is sent (ride())
-    return link().accepted(peer.orderId, [AlpacaOrder.parse(leg)], owner(order), 0);
+    return link().accepted(riderId, [AlpacaOrder.parse(leg)], owner(ref), 0);
+  }
+
+  /**
+   * A stop-loss the link knows went as the leg of its take-profit's oco order, but not yet as which Alpaca
+   * order (the POST's answer was lost): learned now from that order at Alpaca. False when it is not one.
+   */
+  async function learnLeg(ref: OrderRef): Promise<boolean> {
+    const carrierId = await link().ridesOn(ref.orderId);
+    const carrier = carrierId ? await client.chain(carrierId) : null;
+    if (!carrier || carrier[0]!.order_class !== "oco") return false;
+    return (await acceptLeg(ref, ref.orderId, carrier[0]!)) !== null;
   }
 
   /**
    * A stop-loss whose take-profit carries it to Alpaca as one oco order: it is Alpaca's leg of that order.
    * Waits for the take-profit's POST when it is on its way; finds the leg from the take-profit's order at
-   * Alpaca; sends itself as a simple order when its take-profit went alone. Until the take-profit is at
-   * Alpaca, it throws (AlpacaUnavailable) and the desk tries again with its backoff.
+   * Alpaca; sends itself as a simple order when its take-profit went alone, or ended without reaching Alpaca.
+   * While the take-profit is live but not at Alpaca yet, it throws (AlpacaUnavailable) and the desk tries
+   * again with its backoff.
    */
   async function ride(order: VenueOrder): Promise<VenueReport> {
     const stub = link();
@@ -103,13 +118,11 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
     }
     if (await stub.current(order.orderId)) return stub.accepted(order.orderId, []);
     const carrier = await client.chain(peer.key);
-    if (!carrier) throw new AlpacaUnavailable(`${order.orderId} goes to Alpaca as the stop-loss of ${peer.orderId}'s oco order, which Alpaca does not have yet`);
-    if (carrier[0]!.order_class !== "oco") {
-      const { ocoPeer: _pair, ...alone } = order;
-      return post(alone, toAlpacaRequest(alone));
-    }
-    await stub.register({ orderId: order.orderId, traderId: order.traderId, symbol: order.symbol, orderType: order.orderType });
-    const report = await acceptLeg(order, peer, carrier[0]!);
+    const { ocoPeer: _pair, ...alone } = order;
+    if (!carrier && peer.live) throw new AlpacaUnavailable(`${order.orderId} goes to Alpaca as the stop-loss of ${peer.orderId}'s oco order, which Alpaca does not have yet`);
+    if (!carrier || carrier[0]!.order_class !== "oco") return post(alone, toAlpacaRequest(alone));
+    await stub.register({ orderId: order.orderId, traderId: order.traderId, symbol: order.symbol, orderType: order.orderType, ridesOn: peer.orderId });
+    const report = await acceptLeg(order, order.orderId, carrier[0]!);
     if (!report) throw new AlpacaUnavailable(`Alpaca's oco order ${carrier[0]!.id} shows no stop-loss leg for ${order.orderId} yet`);
     return report;
   }
@@ -120,7 +133,7 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
     if (chain) return stub.accepted(ref.orderId, chain, owner(ref));
     // Alpaca's REST API does not show it (yet), but its stream may have: then Alpaca has it. The link also
     // knows how fillwire ended an order Alpaca never had (refused, given up).
-    if (await stub.current(ref.orderId)) return stub.accepted(ref.orderId, []);
+    if ((await stub.current(ref.orderId)) || (await learnLeg(ref))) return stub.accepted(ref.orderId, []);
     const known = await stub.report(ref.orderId);
     return known && known.state !== "WORKING" ? known : null;
   }
@@ -131,8 +144,8 @@ export function alpacaExchange(env: Env): ExchangeAdapter {
     const known = await stub.current(ref.orderId);
     if (known) return known;
     const chain = await client.chain(ref.orderId);
-    if (!chain) return null;
-    await stub.accepted(ref.orderId, chain, owner(ref));
+    if (chain) await stub.accepted(ref.orderId, chain, owner(ref));
+    else if (!(await learnLeg(ref))) return null;
     return stub.current(ref.orderId);
   }
 

@@ -12,6 +12,8 @@ export interface LinkOrder {
   traderId: string;
   symbol: string;
   orderType: OrderType;
+  /** A stop-loss sent as the leg of an oco order: the fillwire order (its take-profit) that order is. */
+  ridesOn?: string | null;
 }
 
 export interface OrderRow extends Record<string, SqlStorageValue> {
@@ -21,6 +23,8 @@ export interface OrderRow extends Record<string, SqlStorageValue> {
   order_type: string;
   /** open | closed (final, with every fill in). */
   stage: string;
+  /** The take-profit whose oco order carries this stop-loss to Alpaca as its leg (LinkOrder.ridesOn). */
+  rides_on: string | null;
   /** Set while the submit has not answered: stream reports of the order wait until then. */
   hold_until: number | null;
   alpaca_id: string | null;
@@ -89,6 +93,10 @@ export class LinkLedger {
       CREATE TABLE IF NOT EXISTS parked (alpaca_id TEXT NOT NULL, at INTEGER NOT NULL, update_json TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS parked_order ON parked(alpaca_id);
     `);
+    // Added after the table: a link's storage from before gets the column.
+    if (!this.sql.exec<{ name: string }>("PRAGMA table_info(orders)").toArray().some((c) => c.name === "rides_on")) {
+      this.sql.exec("ALTER TABLE orders ADD COLUMN rides_on TEXT");
+    }
   }
 
   // ------------------------------------------------------------------ orders
@@ -96,9 +104,10 @@ export class LinkLedger {
   /** A fillwire order about to be sent: known from now on, its stream reports held until `holdUntil`. */
   register(o: LinkOrder, holdUntil: number | null, nowMs: number): void {
     this.sql.exec(
-      `INSERT INTO orders (order_id, trader_id, symbol, order_type, stage, hold_until, created_at) VALUES (?, ?, ?, ?, 'open', ?, ?)
-       ON CONFLICT(order_id) DO UPDATE SET hold_until = CASE WHEN hold_until IS NOT NULL THEN excluded.hold_until ELSE NULL END`,
-      o.orderId, o.traderId, o.symbol, o.orderType, holdUntil, nowMs,
+      `INSERT INTO orders (order_id, trader_id, symbol, order_type, stage, hold_until, created_at, rides_on) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)
+       ON CONFLICT(order_id) DO UPDATE SET hold_until = CASE WHEN hold_until IS NOT NULL THEN excluded.hold_until ELSE NULL END,
+         rides_on = COALESCE(rides_on, excluded.rides_on)`,
+      o.orderId, o.traderId, o.symbol, o.orderType, holdUntil, nowMs, o.ridesOn ?? null,
     );
   }
 

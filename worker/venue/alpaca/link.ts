@@ -115,6 +115,11 @@ export class AlpacaLink extends DurableObject<Env> {
     return this.ledger.current(orderId);
   }
 
+  /** The take-profit whose oco order carried this stop-loss to Alpaca (null: it went on its own). */
+  async ridesOn(orderId: string): Promise<string | null> {
+    return this.ledger.order(orderId)?.rides_on ?? null;
+  }
+
   /** The order's report as the ledger has it (null when the link never heard of the order). */
   async report(orderId: string): Promise<VenueReport | null> {
     return this.ledger.report(orderId);

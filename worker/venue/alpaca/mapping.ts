@@ -39,15 +39,16 @@ export function toAlpacaRequest(order: VenueOrder): AlpacaRequest {
  * What an exit is in the Alpaca `oco` order that carries its pair (Alpaca blog "OCO & OTO Orders Are Now
  * Available", https://alpaca.markets/blog/oco-oto/): "carrier" for the LIMIT take-profit (the oco's own order,
  * under its client_order_id), "rider" for the STOP or STOP_LIMIT stop-loss (Alpaca's leg of it, with an id
- * Alpaca makes), null when the pair cannot be one oco (no working peer, a trailing stop, sides, quantities or
- * times in force that differ, or a time in force other than day and gtc): then each goes as a simple order.
+ * Alpaca makes; also when its take-profit has ended since, which may have carried it already), null when the
+ * pair cannot be one oco (no peer, a take-profit whose stop-loss has ended, a trailing stop, sides, quantities
+ * or times in force that differ, or a time in force other than day and gtc): then each goes as a simple order.
  */
 export function ocoRole(order: VenueOrder): "carrier" | "rider" | null {
   const peer = order.ocoPeer;
   if (!peer || peer.side !== order.side || peer.quantity !== order.quantity || peer.timeInForce !== order.timeInForce) return null;
   if (order.timeInForce !== "DAY" && order.timeInForce !== "GTC") return null;
   const isStop = (t: OrderType) => t === "STOP" || t === "STOP_LIMIT";
-  if (order.orderType === "LIMIT" && isStop(peer.orderType)) return "carrier";
+  if (order.orderType === "LIMIT" && isStop(peer.orderType)) return peer.live ? "carrier" : null;
   if (isStop(order.orderType) && peer.orderType === "LIMIT") return "rider";
   return null;
 }
