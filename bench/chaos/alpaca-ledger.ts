@@ -1,6 +1,9 @@
 // The venue ledger of the drill against the fake Alpaca: the fake's orders and executions (GET /_fake/orders)
 // read as Alpaca order chains, one per fillwire order (the order sent with client_order_id = the fillwire
-// order id, then each replacement `<id>-a<seq>` it was replaced by), for no-double-execution.
+// order id, then each replacement `<id>-a<seq>` it was replaced by), for no-double-execution. A pair of
+// exits goes to Alpaca as one `oco` order: the take-profit is its parent (client_order_id = the take-profit's
+// id) and the stop-loss is Alpaca's leg of it, whose first order has a client_order_id Alpaca made up (the
+// fake lists the parent's in `leg_of`); the leg's chain is the stop-loss's (legStopLoss).
 import { z } from "zod";
 import type { VenueLedgerRow } from "./venue.ts";
 
@@ -14,6 +17,11 @@ export const FakeOrder = z.object({
   executions: z.array(z.object({ id: z.string(), order_id: z.string(), qty: z.number().int(), price_cents: z.number().int() })),
   /** The fake's own record that a stop triggered (Alpaca's order does not show it). */
   triggered: z.boolean().optional(),
+  /**
+   * For the leg of an `oco` order (the stop-loss), and each replacement of it: the client_order_id of the
+   * group's original parent (the take-profit); null otherwise (absent from a fake without oco orders).
+   */
+  leg_of: z.string().nullable().optional(),
 });
 export type FakeOrder = z.infer<typeof FakeOrder>;
 
@@ -23,17 +31,33 @@ function stateOf(status: string): string {
   return ended[status] ?? "WORKING";
 }
 
+/** A replacement's client_order_id: `<fillwire id>-a<seq>`. */
+const REPLACEMENT = /-a\d+$/;
+
+/**
+ * The fillwire order behind the leg of an Alpaca `oco` order, from its parent's client_order_id (`leg_of`):
+ * a bracket's or oto's take-profit `<entry>-tp` has the stop-loss `<entry>-sl`; an oco-class order X is its
+ * own take-profit and its leg is `X-sl`.
+ */
+export function legStopLoss(legOf: string): string {
+  const parent = legOf.replace(REPLACEMENT, "");
+  return parent.endsWith("-tp") ? `${parent.slice(0, -"-tp".length)}-sl` : `${parent}-sl`;
+}
+
+/** The fillwire order an Alpaca order is (a version) of: the stop-loss for an oco leg, else its client_order_id less `-a<seq>`. */
+const fillwireIdOf = (o: FakeOrder) => (o.leg_of ? legStopLoss(o.leg_of) : o.order.client_order_id.replace(REPLACEMENT, ""));
+
 /**
  * The fake's orders as one ledger row per Alpaca order chain: the order whose client_order_id is the
- * fillwire order id, then each replacement (`<id>-a<seq>`, seq rising) it was replaced by. Two first orders
- * for one fillwire order are two rows (two orders at the venue); a replacement outside a chain is a row of
- * its own, with the problem named. A row's shares filled are its executions' (an order whose filled_qty
- * disagrees with them is named as a problem).
+ * fillwire order id (for an oco leg, the leg Alpaca made with the oco order), then each replacement
+ * (`<id>-a<seq>`, seq rising) it was replaced by. Two first orders for one fillwire order are two rows (two
+ * orders at the venue); a replacement outside a chain is a row of its own, with the problem named. A row's
+ * shares filled are its executions' (an order whose filled_qty disagrees with them is named as a problem).
  */
 export function chainsOf(orders: readonly FakeOrder[]): VenueLedgerRow[] {
   const groups = new Map<string, FakeOrder[]>();
   for (const o of orders) {
-    const base = o.order.client_order_id.replace(/-a\d+$/, "");
+    const base = fillwireIdOf(o);
     groups.set(base, [...(groups.get(base) ?? []), o]);
   }
   const rows: VenueLedgerRow[] = [];
@@ -54,11 +78,17 @@ export function chainsOf(orders: readonly FakeOrder[]): VenueLedgerRow[] {
     for (const chain of chains) {
       const problems: string[] = [];
       const first = chain[0]!;
-      if (first.order.client_order_id !== base || first.order.replaces !== null) problems.push(`Alpaca order ${first.order.id} (${first.order.client_order_id}) starts a chain but is not the order sent as ${base}`);
+      // An oco leg's first order carries a client_order_id of Alpaca's (a random uuid): it is the order sent, as the leg of its parent.
+      const legOf = first.leg_of ?? null;
+      const isReplacement = (o: FakeOrder) => o.order.client_order_id.startsWith(`${base}-a`) && REPLACEMENT.test(o.order.client_order_id);
+      const sent = legOf !== null ? !isReplacement(first) : first.order.client_order_id === base;
+      if (!sent || first.order.replaces !== null) {
+        problems.push(`Alpaca order ${first.order.id} (${first.order.client_order_id}) starts a chain but is not the order sent as ${legOf !== null ? `the oco leg of ${legOf}` : base}`);
+      }
       let seq = 0;
       for (const o of chain.slice(1)) {
         const next = Number(/-a(\d+)$/.exec(o.order.client_order_id)?.[1] ?? "NaN");
-        if (!(next > seq)) problems.push(`replacement ${o.order.id} has client_order_id ${o.order.client_order_id}, not ${base}-a<seq> with seq past ${seq}`);
+        if (!(next > seq) || !isReplacement(o)) problems.push(`replacement ${o.order.id} has client_order_id ${o.order.client_order_id}, not ${base}-a<seq> with seq past ${seq}`);
         seq = Number.isFinite(next) ? next : seq;
       }
       const last = chain[chain.length - 1]!;
@@ -73,7 +103,8 @@ export function chainsOf(orders: readonly FakeOrder[]): VenueLedgerRow[] {
         key: chain.map((o) => o.order.client_order_id).join(" > "), order_id: base, state: stateOf(last.order.status),
         filled: executions.reduce((n, x) => n + x.quantity, 0), fills: executions.length, executions, problems,
         triggeredAtVenue: chain.some((o) => o.triggered === true),
-        detail: chain.map((o) => `${o.order.id} ${o.order.status} ${o.order.filled_qty}/${o.order.qty}, created ${time(o.order.created_at)}, filled ${time(o.order.filled_at)}, canceled ${time(o.order.canceled_at)}`).join("; "),
+        ocoLegOf: legOf,
+        detail: (legOf !== null ? `oco leg of ${legOf}: ` : "") + chain.map((o) => `${o.order.id} ${o.order.status} ${o.order.filled_qty}/${o.order.qty}, created ${time(o.order.created_at)}, filled ${time(o.order.filled_at)}, canceled ${time(o.order.canceled_at)}`).join("; "),
       });
     }
   }

@@ -6,6 +6,7 @@ import type { FaultFigures } from "./faults.ts";
 import type { AmendRecord, CancelAllRecord, CloseRecord, PriceMove, SubmitRecord } from "./load.ts";
 import type { InstrumentSpec } from "./scenario.ts";
 import type { OrdersByTrader, SettleFigures } from "./settle.ts";
+import type { VenueName } from "./venue.ts";
 
 export interface Invariant {
   id: string;
@@ -18,6 +19,12 @@ export interface Invariant {
 }
 
 export interface DrillEvidence {
+  /**
+   * The venue fillwire executed at. The invariants are the same at both; where the venue's documented
+   * behaviour differs (a triggered BUY STOP at Alpaca is a market order, not bounded by its reserved cash:
+   * docs/alpaca.md), a check reads it.
+   */
+  venue: VenueName;
   instruments: readonly InstrumentSpec[];
   state: FinalState;
   d1: D1Snapshot | null;
@@ -52,6 +59,10 @@ export class Check {
   add(key: string, n = 1): void {
     this.counts[key] = (this.counts[key] ?? 0) + n;
   }
+  /** Keeps the largest `n` seen under `key` (a figure, not a sum). */
+  most(key: string, n: number): void {
+    this.counts[key] = Math.max(this.counts[key] ?? n, n);
+  }
   fail(message: string): void {
     this.failureCount++;
     if (this.failures.length < 20) this.failures.push(message);
@@ -71,3 +82,19 @@ export const FINAL_EVENT: Record<string, string> = { FILLED: "order.filled", CAN
 export const TERMINAL_ACTIONS: ReadonlySet<string> = new Set(["FILLED", "CANCELLED", "REJECTED", "EXPIRED"]);
 export const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 export const allOrders = (s: FinalState) => s.traders.flatMap((t) => t.orders.map((o) => ({ trader: t, order: o })));
+
+/**
+ * fillwire's reason for an exit that Alpaca cancelled without fillwire asking: a pair of exits goes to Alpaca
+ * as one `oco` order, and Alpaca ends one member when the other's stop is reached, when the other trades at
+ * all, or when the other is cancelled.
+ */
+export const ALPACA_OCO_CANCEL = /^One-cancels-other at Alpaca:/;
+
+/**
+ * The other exits of `o`'s one-cancels-other group among `orders`: the other legs of its parent (a bracket's
+ * take-profit and stop-loss), or for an oco, its take-profit (the parent) and its stop-loss (the leg).
+ */
+export function exitSiblings<T extends { id: string; parent_order_id?: string | null; order_class?: string }>(orders: readonly T[], o: T): T[] {
+  const family = o.parent_order_id ?? o.id;
+  return orders.filter((x) => x.id !== o.id && (x.parent_order_id === family || (x.id === family && x.order_class === "oco")));
+}

@@ -198,7 +198,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     for (const [id, at] of load.cancelSentAt) cancelSentAt.set(id, Math.min(at, cancelSentAt.get(id) ?? Infinity));
     const bandPct = Number(server.vars.PRICE_BAND_PCT ?? PRICE_BAND_PCT);
     const evidence: DrillEvidence = {
-      instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, ordersAtQuiet: settled.atQuiet, faults: faults.figures, moves, cancelSentAt, bandPct,
+      venue: venue.name, instruments, state, d1, d1Error, submits: load.submits, settle: settled.figures, ordersAtQuiet: settled.atQuiet, faults: faults.figures, moves, cancelSentAt, bandPct,
       amends: load.amends, cancelAlls: load.cancelAlls, closes: load.closes,
     };
     const invariants = checkAll(evidence);

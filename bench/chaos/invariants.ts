@@ -52,6 +52,8 @@ export function noDoubleExecution(e: DrillEvidence): Invariant {
   for (const row of e.state.venue) venueByOrder.set(row.order_id, [...(venueByOrder.get(row.order_id) ?? []), row]);
   c.add("venue orders", e.state.venue.length);
   c.add("venue executions with fills", e.state.venue.filter((r) => r.fills > 0).length);
+  // Alpaca: a pair of exits sent as one oco order, its stop-loss the order's leg (alpaca-ledger.ts reads it as the stop-loss's chain).
+  if (e.venue === "alpaca-fake") c.add("stop-losses sent as the leg of an Alpaca oco order", e.state.venue.filter((r) => (r.ocoLegOf ?? null) !== null).length);
   for (const [orderId, rows] of venueByOrder) {
     c.expect(rows.length === 1, () => `order ${orderId} is ${rows.length} orders at the venue (keys ${rows.map((r) => r.key).join(", ")})`);
     for (const r of rows) for (const p of r.problems ?? []) c.fail(`order ${orderId}: ${p}`);

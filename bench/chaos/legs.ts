@@ -5,7 +5,7 @@
 // its entry has filled), when the desks first went quiet after the flow and at the end.
 import type { Arrival } from "../clients.ts";
 import { FINAL, type AuditEntry, type Order } from "./api.ts";
-import { ACCOUNT_EVENT, Check, FILL_EVENTS, sum, type DrillEvidence, type Invariant } from "./check.ts";
+import { ACCOUNT_EVENT, ALPACA_OCO_CANCEL, Check, FILL_EVENTS, sum, type DrillEvidence, type Invariant } from "./check.ts";
 import type { TraderState } from "./collect.ts";
 import { replayAccount } from "./ledgers.ts";
 import { heldBefore } from "./management.ts";
@@ -193,6 +193,7 @@ export function contingentFigures(e: DrillEvidence): Record<string, number> {
         if (o.status === "CANCELLED" && rows(o.id, "ACTIVATED") === 0 && o.parent_order_id && f.orderClass !== "oco") add("legs cancelled while HELD");
         if (o.filled_quantity > 0) add(`${exit} filled`);
         if (/^One-cancels-other/.test(o.reason ?? "")) add("siblings cancelled (one-cancels-other)");
+        if (ALPACA_OCO_CANCEL.test(o.reason ?? "")) add("of which by Alpaca (the other member of its oco order triggered, traded or was cancelled)");
         if (rows(o.id, "REPLACED") > 0) add("exits grown with a partial entry");
       }
     }

@@ -27,6 +27,12 @@ export interface VenueLedgerRow extends VenueRow {
    * triggers without filling): read from the fake's own bookkeeping. Absent for the simulated venue.
    */
   triggeredAtVenue?: boolean;
+  /**
+   * Alpaca: the row is the leg of an `oco` order (a stop-loss sent with its take-profit as one order), and
+   * this is the client_order_id of that order's parent (the take-profit); null for any other Alpaca order.
+   * Absent for the simulated venue, which holds exit groups itself.
+   */
+  ocoLegOf?: string | null;
 }
 
 export interface VenueLedger {
