@@ -81,13 +81,17 @@ export function ingestActivity(ledger: LinkLedger, activity: FillActivity): stri
 /**
  * Reads FILL activities since the last one applied (less a margin) and applies them. An activity of an
  * Alpaca order the ledger has not seen (its submit answer was lost) is resolved by asking for the order.
+ * A pass reads at most `maxPages` pages of 100; one that stops there resumes from the page after it next
+ * time (the ledger keeps its page token), so a margin holding more fills than a call reads cannot stall the
+ * catch-up on its first pages. The watermark moves when a pass has read to the end.
  */
-export async function catchUpFills(ledger: LinkLedger, client: AlpacaClient, foreign: Set<string>, into: Touched, sinceMs: number): Promise<void> {
+export async function catchUpFills(ledger: LinkLedger, client: AlpacaClient, foreign: Set<string>, into: Touched, sinceMs: number, maxPages = MAX_PAGES): Promise<void> {
   const watermark = ledger.meta("fills_after") ?? new Date(sinceMs).toISOString();
   const after = new Date(Date.parse(watermark) - ACTIVITY_MARGIN_MS).toISOString();
-  let latest = watermark;
-  let token: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  let latest = ledger.meta("fills_pass_latest") || watermark;
+  let token: string | null = ledger.meta("fills_pass_token") || null;
+  let done = false;
+  for (let page = 0; page < maxPages && !done; page++) {
     const batch = await client.fills(after, token);
     for (const activity of batch.fills) {
       if (foreign.has(activity.order_id)) continue;
@@ -100,10 +104,19 @@ export async function catchUpFills(ledger: LinkLedger, client: AlpacaClient, for
       if (orderId) into.orders.add(orderId);
       if (activity.transaction_time > latest) latest = activity.transaction_time;
     }
+    done = !batch.full || !batch.lastId;
     token = batch.lastId;
-    if (!batch.full || !token) break;
   }
-  ledger.setMeta("fills_after", latest);
+  if (done) {
+    ledger.setMeta("fills_after", latest);
+    ledger.setMeta("fills_pass_token", "");
+    ledger.setMeta("fills_pass_latest", "");
+  } else {
+    // More to read than this call reads: the next one goes on after the last page read, not from the margin.
+    ledger.setMeta("fills_pass_token", token ?? "");
+    ledger.setMeta("fills_pass_latest", latest);
+    into.incomplete = true;
+  }
 }
 
 /**
