@@ -94,9 +94,9 @@ export class LinkLedger {
       CREATE INDEX IF NOT EXISTS parked_order ON parked(alpaca_id);
     `);
     // Added after the table: a link's storage from before gets the column.
-    if (!this.sql.exec<{ name: string }>("PRAGMA table_info(orders)").toArray().some((c) => c.name === "rides_on")) {
-      this.sql.exec("ALTER TABLE orders ADD COLUMN rides_on TEXT");
-    }
+    const hasColumn = (table: string, column: string) => this.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().some((c) => c.name === column);
+    if (!hasColumn("orders", "rides_on")) this.sql.exec("ALTER TABLE orders ADD COLUMN rides_on TEXT");
+    if (!hasColumn("alpaca_orders", "updated_at")) this.sql.exec("ALTER TABLE alpaca_orders ADD COLUMN updated_at TEXT");
   }
 
   // ------------------------------------------------------------------ orders
@@ -152,12 +152,13 @@ export class LinkLedger {
       ({ orderId, seq } = owner);
     }
     this.sql.exec(
-      `INSERT INTO alpaca_orders (alpaca_id, order_id, seq, status, qty, filled_qty, replaces, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO alpaca_orders (alpaca_id, order_id, seq, status, qty, filled_qty, replaces, body, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(alpaca_id) DO UPDATE SET filled_qty = MAX(filled_qty, excluded.filled_qty),
-         status = CASE WHEN status IN ${CLOSED} THEN status ELSE excluded.status END,
-         qty = CASE WHEN status IN ${CLOSED} THEN qty ELSE excluded.qty END,
-         body = CASE WHEN status IN ${CLOSED} THEN body ELSE excluded.body END`,
-      order.id, orderId, seq, order.status, decimalToShares(order.qty ?? "0"), decimalToShares(order.filled_qty), order.replaces, JSON.stringify(order),
+         status = CASE WHEN ${KEEP} THEN status ELSE excluded.status END,
+         qty = CASE WHEN ${KEEP} THEN qty ELSE excluded.qty END,
+         body = CASE WHEN ${KEEP} THEN body ELSE excluded.body END,
+         updated_at = CASE WHEN ${KEEP} THEN updated_at ELSE excluded.updated_at END`,
+      order.id, orderId, seq, order.status, decimalToShares(order.qty ?? "0"), decimalToShares(order.filled_qty), order.replaces, JSON.stringify(order), order.updated_at,
     );
     return orderId;
   }
@@ -330,6 +331,13 @@ const PARK_MS = 10 * 60_000;
 
 /** Alpaca statuses an order never leaves: an older snapshot (a slow GET) must not reopen it. */
 const CLOSED = "('filled', 'canceled', 'expired', 'rejected', 'replaced')";
+
+/**
+ * When a snapshot of an Alpaca order is older than the one the ledger holds, it is kept out: the order is
+ * closed, or the snapshot's updated_at is before the held one's (a POST's answer that arrives after the
+ * order filled, say, would take a trailing stop's mark and stop back to those it was accepted with).
+ */
+const KEEP = `(status IN ${CLOSED} OR excluded.updated_at < updated_at)`;
 
 /** The reason of an exit that Alpaca cancelled as its oco's other exit triggered, traded or was cancelled. */
 export const OCO_CANCELLED = "One-cancels-other at Alpaca: the other exit of its oco order triggered, traded or was cancelled";

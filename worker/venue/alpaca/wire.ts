@@ -38,6 +38,8 @@ const OrderFields = z.looseObject({
   replaces: OptionalString,
   submitted_at: OptionalString,
   created_at: OptionalString,
+  /** When Alpaca last changed the order: of two snapshots of one order, the later one is current. */
+  updated_at: OptionalString,
   /** "simple" (or ""), "oco", "bracket", "oto". */
   order_class: OptionalString,
 });
