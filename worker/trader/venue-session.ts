@@ -38,6 +38,8 @@ export interface VenueSessionDeps {
 export class VenueSession {
   /** Orders whose venue send is running in this instance; the alarm leaves them alone. */
   private readonly sending = new Set<string>();
+  /** Cancels on their way to the venue, per order: no send of it starts until every one has settled. */
+  private readonly ending = new Map<string, number>();
 
   constructor(private readonly d: VenueSessionDeps) {}
 
@@ -82,6 +84,9 @@ export class VenueSession {
       // between this read and the submit, so a cancel handled from here on sees the send under way.
       const now = store.order(orderId);
       if (!now || isFinalStatus(now.status)) return;
+      // A cancel under way may have found nothing at the venue and be ending the order: a send now could
+      // land after it and trade unbooked. The cancel concludes the order; if it fails, the alarm sends again.
+      if (this.ending.has(orderId)) return;
       // An exit whose group traded everything while it was on its way is not sent (the venue never had it).
       if (this.nothingLeft(order)) return await this.endMember(order);
       try {
@@ -127,9 +132,21 @@ export class VenueSession {
     return { settled: false, refusal: null };
   }
 
-  /** Ends the order at the venue (bounded by the venue timeout); throws when the venue does not confirm. */
+  /**
+   * Ends the order at the venue (bounded by the venue timeout); throws when the venue does not confirm. No
+   * send of the order starts while the cancel is on its way (a retry found waiting is left to the alarm).
+   */
   end(order: OrderRow, final: "CANCELLED" | "EXPIRED", reason: string): Promise<VenueReport> {
-    return this.withTimeout(this.d.exchange.cancel(orderRef(order, this.d.store.traderId), final, reason));
+    const id = order.id;
+    this.ending.set(id, (this.ending.get(id) ?? 0) + 1);
+    const cancel = this.d.exchange.cancel(orderRef(order, this.d.store.traderId), final, reason);
+    // Held until the venue call itself settles, which may be after the desk stops waiting for it.
+    void cancel.catch(() => undefined).finally(() => {
+      const left = (this.ending.get(id) ?? 1) - 1;
+      if (left > 0) this.ending.set(id, left);
+      else this.ending.delete(id);
+    });
+    return this.withTimeout(cancel);
   }
 
   /** Applies a venue report in one transaction, then hands the change on (and sends any legs it brought alive). */
