@@ -195,7 +195,11 @@ const DESK_HELD_OCO = /^One-cancels-other: its group/;
 function endedAtVenue(e: DrillEvidence, t: TraderState, o: OrderWithFills, sinceMs: number): { filledMs: number; cancelAskedMs: number } {
   const reason = o.reason ?? "";
   const named = /^One-cancels-other: (\S+) (?:sold|bought)/.exec(reason)?.[1];
-  const atAlpaca = ALPACA_OCO_CANCEL.test(reason);
+  // Alpaca held the pair when the exit went as the leg of an oco order: whichever reason reached the desk
+  // first (Alpaca's, the desk's own cancel of a group it saw traded, or a cancel the trader sent later),
+  // Alpaca had ended it at the sibling's first trade, which can come before the desk even logged it accepted.
+  const ocoLeg = e.state.venue.some((r) => r.order_id === o.id && (r.ocoLegOf ?? null) !== null);
+  const atAlpaca = ALPACA_OCO_CANCEL.test(reason) || ocoLeg;
   if (!named && !atAlpaca && !DESK_HELD_OCO.test(reason)) return { filledMs: Infinity, cancelAskedMs: Infinity };
   const siblings = named ? t.orders.filter((x) => x.id === named) : exitSiblings(t.orders, o);
   const fills = siblings.flatMap((x) => x.fills);

@@ -42,4 +42,21 @@ describe("the link's ledger", () => {
       expect.objectContaining({ hwmCents: 7200, stopCents: 7400 }),
     ]);
   });
+
+  it("names an order whose snapshot is behind the fills read from the activities, until a newer snapshot is in", async () => {
+    const stub = env.ALPACA_LINK.get(env.ALPACA_LINK.idFromName(`ledger-test-${crypto.randomUUID()}`));
+    const seen = await runInDurableObject(stub, async (_link, state) => {
+      const ledger = new LinkLedger(state.storage.sql);
+      ledger.migrate();
+      ledger.register({ orderId: "ord_trail", traderId: "t", symbol: "AAPL", orderType: "TRAILING_STOP" }, null, Date.now());
+      ledger.observe(snapshot({ status: "new" }));
+      const before = ledger.behindFills();
+      // The execution came from the activities (the stream was down): the order as the ledger has it says 0 filled.
+      ledger.addFill({ orderId: "ord_trail", alpacaId: "alp-1", cumQty: 10, quantity: 10, priceCents: 7538, at: "2026-11-30T10:00:04.000Z", fillId: "x-1", execution: "x-1" });
+      const behind = ledger.behindFills();
+      ledger.observe(snapshot({ status: "filled", filled_qty: "10", hwm: "73.49", stop_price: "75.38", updated_at: "2026-11-30T10:00:04.000Z" }));
+      return { before, behind, after: ledger.behindFills() };
+    });
+    expect(seen).toEqual({ before: [], behind: [{ alpacaId: "alp-1", orderId: "ord_trail" }], after: [] });
+  });
 });

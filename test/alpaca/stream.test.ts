@@ -72,8 +72,8 @@ describe("the Alpaca stream link", () => {
   });
 
   it("holds a fill that streams in before the submit's answer, so the audit still reads SUBMITTED, APPROVED, EXECUTED, FILLED", async () => {
-    // Alpaca answers the POST 150 ms late (within the desk's timeout); the fill is on the stream after 10 ms.
-    const symbol = await newSymbol(30, { faults: { late_first_attempts: 1, late_ms: 150 } });
+    // Alpaca answers the POST 100 ms late (within the desk's 300 ms timeout); the fill is on the stream after 10 ms.
+    const symbol = await newSymbol(30, { faults: { late_first_attempts: 1, late_ms: 100 } });
     const trader = await newTrader(1_000);
     await connected();
     const { id } = await json<{ id: string }>(await submit(trader, { symbol, quantity: 10, order_type: "MARKET" }));

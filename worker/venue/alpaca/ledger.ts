@@ -195,6 +195,21 @@ export class LinkLedger {
     return cursor.rowsWritten > 0;
   }
 
+  /**
+   * Alpaca orders whose last snapshot is behind the ledger's fills (executions read from the activities since,
+   * the order not closed then), with the fillwire order of each: the order as Alpaca has it now is to be read,
+   * for its status and its terms (a trailing stop's mark and stop when it triggered).
+   */
+  behindFills(): { alpacaId: string; orderId: string }[] {
+    return this.sql
+      .exec<{ alpaca_id: string; order_id: string }>(
+        `SELECT a.alpaca_id, a.order_id FROM alpaca_orders a
+         WHERE a.status NOT IN ${CLOSED} AND (SELECT COALESCE(SUM(f.quantity), 0) FROM fills f WHERE f.alpaca_id = a.alpaca_id) > a.filled_qty`,
+      )
+      .toArray()
+      .map((r) => ({ alpacaId: r.alpaca_id, orderId: r.order_id }));
+  }
+
   /** Shares of `alpacaId` the ledger holds fills for. */
   filledOf(alpacaId: string): number {
     return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(quantity), 0) AS n FROM fills WHERE alpaca_id = ?", alpacaId).one().n;

@@ -66,19 +66,16 @@ export function applyTradeUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso
 /** An order of an oco pair at Alpaca (its leg has an id and client_order_id that Alpaca made). */
 const isOcoMember = (order: AlpacaOrder) => order.order_class === "oco";
 
-/**
- * A FILL activity whose Alpaca order the ledger knows. Returns the fillwire order (null when the ledger does
- * not know it) and whether the fill was new to the ledger.
- */
-export function ingestActivity(ledger: LinkLedger, activity: FillActivity): { orderId: string | null; added: boolean } {
+/** A FILL activity whose Alpaca order the ledger knows. Returns the fillwire order, or null. */
+export function ingestActivity(ledger: LinkLedger, activity: FillActivity): string | null {
   const orderId = ledger.orderOfAlpaca(activity.order_id);
-  if (!orderId) return { orderId: null, added: false };
+  if (!orderId) return null;
   const execution = activity.id.includes("::") ? activity.id.slice(activity.id.indexOf("::") + 2) : null;
-  const added = ledger.addFill({
+  ledger.addFill({
     orderId, alpacaId: activity.order_id, cumQty: decimalToShares(activity.cum_qty), quantity: decimalToShares(activity.qty),
     priceCents: decimalToCents(activity.price), at: activity.transaction_time, fillId: execution ?? activity.id, execution,
   });
-  return { orderId, added };
+  return orderId;
 }
 
 /**
@@ -94,30 +91,32 @@ export async function catchUpFills(ledger: LinkLedger, client: AlpacaClient, for
   let latest = ledger.meta("fills_pass_latest") || watermark;
   let token: string | null = ledger.meta("fills_pass_token") || null;
   let done = false;
-  const stale = new Set<string>();
   for (let page = 0; page < maxPages && !done; page++) {
     const batch = await client.fills(after, token);
     for (const activity of batch.fills) {
       if (foreign.has(activity.order_id)) continue;
-      let { orderId, added } = ingestActivity(ledger, activity);
+      let orderId = ingestActivity(ledger, activity);
       if (!orderId && !ledger.orderOfAlpaca(activity.order_id)) {
         const order = await client.getOrder(activity.order_id);
-        if (order && ledger.observe(order)) ({ orderId, added } = ingestActivity(ledger, activity));
+        if (order && ledger.observe(order)) orderId = ingestActivity(ledger, activity);
         else if (!order || !isOcoMember(order)) foreign.add(activity.order_id); // an oco leg may yet be learned
       }
-      if (added) stale.add(activity.order_id);
       if (orderId) into.orders.add(orderId);
       if (activity.transaction_time > latest) latest = activity.transaction_time;
     }
     done = !batch.full || !batch.lastId;
     token = batch.lastId;
   }
-  // A fill the stream did not bring: the order as Alpaca has it now is read too (its status, and a trailing
-  // stop's mark and stop when it triggered), so the report that books the fill carries the terms it traded
-  // on, not those of an older snapshot (one listed open just before it filled, say).
-  for (const alpacaId of stale) {
-    const order = await client.getOrder(alpacaId);
+  // Fills the stream did not bring: the order as Alpaca has it now is read too (its status, and a trailing
+  // stop's mark and stop when it triggered), so its report carries the terms it traded on, not those of an
+  // older snapshot (one listed open just before it filled, say). Until a read succeeds, the ledger keeps
+  // saying the snapshot is behind, and the next catch-up (soon: the pass counts as incomplete) reads it; the
+  // report that follows corrects the desk's terms.
+  for (const { alpacaId, orderId } of ledger.behindFills()) {
+    const order = await client.getOrder(alpacaId).catch(() => null);
     if (order) ledger.observe(order);
+    else into.incomplete = true;
+    into.orders.add(orderId);
   }
   if (done) {
     ledger.setMeta("fills_after", latest);
