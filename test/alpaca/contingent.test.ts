@@ -25,6 +25,19 @@ async function bracket(trader: Trader, symbol: string, stopLoss: { stop_price: n
   return [parent, tp, sl];
 }
 
+/** A bracket whose BUY LIMIT entry at `limit` rests at Alpaca (the price at `price`, above it): its exits at 105 and 95. */
+async function restingBracket(limit: number, price = 101): Promise<{ symbol: string; trader: Trader; parent: WithLegs }> {
+  const symbol = await newSymbol(price);
+  const trader = await newTrader(10_000);
+  const res = await submit(trader, {
+    symbol, quantity: 10, order_type: "LIMIT", price: limit, time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const parent = await json<WithLegs>(res);
+  await eventually(() => fakeOrders(parent.id), (orders) => orders.some((o) => o.order.status === "new"), 15_000); // the entry rests at Alpaca
+  return { symbol, trader, parent };
+}
+
 describe("a bracket's exits at Alpaca", () => {
   it("go as one oco order: the take-profit under its own id, the stop-loss as Alpaca's held leg of it", async () => {
     const symbol = await newSymbol(100);
@@ -107,14 +120,7 @@ describe("a bracket's exits at Alpaca", () => {
 
   // 150 ms: the answer comes late but within the desk's 300 ms timeout; 450 ms: after it (found by lookup).
   it.each([150, 450])("books a stop-loss whose trade updates outrun the answer to its oco's POST (%i ms late), once", async (lateMs) => {
-    const symbol = await newSymbol(101);
-    const trader = await newTrader(10_000);
-    const res = await submit(trader, {
-      symbol, quantity: 10, order_type: "LIMIT", price: 100, time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const parent = await json<WithLegs>(res);
-    await eventually(() => fakeOrders(parent.id), (orders) => orders.some((o) => o.order.status === "new"), 15_000); // the entry rests at Alpaca
+    const { symbol, trader, parent } = await restingBracket(100);
     const foreignBefore = (await venue()).foreign_events;
     // From now on each order's first POST is recorded (and trades) at once, but answered lateMs later.
     await setSymbol(symbol, { faults: { late_first_attempts: 1, late_ms: lateMs } });
@@ -131,13 +137,7 @@ describe("a bracket's exits at Alpaca", () => {
   });
 
   it("cancels a stop-loss whose oco's answer was lost at Alpaca, not only at the desk", async () => {
-    const symbol = await newSymbol(101);
-    const trader = await newTrader(10_000);
-    const res = await submit(trader, {
-      symbol, quantity: 10, order_type: "LIMIT", price: 100, time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
-    });
-    const parent = await json<WithLegs>(res);
-    await eventually(() => fakeOrders(parent.id), (orders) => orders.some((o) => o.order.status === "new"), 15_000);
+    const { symbol, trader, parent } = await restingBracket(100);
     await setSymbol(symbol, { faults: { late_first_attempts: 1, late_ms: 450 } }); // the oco's answer comes after the desk's timeout
     await setSymbol(symbol, { price: 100 });
     const sl = parent.legs.find((l) => l.order_type !== "LIMIT")!;
@@ -156,14 +156,7 @@ describe("a bracket's exits at Alpaca", () => {
   });
 
   it("sends the exits as two simple orders when Alpaca refuses the oco, and holds one-cancels-other itself", async () => {
-    const symbol = await newSymbol(100);
-    const trader = await newTrader(10_000);
-    const res = await submit(trader, {
-      symbol, quantity: 10, order_type: "LIMIT", price: 99, time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 105 }, stop_loss: { stop_price: 95 },
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const parent = await json<WithLegs>(res);
-    await eventually(() => fakeOrders(parent.id), (orders) => orders.some((o) => o.order.status === "new"), 15_000); // the entry rests at Alpaca
+    const { symbol, trader, parent } = await restingBracket(99, 100);
     // The next order POST (the take-profit's oco, once the entry fills) is refused, as by an account without oco.
     await setAccountFaults({ fail_next: [{ method: "POST", path: "/v2/orders", status: 422, message: "order_class oco is not supported" }] });
     await setSymbol(symbol, { price: 99 });

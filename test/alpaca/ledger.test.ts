@@ -14,13 +14,20 @@ const snapshot = (over: Record<string, unknown>) =>
     qty: "10", filled_qty: "0", trail_price: "2.00", hwm: null, stop_price: null, updated_at: "2026-11-30T10:00:00.000Z", ...over,
   });
 
+/** Runs `body` on the ledger of a link object of its own, with the trailing stop "ord_trail" registered. */
+function withLedger<T>(body: (ledger: LinkLedger) => T): Promise<T> {
+  const stub = env.ALPACA_LINK.get(env.ALPACA_LINK.idFromName(`ledger-test-${crypto.randomUUID()}`));
+  return runInDurableObject(stub, (_link, state) => {
+    const ledger = new LinkLedger(state.storage.sql);
+    ledger.migrate();
+    ledger.register({ orderId: "ord_trail", traderId: "t", symbol: "AAPL", orderType: "TRAILING_STOP" }, null, Date.now());
+    return body(ledger);
+  });
+}
+
 describe("the link's ledger", () => {
   it("keeps a trailing stop's newer mark and stop when an older snapshot of the order arrives after it", async () => {
-    const stub = env.ALPACA_LINK.get(env.ALPACA_LINK.idFromName(`ledger-test-${crypto.randomUUID()}`));
-    const terms = await runInDurableObject(stub, async (_link, state) => {
-      const ledger = new LinkLedger(state.storage.sql);
-      ledger.migrate();
-      ledger.register({ orderId: "ord_trail", traderId: "t", symbol: "AAPL", orderType: "TRAILING_STOP" }, null, Date.now());
+    const terms = await withLedger((ledger) => {
       const seen: unknown[] = [];
       const termsNow = () => {
         ledger.refresh("ord_trail");
@@ -44,11 +51,7 @@ describe("the link's ledger", () => {
   });
 
   it("names an order whose snapshot is behind the fills read from the activities, until a newer snapshot is in", async () => {
-    const stub = env.ALPACA_LINK.get(env.ALPACA_LINK.idFromName(`ledger-test-${crypto.randomUUID()}`));
-    const seen = await runInDurableObject(stub, async (_link, state) => {
-      const ledger = new LinkLedger(state.storage.sql);
-      ledger.migrate();
-      ledger.register({ orderId: "ord_trail", traderId: "t", symbol: "AAPL", orderType: "TRAILING_STOP" }, null, Date.now());
+    const seen = await withLedger((ledger) => {
       ledger.observe(snapshot({ status: "new" }));
       const before = ledger.behindFills();
       // The execution came from the activities (the stream was down): the order as the ledger has it says 0 filled.

@@ -51,19 +51,11 @@ export interface VenueOrder {
   ocoPeer?: OcoPeer;
 }
 
-/** The other exit of a pair, as the desk has it when the order is sent (prices in cents). */
-export interface OcoPeer {
-  /** Not final: it is sent (or working) now. A final peer may still have carried this order to the venue. */
-  live: boolean;
-  orderId: string;
-  key: string;
-  side: Side;
-  quantity: number;
-  orderType: OrderType;
-  limitCents: number | null;
-  stopCents: number | null;
-  timeInForce: TimeInForce;
-}
+/**
+ * The other exit of a pair, as the desk has it when the order is sent (prices in cents). `live`: not final,
+ * it is sent (or working) now; a final peer may still have carried this order to the venue.
+ */
+export type OcoPeer = Pick<VenueOrder, "orderId" | "key" | "side" | "quantity" | "orderType" | "limitCents" | "stopCents" | "timeInForce"> & { live: boolean };
 
 export type OrderRef = Pick<VenueOrder, "key" | "orderId" | "traderId" | "symbol">;
 
