@@ -95,6 +95,25 @@ describe("amending a resting order", () => {
     expect((await venueRows(symbol)).map((r) => r.amend_seq)).toEqual([2, 1]);
   });
 
+  it("takes one amend of an order at a time: of two sent together (each with its own key), one applies and answers its own terms, the other 409", async () => {
+    const symbol = await newInstrument(150);
+    const trader = await newTrader(20_000);
+    const id = await resting(trader, { symbol, quantity: 100, order_type: "LIMIT", price: 140 });
+    const [a, b] = await Promise.all([
+      amend(trader, id, { price: 141 }, { "Idempotency-Key": `${id}-up` }),
+      amend(trader, id, { price: 139 }, { "Idempotency-Key": `${id}-down` }),
+    ]);
+    const answers = [{ asked: 141, res: a }, { asked: 139, res: b }];
+    const applied = answers.filter((x) => x.res.status === 200);
+    const refused = answers.filter((x) => x.res.status === 409);
+    expect(applied).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(await json(refused[0]!.res)).toMatchObject({ error: "ORDER_NOT_AMENDABLE", message: expect.stringContaining("retry in a moment") });
+    expect(await json<Order>(applied[0]!.res)).toMatchObject({ price: applied[0]!.asked }); // its own terms, not another amend's
+    expect((await auditOf(trader, id)).filter((r) => r.action === "REPLACED")).toHaveLength(1);
+    expect(await getOrder(trader, id)).toMatchObject({ price: applied[0]!.asked });
+  });
+
   it("answers the same amend again for the same Idempotency-Key, and 422 for another body", async () => {
     const symbol = await newInstrument(150);
     const trader = await newTrader(20_000);

@@ -46,6 +46,8 @@ export interface OrderEntryDeps {
 export class OrderEntry {
   /** Idempotency keys of commands still being handled (a second request with one answers 409). */
   private readonly keysInFlight = new Set<string>();
+  /** Orders with an amend request being handled in this instance (one at a time, until its answer). */
+  private readonly amending = new Set<string>();
 
   constructor(private readonly d: OrderEntryDeps) {}
 
@@ -200,10 +202,16 @@ export class OrderEntry {
     if (this.keysInFlight.has(claim)) return fail("IDEMPOTENCY_KEY_IN_USE", "An amend with this idempotency key is still being handled; retry in a moment");
     const refused = amendRefusal(order);
     if (refused) return refused;
+    // One amend of an order at a time, until its own answer: a report from the venue can settle it first,
+    // and a second amend applied then would make the first one's 200 show the second one's terms.
+    if (this.amending.has(orderId)) {
+      return fail("ORDER_NOT_AMENDABLE", `Order ${orderId} has an amend the venue has not confirmed yet; retry in a moment`, { order_id: orderId, status: order.status });
+    }
     const limited = this.d.rateLimit.take(Date.now());
     if (limited) return limited;
 
     this.keysInFlight.add(claim);
+    this.amending.add(orderId);
     try {
       const quote = await this.d.quotes.get(order.symbol);
       const current = this.d.store.order(orderId)!; // re-read: a fill or a cancel may have landed meanwhile
@@ -243,6 +251,7 @@ export class OrderEntry {
       return ok({ order: toOrder(after, traderId), replayed: false });
     } finally {
       this.keysInFlight.delete(claim);
+      this.amending.delete(orderId);
     }
   }
 
