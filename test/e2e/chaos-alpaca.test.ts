@@ -6,9 +6,9 @@
 // writes for 3 s, desks restart mid-retry and sockets drop. Every invariant of the drill must hold, the
 // venue ledger being the fake's orders read as Alpaca order chains.
 //
-// Opt-in (CHAOS_ALPACA=1) until it has a record of passing: under load it found stale trailing-stop terms,
-// a send racing a cancel and a misread of oco legs, all fixed since, and it has passed every run after
-// those fixes (docs/reliability.md, "The drill against the fake Alpaca"). About 45 s.
+// Opt-in (CHAOS_ALPACA=1) until it has a longer record: under load it found stale trailing-stop terms, a
+// send racing a cancel, two amends in flight and a misread of oco legs, all fixed since, and it has passed
+// every run after those fixes (docs/reliability.md, "The drill against the fake Alpaca"). About 45 s.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runChaos, type ChaosResult } from "../../bench/chaos/drill.ts";
 import { INVARIANT_IDS } from "../../bench/chaos/invariants.ts";
