@@ -155,6 +155,33 @@ describe("a bracket's exits at Alpaca", () => {
     expect((await fakeOrders(sl.id)).flatMap((o) => o.executions)).toEqual([]);
   });
 
+  it("sends a SELL entry's BUY exits as one buy oco: the stop-loss above buys back, the take-profit below goes", async () => {
+    const symbol = await newSymbol(100);
+    const trader = await newTrader(10_000);
+    const bought = await json<Order>(await submit(trader, { symbol, quantity: 10, order_type: "MARKET" }));
+    await untilStatus(trader, bought.id, "FILLED"); // shares to sell (no short selling)
+    const res = await submit(trader, {
+      symbol, side: "SELL", quantity: 10, order_type: "MARKET", time_in_force: "GTC", order_class: "bracket", take_profit: { limit_price: 95 }, stop_loss: { stop_price: 105 },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const parent = await json<WithLegs>(res);
+    await untilStatus(trader, parent.id, "FILLED");
+    const tp = parent.legs.find((l) => l.order_type === "LIMIT")!;
+    const sl = parent.legs.find((l) => l.order_type !== "LIMIT")!;
+    await eventually(() => fakeOrders(sl.id), (orders) => orders.length === 1, 15_000);
+    expect((await fakeOrders(tp.id))[0]!.order).toMatchObject({ client_order_id: tp.id, order_class: "oco", type: "limit", limit_price: "95.00" });
+    expect((await fakeOrders(sl.id))[0]!.order).toMatchObject({ order_class: "oco", type: "stop", stop_price: "105.00", status: "held" });
+
+    await setSymbol(symbol, { price: 106 }); // through the stop-loss: it buys the 10 back, Alpaca cancels the take-profit
+    expect(await untilStatus(trader, sl.id, "FILLED")).toMatchObject({ side: "BUY", filled_quantity: 10 });
+    expect(await untilStatus(trader, tp.id, "CANCELLED")).toMatchObject({ filled_quantity: 0, reason: expect.stringMatching(OCO_AT_ALPACA) });
+    await setSymbol(symbol, { price: 90 }); // through the old take-profit: nothing more is bought
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await account(trader)).toMatchObject({ reserved: 0, positions: [expect.objectContaining({ symbol, quantity: 10 })] });
+    await expectFillsAgree(trader, sl.id);
+    expect((await fakeOrders(tp.id)).flatMap((o) => o.executions)).toEqual([]);
+  });
+
   it("sends the exits as two simple orders when Alpaca refuses the oco, and holds one-cancels-other itself", async () => {
     const { symbol, trader, parent } = await restingBracket(99, 100);
     // The next order POST (the take-profit's oco, once the entry fills) is refused, as by an account without oco.
