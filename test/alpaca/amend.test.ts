@@ -95,7 +95,8 @@ describe("amending an order at Alpaca", () => {
     expect(body.message).toContain("order is not replaceable");
     expect(await getOrder(trader, id)).toMatchObject({ quantity: 10, price: 95, status: "PENDING" });
     expect(await json(await call("/api/v1/account", { token: trader.token }))).toMatchObject({ reserved: before.reserved });
-    expect((await fakeOrders(id)).map((o) => o.order.status)).toEqual(["new"]);
+    const atAlpaca = await eventually(() => fakeOrders(id), (orders) => orders[0]?.order.status !== "accepted", 15_000);
+    expect(atAlpaca.map((o) => o.order.status)).toEqual(["new"]); // routed, never replaced
   });
 
   it("says why when the amend is one Alpaca cannot take (a trailing stop switched from a price to a percent trail)", async () => {

@@ -190,7 +190,8 @@ describe("a bracket's exits at Alpaca", () => {
     await untilStatus(trader, parent.id, "FILLED");
     const tp = parent.legs.find((l) => l.order_type === "LIMIT")!;
     const sl = parent.legs.find((l) => l.order_type !== "LIMIT")!;
-    for (const leg of [tp, sl]) await eventually(() => fakeOrders(leg.id), (orders) => orders.length === 1, 15_000);
+    // Each is accepted first, then routed ("new") a moment later: wait for the route, not just the POST.
+    for (const leg of [tp, sl]) await eventually(() => fakeOrders(leg.id), (orders) => orders.length === 1 && orders[0]!.order.status !== "accepted", 15_000);
     expect((await fakeOrders(tp.id))[0]!.order).toMatchObject({ client_order_id: tp.id, order_class: expect.not.stringMatching(/oco/), status: "new" });
     expect((await fakeOrders(sl.id))[0]!.order).toMatchObject({ client_order_id: sl.id, type: "stop", status: "new" });
 

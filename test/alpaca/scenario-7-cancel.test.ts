@@ -19,7 +19,8 @@ describe("seed scenario 7 on Alpaca: a trader cancels a working order", () => {
     const trader = await newTrader(20_000);
     const id = await restingOrder(trader, { symbol: "AAPL", quantity: 100, order_type: "LIMIT", price: 140 });
     expect(await getOrder(trader, id)).toMatchObject({ status: "PENDING", filled_quantity: 0, price: 140 });
-    const [atAlpaca] = await fakeOrders(id);
+    // Alpaca accepts the order, then routes it ("new") a moment later.
+    const [atAlpaca] = await eventually(() => fakeOrders(id), (orders) => orders[0]?.order.status === "new", 15_000);
     expect(atAlpaca!.order).toMatchObject({ client_order_id: id, status: "new", limit_price: "140.00", qty: "100" });
 
     const mark = await requestMark();
@@ -27,7 +28,9 @@ describe("seed scenario 7 on Alpaca: a trader cancels a working order", () => {
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({ id, status: "CANCELLED", filled_quantity: 0 });
     expect((await fakeRequests(mark)).some((r) => r.method === "DELETE" && r.path === `/v2/orders/${atAlpaca!.order.id}` && r.status === 204)).toBe(true);
-    expect((await fakeOrders(id))[0]!.order.status).toBe("canceled");
+    // Alpaca answers the DELETE with pending_cancel and reports canceled a moment later.
+    const [ended] = await eventually(() => fakeOrders(id), (orders) => orders[0]?.order.status !== "pending_cancel", 15_000);
+    expect(ended!.order.status).toBe("canceled");
 
     const trail = await auditOf(trader, id);
     expect(trail.map((a) => a.action)).toEqual(["SUBMITTED", "APPROVED", "EXECUTED", "CANCELLED"]);
