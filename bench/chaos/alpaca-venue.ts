@@ -103,7 +103,7 @@ const Dropped = z.object({ dropped: z.number().int() });
 const LinkStatus = z.object({
   exchange: z.literal("alpaca"),
   stream: z.object({ state: z.string(), reconnects: z.number().int() }),
-  reports_owed: z.number().int(), fills_applied: z.number().int(), foreign_events: z.number().int(), late_orders: z.number().int(),
+  reports_owed: z.number().int(), fills_applied: z.number().int(), foreign_events: z.number().int(), late_orders: z.number().int(), unbooked_fills: z.number().int(),
 });
 
 /** The fake's /_fake control API (no keys), with a few tries on network errors and 5xx. */
@@ -249,6 +249,7 @@ export class AlpacaFakeVenue implements DrillVenue {
       Object.assign(counts, {
         "link: stream reconnects": link.stream.reconnects, "link: fills applied": link.fills_applied, "link: reports owed at the end": link.reports_owed,
         "link: foreign events": link.foreign_events, "link: orders that reached Alpaca after fillwire gave up": link.late_orders,
+        "link: executions of ended orders, not booked (UNBOOKED)": link.unbooked_fills,
       });
       notes.push(`the stream link is ${link.stream.state} at the end`);
     } catch (err) {

@@ -36,6 +36,9 @@ export const setAccountFaults = (body: AccountFaults) => control("/_fake/faults"
 
 export const dropStream = () => control<{ dropped: number }>("/_fake/stream/drop", {});
 
+/** A fault outside Alpaca's reference: the canceled (or expired) Alpaca order `alpacaId` executes its remaining shares. */
+export const lateFill = (alpacaId: string) => control<FakeOrder["order"]>(`/_fake/orders/${alpacaId}/late-fill`, {});
+
 export interface FakeOrder {
   order: {
     id: string; client_order_id: string; status: string; qty: string; filled_qty: string; replaces: string | null; replaced_by: string | null;

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { startAlpacaPair, type AlpacaPair } from "../../bench/alpaca-server.ts";
+import { devToken, order, submit, until } from "./api";
 import { collectErrors, snap } from "./browser";
 import { startDeskServer, type DeskServer } from "./server";
 import { browserTestsRun, useBrowserSuite, type BrowserSuite } from "./suite";
@@ -119,5 +120,25 @@ describe.skipIf(!browserTestsRun)("the admin's venue link panel in Chromium", ()
       await expect(trouble.count()).resolves.toBe(0);
       expect(errors).toEqual([]);
     }, 90_000);
+
+    it("warns of an execution at Alpaca that no trader's books hold (a fill after a cancel)", async () => {
+      const token = await devToken(pair.desk.url, "alice", "trader");
+      const id = await submit(pair.desk.url, token, { symbol: "AAPL", side: "BUY", quantity: 1, order_type: "LIMIT", price: 140 });
+      type Listed = { order: { id: string; status: string } }[];
+      const listed = async () => (await (await fetch(`${pair.fake.url}/_fake/orders?client_order_id_prefix=${id}`)).json()) as Listed;
+      await until(listed, (o) => o[0]?.order.status === "new", `order ${id} working at the fake`);
+      const cancel = await fetch(`${pair.desk.url}/api/v1/orders/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+      expect(cancel.status, await cancel.clone().text()).toBe(200);
+      const [atAlpaca] = await until(listed, (o) => o[0]?.order.status === "canceled", `order ${id} canceled at the fake`);
+      await fake(`/_fake/orders/${atAlpaca!.order.id}/late-fill`); // outside Alpaca's reference: canceled is final there
+
+      const { page, errors } = await adminPage(suite, pair.desk.url);
+      const banner = panel(page).getByTestId("venue-unbooked");
+      await banner.waitFor({ timeout: 20_000 });
+      await expect(banner.textContent()).resolves.toMatch(/^1 execution at Alpaca of orders that had already ended, not booked to\s+any trader: reconcile the account by hand\. Each is on its order's audit trail \(action UNBOOKED\)\.$/);
+      await expect(order(pair.desk.url, token, id)).resolves.toMatchObject({ status: "CANCELLED", filled_quantity: 0 });
+      await snap(page, "43-venue-link-unbooked");
+      expect(errors).toEqual([]);
+    }, 60_000);
   });
 });

@@ -122,6 +122,24 @@ export class FakeAlpaca extends DurableObject<FakeEnv> {
     return this.end(id, "expired");
   }
 
+  /**
+   * Not Alpaca's documented behaviour (canceled is final): an order that ended canceled or expired executes
+   * its remaining shares at the price now, and says so on the stream (fill) and in the activities.
+   */
+  lateFill(id: string): StoredOrder | null {
+    const order = this.store.order(id);
+    const book = order && this.store.instrument(order.symbol);
+    if (!order || !book || (order.status !== "canceled" && order.status !== "expired") || order.filled_qty >= order.qty) return null;
+    const at = new Date().toISOString();
+    const qty = order.qty - order.filled_qty;
+    const filled: StoredOrder = { ...order, status: "filled", filled_qty: order.qty, filled_cents: order.filled_cents + qty * book.price_cents, updated_at: at, filled_at: at };
+    const execution = { id: randomId(), order_id: id, symbol: order.symbol, side: order.side, qty, price_cents: book.price_cents, cum_qty: order.qty, leaves_qty: 0, at };
+    const position = this.store.addExecution(execution);
+    this.store.saveOrder(filled);
+    this.emit(tradeUpdateJson("fill", filled, { execution_id: execution.id, timestamp: at, price: (book.price_cents / 100).toFixed(2), qty: String(qty), position_qty: String(position) }));
+    return filled;
+  }
+
   /** Ends a working order (canceled or expired) and tells the stream. */
   end(id: string, status: "canceled" | "expired"): StoredOrder | null {
     const order = this.store.order(id);

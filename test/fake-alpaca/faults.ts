@@ -9,6 +9,12 @@ export const SymbolFaults = z.strictObject({
   /** POST attempts 1..n of each client_order_id hang for hang_ms and are dropped (never recorded). */
   timeout_first_attempts: z.number().int().min(0).optional(),
   hang_ms: z.number().int().min(0).optional(),
+  /**
+   * With timeout_first_attempts: the first of those attempts is not lost but slow. It reaches Alpaca this
+   * long after it was sent, long after the client gave up on it, and is recorded then (and trades). It is
+   * never answered.
+   */
+  land_first_after_ms: z.number().int().min(0).optional(),
   /** POST attempts 1..n are recorded (and trade) at once but answered late_ms later. */
   late_first_attempts: z.number().int().min(0).optional(),
   late_ms: z.number().int().min(0).optional(),
@@ -55,13 +61,14 @@ export type PostFault =
   | { kind: "pass" }
   | { kind: "hang"; ms: number }
   | { kind: "late"; ms: number }
-  | { kind: "slow"; ms: number }
+  | { kind: "slow"; ms: number; unanswered?: boolean }
   | { kind: "error"; status: number }
   | { kind: "reject"; status: number; message: string };
 
 /** What the attempt-th POST of a client_order_id for a symbol with these faults does. */
 export function postFault(faults: SymbolFaults, attempt: number): PostFault {
   if (faults.reject) return { kind: "reject", ...faults.reject };
+  if (attempt === 1 && faults.timeout_first_attempts && faults.land_first_after_ms !== undefined) return { kind: "slow", ms: faults.land_first_after_ms, unanswered: true };
   if (attempt <= (faults.timeout_first_attempts ?? 0)) return { kind: "hang", ms: faults.hang_ms ?? 2000 };
   if (attempt <= (faults.error_first_attempts ?? 0)) return { kind: "error", status: faults.error_status ?? 503 };
   if (attempt <= (faults.late_first_attempts ?? 0)) return { kind: "late", ms: faults.late_ms ?? 1500 };

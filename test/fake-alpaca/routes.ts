@@ -67,6 +67,13 @@ export function buildRoutes(account: FakeAlpaca) {
     await c.req.arrayBuffer();
     return c.json(account.expire(c.req.param("id")));
   });
+  // A fault outside Alpaca's reference (which says a canceled order gets no further updates): an order that
+  // ended canceled or expired executes its remaining shares after all, on the stream and in the activities.
+  app.post("/_fake/orders/:id/late-fill", async (c) => {
+    await c.req.arrayBuffer();
+    const order = account.lateFill(c.req.param("id"));
+    return order ? c.json(orderJson(order)) : c.json({ error: "no canceled or expired order with that id" }, 404);
+  });
   app.get("/_fake/orders", (c) => {
     const prefix = c.req.query("client_order_id_prefix") ?? "";
     // `leg_of`: an oco leg's group's original parent's client_order_id (oco.ts), null for other orders. The
@@ -146,6 +153,7 @@ export function buildRoutes(account: FakeAlpaca) {
       await sleep(fault.ms); // recorded (and trading) already; only the answer is late
       return c.json(answer(store.order(order.id)!), 200);
     }
+    if (fault.kind === "slow" && fault.unanswered) return c.json(errorJson(50400000, "gateway timeout"), 504); // the client left long ago
     return c.json(answer(order), 200);
   });
 

@@ -27,7 +27,22 @@ describe("reconciling venue reports", () => {
     const steps = reconcile(known, report({ state: "FILLED", fills: [fill("k:1", 50, 15_000), fill("k:2", 50, 15_005)] }), { kind: "none" });
     expect(steps).toHaveLength(1);
     expect(steps[0]).toMatchObject({ kind: "fill", status: "FILLED", fill: { id: "k:2" } });
-    expect(reconcile({ ...fresh, status: "CANCELLED" }, report({ state: "FILLED", fills: [fill("k:1", 100, 1)] }), { kind: "none" })).toEqual([]);
+    expect(reconcile({ ...fresh, status: "CANCELLED", knownFillIds: new Set(["k:1"]) }, report({ state: "FILLED", fills: [fill("k:1", 100, 1)] }), { kind: "none" })).toEqual([]);
+  });
+
+  it("keeps an execution reported after the order ended as unbooked, for every final state, once", () => {
+    for (const status of ["CANCELLED", "EXPIRED", "REJECTED", "FILLED"] as const) {
+      const ended = { ...fresh, status, filledQuantity: status === "FILLED" ? 100 : 0, knownFillIds: new Set(status === "FILLED" ? ["k:1"] : []) };
+      const late = report({ state: "FILLED", triggered: true, reason: "late", fills: [fill("k:1", 100, 15_000), fill("k:2", 40, 15_010)] });
+      const steps = reconcile(ended, late, { kind: "none" });
+      const expected = status === "FILLED" ? ["k:2"] : ["k:1", "k:2"];
+      // Nothing else: no trigger, no fill booked, no state change, whatever the report says.
+      expect(steps.map((s) => [s.kind, s.audit.action, s.audit.status]), status).toEqual(expected.map(() => ["unbooked", "UNBOOKED", status]));
+      expect(steps.map((s) => (s.kind === "unbooked" ? s.fill.id : null))).toEqual(expected);
+      expect(steps[0]!.audit.reason).toMatch(new RegExp(`^The venue executed \\d+ at \\$150\\.\\d0 \\(fill k:\\d\\) after the order was ${status.toLowerCase()}: not booked`));
+      // Seen once (the desk keeps its id with the fills it saw): the same report again brings nothing.
+      expect(reconcile({ ...ended, knownFillIds: new Set(["k:1", "k:2"]) }, late, { kind: "none" })).toEqual([]);
+    }
   });
 
   it("cancels the remainder after fills and keeps the venue's reason", () => {
@@ -55,7 +70,7 @@ describe("schedules", () => {
 describe("a stop reaching its price", () => {
   it("logs TRIGGERED once, before the fills it led to", () => {
     const steps = reconcile(fresh, report({ state: "FILLED", triggered: true, fills: [fill("k:1", 100, 12_000)] }), { kind: "none" });
-    expect(steps.map((s) => [s.kind, s.audit.action, s.kind === "fill" ? null : s.event])).toEqual([["trigger", "TRIGGERED", "order.triggered"], ["fill", "FILLED", null]]);
+    expect(steps.map((s) => [s.kind, s.audit.action, s.kind === "fill" || s.kind === "unbooked" ? null : s.event])).toEqual([["trigger", "TRIGGERED", "order.triggered"], ["fill", "FILLED", null]]);
     const again = reconcile({ ...fresh, triggered: true }, report({ state: "WORKING", triggered: true }), { kind: "none" });
     expect(again).toEqual([]);
   });

@@ -13,7 +13,7 @@ export type OrderClass = (typeof ORDER_CLASSES)[number];
 export const FINAL_STATUSES = ["FILLED", "CANCELLED", "REJECTED", "EXPIRED"] as const;
 export const AUDIT_ACTIONS = [
   "SUBMITTED", "APPROVED", "EXECUTED", "RECOVERED", "TRIGGERED", "PARTIAL", "FILLED", "CANCELLED", "REJECTED", "EXPIRED",
-  "REPLACED", "ACTIVATED", "TRADING_STATE",
+  "REPLACED", "ACTIVATED", "TRADING_STATE", "UNBOOKED",
 ] as const;
 
 export type Side = (typeof SIDES)[number];

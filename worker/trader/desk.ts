@@ -227,10 +227,16 @@ export class TraderDesk extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- RPC: from the venue, drills, operators
 
-  /** The venue reports a change it made on its own (a resting order filled by a price move). */
-  async onExecutionReport(report: VenueReport): Promise<void> {
+  /**
+   * The venue reports a change it made on its own (a resting order filled by a price move). Answers how many
+   * of the report's executions were new and could not be booked because the order had already ended (each
+   * now on the audit trail as UNBOOKED), for the venue link to count.
+   */
+  async onExecutionReport(report: VenueReport): Promise<{ unbooked: number }> {
     if (!this.traderId) throw new Error("execution report for a desk that never took an order");
+    const before = this.store.unbookedCount(report.orderId);
     this.venue.apply(report.orderId, report, { kind: "none" });
+    return { unbooked: this.store.unbookedCount(report.orderId) - before };
   }
 
   /** The venue pushes a changed quote here (to every desk that holds one for the symbol). */

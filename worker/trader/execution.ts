@@ -34,7 +34,7 @@ export function applyReport(store: DeskStore, orderId: string, report: VenueRepo
   const steps = reconcile(
     {
       quantity: stored.quantity, status: stored.status, filledQuantity: stored.filled_quantity, attempt: stored.attempt,
-      knownFillIds: stored.filled_quantity > 0 ? store.fillIds(orderId) : new Set<string>(),
+      knownFillIds: isFinalStatus(stored.status) ? store.seenExecutionIds(orderId) : stored.filled_quantity > 0 ? store.fillIds(orderId) : new Set<string>(),
       triggered: stored.triggered_at !== null,
     },
     report,
@@ -97,6 +97,15 @@ function applyStep(store: DeskStore, draft: OrderDraft, step: Step, nowMs: numbe
       filled_notional_cents: order.filled_notional_cents + fill.quantity * fill.priceCents, updated_at: at,
     });
     store.record(draft.row, step.audit, step.event, nowMs, { quantity: fill.quantity, priceCents: fill.priceCents, id: fill.id });
+    return;
+  }
+  if (step.kind === "unbooked") {
+    const { fill } = step;
+    const order = draft.row;
+    if (store.keepUnbooked({ id: fill.id, order_id: order.id, quantity: fill.quantity, price_cents: fill.priceCents, timestamp: fill.timestamp })) {
+      console.error(`desk ${order.trader_id}: order ${order.id} (${order.status}) executed at the venue after it ended, not booked: ${fill.quantity} ${order.symbol} at ${fill.priceCents} cents, fill ${fill.id}`);
+      store.record(order, step.audit, null, nowMs);
+    }
     return;
   }
   change(draft, { status: step.status, reason: step.reason, updated_at: at });

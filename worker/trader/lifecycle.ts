@@ -4,6 +4,7 @@
 import type { TradingState } from "../shared/account";
 import type { AuditAction, OrderStatus } from "../shared/orders";
 import type { OrderEventName } from "../shared/events";
+import { formatUsd } from "../shared/money";
 import { isFinalStatus } from "../shared/orders";
 import type { VenueFill, VenueReport } from "../venue/adapter";
 
@@ -40,12 +41,24 @@ export type Step =
   | { kind: "log"; audit: AuditDraft; event: OrderEventName | null }
   | { kind: "trigger"; audit: AuditDraft; event: OrderEventName }
   | { kind: "fill"; fill: VenueFill; status: OrderStatus; audit: AuditDraft; event: OrderEventName }
-  | { kind: "final"; status: OrderStatus; reason: string | null; audit: AuditDraft; event: OrderEventName };
+  | { kind: "final"; status: OrderStatus; reason: string | null; audit: AuditDraft; event: OrderEventName }
+  /** An execution the venue reports of an order that had already ended: kept on the audit trail, not booked. */
+  | { kind: "unbooked"; fill: VenueFill; audit: AuditDraft };
 
 const FINAL_EVENT = { CANCELLED: "order.cancelled", REJECTED: "order.rejected", EXPIRED: "order.expired" } as const;
 
+/**
+ * The steps a venue report brings to an order (see the module comment). An order already ended takes no
+ * step but one: an execution the venue reports after it ended (knownFillIds holds the ones already seen) is
+ * `unbooked`. The trader was told the order ended and its reservation went back, so the execution is not
+ * booked to the account; it is written to the audit trail (UNBOOKED) for a person to reconcile. It happens
+ * when an order fillwire gave up reaches the broker after all and trades before the link cancels it there,
+ * or when a broker reports a fill after its own cancel (Alpaca documents "canceled" as final).
+ */
 export function reconcile(order: OrderProgress, report: VenueReport, how: Acceptance, finalReason?: string): Step[] {
-  if (isFinalStatus(order.status)) return [];
+  if (isFinalStatus(order.status)) {
+    return report.fills.filter((fill) => !order.knownFillIds.has(fill.id)).map((fill) => ({ kind: "unbooked", fill, audit: audit("UNBOOKED", order.status, unbookedReason(fill, order.status)) }));
+  }
   const steps: Step[] = [];
   let status = order.status;
   let filled = order.filledQuantity;
@@ -93,6 +106,10 @@ export function reconcile(order: OrderProgress, report: VenueReport, how: Accept
     steps.push({ kind: "final", status: report.state, reason, audit: audit(report.state, report.state, reason, errorCode, fillRetry), event: FINAL_EVENT[report.state] });
   }
   return steps;
+}
+
+function unbookedReason(fill: VenueFill, status: OrderStatus): string {
+  return `The venue executed ${fill.quantity} at ${formatUsd(fill.priceCents)} (fill ${fill.id}) after the order was ${status.toLowerCase()}: not booked to the account; reconcile it with the venue`;
 }
 
 export function audit(action: AuditAction, status: OrderStatus | TradingState, reason: string | null = null, errorCode: string | null = null, retryAttempt: number | null = null): AuditDraft {

@@ -3,7 +3,7 @@
 import type { TradingState } from "../shared/account";
 import type { OrderClass, OrderStatus, OrderType, Side, TimeInForce } from "../shared/orders";
 
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** Where an order stands toward the venue: not yet sent, sent without an answer, or answered. */
 export type VenueStage = "NEW" | "SENT" | "ACKED";
@@ -194,6 +194,13 @@ export function migrateDesk(sql: SqlStorage): void {
   if (version < 8) {
     // v8: audit rows name a leg's parent order (rows written before stay null).
     addColumn(sql, "audit", "parent_order_id", "TEXT");
+  }
+  if (version < 9) {
+    // v9: executions the venue reported after their order had ended, kept apart from the booked fills
+    // (lifecycle.ts, "unbooked"): each is written to the audit trail once.
+    sql.exec(`CREATE TABLE IF NOT EXISTS unbooked_fills (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, quantity INTEGER NOT NULL,
+      price_cents INTEGER NOT NULL, timestamp TEXT NOT NULL)`);
+    sql.exec("CREATE INDEX IF NOT EXISTS unbooked_fills_order ON unbooked_fills(order_id)");
   }
   writeMeta(sql, "schema_version", String(SCHEMA_VERSION));
 }

@@ -86,6 +86,17 @@ export class StoreReads {
     return new Set(this.sql.exec<{ id: string }>("SELECT id FROM fills WHERE order_id = ?", orderId).toArray().map((r) => r.id));
   }
 
+  /** Every execution id the desk has seen of an order: its fills, and the executions reported after it ended (not booked). */
+  seenExecutionIds(orderId: string): Set<string> {
+    const rows = this.sql.exec<{ id: string }>("SELECT id FROM fills WHERE order_id = ? UNION SELECT id FROM unbooked_fills WHERE order_id = ?", orderId, orderId);
+    return new Set(rows.toArray().map((r) => r.id));
+  }
+
+  /** How many executions of the order the venue reported after it ended (none booked). */
+  unbookedCount(orderId: string): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM unbooked_fills WHERE order_id = ?", orderId).one().n;
+  }
+
   /** A parent's legs, oldest first. */
   legsOf(parentId: string): OrderRow[] {
     return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE parent_order_id = ? ORDER BY seq", parentId).toArray();

@@ -256,6 +256,16 @@ export class DeskStore extends StoreReads {
     this.journal.enqueue("fill", d1Fill(fill, order, this.traderId));
   }
 
+  /** An execution the venue reported after the order ended: kept (once) beside the fills, not booked; false when already kept. */
+  keepUnbooked(fill: Omit<FillRow, "realized_pl_micros">): boolean {
+    const cursor = this.sql.exec(
+      "INSERT OR IGNORE INTO unbooked_fills (id, order_id, quantity, price_cents, timestamp) VALUES (?, ?, ?, ?, ?)",
+      fill.id, fill.order_id, fill.quantity, fill.price_cents, fill.timestamp,
+    );
+    cursor.toArray();
+    return cursor.rowsWritten > 0;
+  }
+
   // ---- the order's history
 
   /** One step of an order: its audit row and, when the step has one, its event (sent once this commits). */

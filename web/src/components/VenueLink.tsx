@@ -113,10 +113,16 @@ function AlpacaLink({ status, readAt }: { status: AlpacaLinkStatus; readAt: numb
           </div>
         ))}
       </dl>
+      {status.unbooked_fills > 0 && (
+        <p className="banner banner-warn venue-note" data-testid="venue-unbooked">
+          {quantity(status.unbooked_fills)} execution{status.unbooked_fills === 1 ? "" : "s"} at Alpaca of orders that had already ended, not booked to
+          any trader: reconcile the account by hand. Each is on its order's audit trail (action UNBOOKED).
+        </p>
+      )}
       {status.late_orders > 0 && (
-        <p className="banner banner-warn venue-note">
-          {quantity(status.late_orders)} order{status.late_orders === 1 ? "" : "s"} reached Alpaca after fillwire had given {status.late_orders === 1 ? "it" : "them"} up: cancelled
-          there, and any that traded must be reconciled by hand (the Worker's log names them).
+        <p className="hint venue-note">
+          {quantity(status.late_orders)} order{status.late_orders === 1 ? "" : "s"} reached Alpaca after fillwire had given {status.late_orders === 1 ? "it" : "them"} up,
+          and {status.late_orders === 1 ? "was" : "were"} cancelled there.
         </p>
       )}
       {status.foreign_events > 0 && (

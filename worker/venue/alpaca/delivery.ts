@@ -38,18 +38,22 @@ export class ReportDelivery {
   }
 
   private async pass(): Promise<void> {
-    const owed = this.ledger.owed(Date.now());
+    const owed = this.ledger.owed.due(Date.now());
     const results = await Promise.allSettled(owed.map(async ({ order_id, trader_id, version }) => {
       const report = this.ledger.report(order_id);
-      if (report) await withTimeout(this.desk(trader_id).onExecutionReport(report), DELIVERY_TIMEOUT_MS);
-      this.ledger.delivered(order_id, version);
+      if (report) {
+        const { unbooked } = await withTimeout(this.desk(trader_id).onExecutionReport(report), DELIVERY_TIMEOUT_MS);
+        // Executions of an order its desk had already ended: on its audit trail (UNBOOKED), and counted here.
+        if (unbooked > 0) this.ledger.bump("unbooked_fills", unbooked);
+      }
+      this.ledger.owed.delivered(order_id, version);
     }));
     const failed = results.filter((r) => r.status === "rejected").length;
     if (failed > 0) {
       console.warn(`alpaca link: ${failed} reports not delivered, retried by alarm`);
       await this.wakeAt(Date.now() + DELIVERY_RETRY_MS);
     }
-    const release = this.ledger.nextRelease();
+    const release = this.ledger.owed.nextRelease();
     if (release !== null) await this.wakeAt(release);
   }
 }

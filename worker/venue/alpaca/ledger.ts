@@ -1,11 +1,14 @@
 // The stream link's ledger, over its SQLite storage: every fillwire order sent to this Alpaca account (and
 // whose desk it belongs to), the chain of Alpaca orders behind it (an amend at Alpaca is a new order), every
 // execution applied (once: by fill id, by Alpaca's execution uuid, and by (Alpaca order, cumulative qty),
-// whichever source saw it first), and the reports still owed to desks.
+// whichever source saw it first), and the reports still owed to desks (owed.ts).
 import type { OrderType } from "../../shared/orders";
 import type { VenueFill, VenueReport, VenueState, VenueTerms } from "../adapter";
-import { decimalToShares, parseClientOrderId, termsOf, venueStateOf } from "./mapping";
-import { AlpacaOrder } from "./wire";
+import { decimalToShares, parseClientOrderId } from "./mapping";
+import { migrateLedger } from "./ledger-schema";
+import { OwedReports } from "./owed";
+import { standing, type AskedEnd, type ChainLink } from "./standing";
+import type { AlpacaOrder } from "./wire";
 
 export interface LinkOrder {
   orderId: string;
@@ -73,30 +76,16 @@ export interface NewFill {
 }
 
 export class LinkLedger {
-  constructor(private readonly sql: SqlStorage) {}
+  /** The reports owed to desks (owed.ts): a change that refresh() finds is owed to the order's desk. */
+  readonly owed: OwedReports;
 
+  constructor(private readonly sql: SqlStorage) {
+    this.owed = new OwedReports(sql);
+  }
+
+  /** Creates (or brings up to date) the link's tables: ledger-schema.ts. */
   migrate(): void {
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, trader_id TEXT NOT NULL, symbol TEXT NOT NULL, order_type TEXT NOT NULL,
-        stage TEXT NOT NULL, hold_until INTEGER, alpaca_id TEXT, amend_seq INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'WORKING',
-        reason TEXT, terms TEXT, end_as TEXT, end_reason TEXT, fills_seen INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
-      CREATE INDEX IF NOT EXISTS orders_held ON orders(hold_until) WHERE hold_until IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS alpaca_orders (alpaca_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
-        qty INTEGER NOT NULL, filled_qty INTEGER NOT NULL, replaces TEXT, body TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS alpaca_orders_order ON alpaca_orders(order_id);
-      CREATE TABLE IF NOT EXISTS fills (fill_id TEXT PRIMARY KEY, execution TEXT UNIQUE, order_id TEXT NOT NULL, alpaca_id TEXT NOT NULL,
-        cum_qty INTEGER NOT NULL, quantity INTEGER NOT NULL, price_cents INTEGER NOT NULL, at TEXT NOT NULL, UNIQUE (alpaca_id, cum_qty));
-      CREATE INDEX IF NOT EXISTS fills_order ON fills(order_id);
-      CREATE TABLE IF NOT EXISTS owed (order_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS parked (alpaca_id TEXT NOT NULL, at INTEGER NOT NULL, update_json TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS parked_order ON parked(alpaca_id);
-    `);
-    // Added after the table: a link's storage from before gets the column.
-    const hasColumn = (table: string, column: string) => this.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().some((c) => c.name === column);
-    if (!hasColumn("orders", "rides_on")) this.sql.exec("ALTER TABLE orders ADD COLUMN rides_on TEXT");
-    if (!hasColumn("alpaca_orders", "updated_at")) this.sql.exec("ALTER TABLE alpaca_orders ADD COLUMN updated_at TEXT");
+    migrateLedger(this.sql);
   }
 
   // ------------------------------------------------------------------ orders
@@ -128,6 +117,15 @@ export class LinkLedger {
   /** fillwire asked to end the order: Alpaca's "canceled" for it is reported as `endAs`, with `reason`. */
   ending(orderId: string, endAs: "CANCELLED" | "EXPIRED", reason: string): void {
     this.sql.exec("UPDATE orders SET end_as = ?, end_reason = ? WHERE order_id = ?", endAs, reason, orderId);
+  }
+
+  /**
+   * An order fillwire ended before Alpaca had it (cancelled or given up while its POST was lost): closed with
+   * no Alpaca order. Should Alpaca have it after all (a request that was on its way), it is a late order.
+   */
+  givenUp(orderId: string): boolean {
+    const row = this.order(orderId);
+    return row !== undefined && row.stage === "closed" && row.alpaca_id === null;
   }
 
   /** Orders that Alpaca may still change (for reconciliation), held ones included. */
@@ -222,44 +220,36 @@ export class LinkLedger {
    */
   refresh(orderId: string): { changed: boolean; incomplete: boolean } {
     const row = this.order(orderId);
-    const chain = this.sql.exec<ChainRow>("SELECT * FROM alpaca_orders WHERE order_id = ? ORDER BY seq", orderId).toArray();
+    const chain = this.chain(orderId);
     if (!row || chain.length === 0) return { changed: false, incomplete: false };
-    let effective = chain.at(-1)!;
-    if (effective.status === "rejected" && effective.replaces) {
-      // A replacement Alpaca rejected because the old order filled first: the old order stands.
-      const old = chain.find((c) => c.alpaca_id === effective.replaces);
-      if (old && old.status !== "replaced") effective = old;
-    }
-    const chainFilled = chain.reduce((n, c) => n + c.filled_qty, 0);
-    const ledgerFilled = this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(quantity), 0) AS n FROM fills WHERE order_id = ?", orderId).one().n;
-    const quantity = chain.filter((c) => c.status === "replaced" && c !== effective).reduce((n, c) => n + c.filled_qty, 0) + effective.qty;
-    let state = venueStateOf(effective.status);
-    if (ledgerFilled >= quantity && ledgerFilled > 0) state = "FILLED";
-    if (state === "CANCELLED" && row.end_as) state = row.end_as as VenueState;
-    const incomplete = ledgerFilled < chainFilled;
-    if (state !== "WORKING" && incomplete) state = "WORKING";
-    const body = AlpacaOrder.parse(JSON.parse(effective.body));
-    // Cancelled by Alpaca as one of an oco pair (the other triggered, traded or was cancelled): not "at Alpaca" unexplained.
-    const final = state === "CANCELLED" && body.order_class === "oco" ? OCO_CANCELLED : FINAL_REASON[state];
-    const reason = state === "WORKING" || state === "FILLED" ? null : (state === row.end_as ? row.end_reason : null) ?? final;
-    const terms = JSON.stringify(termsOf(body, quantity, effective.seq));
-    const fillCount = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM fills WHERE order_id = ?", orderId).one().n;
-    const changed = row.state !== state || row.terms !== terms || row.alpaca_id !== effective.alpaca_id || row.fills_seen !== fillCount;
+    const fills = this.sql.exec<{ n: number; shares: number }>("SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS shares FROM fills WHERE order_id = ?", orderId).one();
+    const asked = row.end_as ? { endAs: row.end_as as AskedEnd["endAs"], reason: row.end_reason } : null;
+    const { effective, state, reason, terms: venueTerms, incomplete } = standing(chain, fills.shares, asked);
+    const terms = JSON.stringify(venueTerms);
+    const changed = row.state !== state || row.terms !== terms || row.alpaca_id !== effective.alpacaId || row.fills_seen !== fills.n;
     this.sql.exec(
       "UPDATE orders SET state = ?, reason = ?, terms = ?, alpaca_id = ?, amend_seq = ?, stage = ?, fills_seen = ? WHERE order_id = ?",
-      state, reason, terms, effective.alpaca_id, effective.seq, state === "WORKING" ? "open" : "closed", fillCount, orderId,
+      state, reason, terms, effective.alpacaId, effective.seq, state === "WORKING" ? "open" : "closed", fills.n, orderId,
     );
-    if (changed) this.owe(orderId);
+    if (changed) this.owed.owe(orderId);
     return { changed, incomplete };
+  }
+
+  /** The chain of Alpaca orders behind a fillwire order, first to last. */
+  private chain(orderId: string): ChainLink[] {
+    return this.sql
+      .exec<ChainRow>("SELECT * FROM alpaca_orders WHERE order_id = ? ORDER BY seq", orderId)
+      .toArray()
+      .map((c) => ({ alpacaId: c.alpaca_id, seq: c.seq, status: c.status, qty: c.qty, filledQty: c.filled_qty, replaces: c.replaces, body: c.body }));
   }
 
   current(orderId: string): CurrentOrder | null {
     const row = this.order(orderId);
     if (!row?.alpaca_id) return null;
-    const chain = this.sql.exec<ChainRow>("SELECT * FROM alpaca_orders WHERE order_id = ?", orderId).toArray();
-    const current = chain.find((c) => c.alpaca_id === row.alpaca_id)!;
-    const filledBefore = chain.filter((c) => c.alpaca_id !== row.alpaca_id).reduce((n, c) => n + c.filled_qty, 0);
-    return { alpacaId: current.alpaca_id, amendSeq: current.seq, filledBefore, orderType: row.order_type as OrderType, closed: row.stage === "closed" };
+    const chain = this.chain(orderId);
+    const current = chain.find((c) => c.alpacaId === row.alpaca_id)!;
+    const filledBefore = chain.filter((c) => c !== current).reduce((n, c) => n + c.filledQty, 0);
+    return { alpacaId: current.alpacaId, amendSeq: current.seq, filledBefore, orderType: row.order_type as OrderType, closed: row.stage === "closed" };
   }
 
   // ------------------------------------------------------------------ reports
@@ -281,38 +271,6 @@ export class LinkLedger {
     return report;
   }
 
-  owe(orderId: string): void {
-    this.sql.exec("INSERT INTO owed (order_id, version) VALUES (?, 1) ON CONFLICT(order_id) DO UPDATE SET version = version + 1", orderId);
-  }
-
-  /** Owed reports whose order is not held (its submit answered, or the hold ran out). */
-  owed(nowMs: number): { order_id: string; trader_id: string; version: number }[] {
-    // A hold that ran out (the desk never came back with its submit's answer) is over.
-    this.sql.exec("UPDATE orders SET hold_until = NULL WHERE hold_until IS NOT NULL AND hold_until <= ?", nowMs);
-    return this.sql
-      .exec<{ order_id: string; trader_id: string; version: number }>(
-        `SELECT w.order_id, o.trader_id, w.version FROM owed w JOIN orders o ON o.order_id = w.order_id
-         WHERE o.hold_until IS NULL OR o.hold_until <= ?`,
-        nowMs,
-      )
-      .toArray();
-  }
-
-  /** Delivered: forget it, unless it changed again while on its way. */
-  delivered(orderId: string, version: number): void {
-    this.sql.exec("DELETE FROM owed WHERE order_id = ? AND version = ?", orderId, version);
-  }
-
-  /** The caller was just given the whole report: nothing of it is owed any more. */
-  forgetOwed(orderId: string): void {
-    this.sql.exec("DELETE FROM owed WHERE order_id = ?", orderId);
-  }
-
-  /** The earliest time a held order's reports are released (for the alarm). */
-  nextRelease(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(hold_until) AS t FROM orders WHERE hold_until IS NOT NULL AND order_id IN (SELECT order_id FROM owed)").one().t;
-  }
-
   // ------------------------------------------------------------------ meta and counts
 
   meta(key: string): string | null {
@@ -323,8 +281,9 @@ export class LinkLedger {
     this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
   }
 
-  bump(key: string): number {
-    const next = Number(this.meta(key) ?? "0") + 1;
+  /** Adds `by` (1 unless said) to a counter kept in meta; returns the new count. */
+  bump(key: string, by = 1): number {
+    const next = Number(this.meta(key) ?? "0") + by;
     this.setMeta(key, String(next));
     return next;
   }
@@ -334,11 +293,10 @@ export class LinkLedger {
     return {
       working: one("SELECT COUNT(*) AS n FROM orders WHERE stage = 'open'"),
       held: one("SELECT COUNT(*) AS n FROM orders WHERE hold_until IS NOT NULL"),
-      owed: one("SELECT COUNT(*) AS n FROM owed"),
+      owed: this.owed.count(),
       fills: one("SELECT COUNT(*) AS n FROM fills"),
     };
   }
-
 }
 
 /** How long a trade update of an oco leg not yet known waits for the leg to be learned (ledger.park). */
@@ -353,12 +311,3 @@ const CLOSED = "('filled', 'canceled', 'expired', 'rejected', 'replaced')";
  * order filled, say, would take a trailing stop's mark and stop back to those it was accepted with).
  */
 const KEEP = `(status IN ${CLOSED} OR excluded.updated_at < updated_at)`;
-
-/** The reason of an exit that Alpaca cancelled as its oco's other exit triggered, traded or was cancelled. */
-export const OCO_CANCELLED = "One-cancels-other at Alpaca: the other exit of its oco order triggered, traded or was cancelled";
-
-const FINAL_REASON: Partial<Record<VenueState, string>> = {
-  CANCELLED: "Cancelled at Alpaca",
-  EXPIRED: "Expired at Alpaca (time in force)",
-  REJECTED: "Rejected by Alpaca",
-};

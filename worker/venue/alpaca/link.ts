@@ -10,7 +10,7 @@ import { AlpacaClient } from "./client";
 import { alpacaConfig, upgradeUrl, type AlpacaConfig } from "./config";
 import { ReportDelivery } from "./delivery";
 import { LinkLedger, type CurrentOrder, type LinkOrder } from "./ledger";
-import { orderTypeOf } from "./mapping";
+import { isClosedStatus, orderTypeOf } from "./mapping";
 import { applyTradeUpdate, catchUpFills, reconcile, settle, touched } from "./reconcile";
 import { TradeStream } from "./stream";
 import type { VenueStatus } from "./status";
@@ -75,15 +75,20 @@ export class AlpacaLink extends DurableObject<Env> {
       // Known at Alpaca but not here (the link's storage was reset): its desk is the one asking.
       this.ledger.register({ orderId, ...owner, orderType: orderTypeOf(chain[0].type ?? chain[0].order_type) }, null, Date.now());
     }
-    const row = this.ledger.order(orderId);
-    if (row?.stage === "closed" && row.alpaca_id === null && chain.length > 0) {
-      // fillwire ended it before Alpaca had it (a submit's answer arriving after a cancel): it must not trade.
-      for (const order of chain) this.lateArrival(order);
-      return this.answer(orderId);
-    }
+    const late = this.ledger.givenUp(orderId) && chain.length > 0;
+    // fillwire ended it before Alpaca had it (a submit's answer arriving after a cancel): the caller is told
+    // the order as fillwire ended it; the link cancels it at Alpaca, and what it traded first reaches the desk
+    // as executions of an ended order (delivered, so that the desk's answer counts them: unbooked_fills).
+    const ended = late ? this.ledger.report(orderId) : null;
+    for (const order of late ? chain : []) this.lateArrival(order);
     // The chain is the order and its replacements, oldest first: the n-th replacement is amend n (unless
     // its client_order_id, or the caller for the last one, says which).
     chain.forEach((order, i) => this.ledger.observe(order, { orderId, seq: i === chain.length - 1 && lastSeq !== undefined ? lastSeq : i }));
+    if (ended) {
+      this.ledger.refresh(orderId);
+      this.deliver();
+      return ended;
+    }
     this.replayParked(chain);
     this.ledger.release(orderId);
     return this.answer(orderId);
@@ -148,6 +153,7 @@ export class AlpacaLink extends DurableObject<Env> {
       fills_applied: counts.fills,
       foreign_events: Number(this.ledger.meta("foreign_events") ?? "0"),
       late_orders: Number(this.ledger.meta("late_orders") ?? "0"),
+      unbooked_fills: Number(this.ledger.meta("unbooked_fills") ?? "0"),
     };
   }
 
@@ -163,7 +169,7 @@ export class AlpacaLink extends DurableObject<Env> {
     if (into.incomplete) await this.catchUp([orderId]);
     const report = this.ledger.report(orderId);
     if (!report) throw new Error(`order ${orderId} was never registered with the Alpaca link`);
-    this.ledger.forgetOwed(orderId);
+    this.ledger.owed.forget(orderId);
     return report;
   }
 
@@ -224,9 +230,9 @@ export class AlpacaLink extends DurableObject<Env> {
     const nowIso = new Date().toISOString();
     this.ledger.setMeta("last_event_at", nowIso);
     const outcome = applyTradeUpdate(this.ledger, update, nowIso);
-    if (outcome.kind === "late") return this.lateArrival(outcome.order);
     if (outcome.kind === "foreign") return void this.ledger.bump("foreign_events");
     if (outcome.kind === "parked") return;
+    if (outcome.late) this.lateArrival(outcome.late);
     if (outcome.incomplete) this.ctx.waitUntil(this.catchUp([outcome.orderId]));
     this.deliver();
   }
@@ -254,16 +260,20 @@ export class AlpacaLink extends DurableObject<Env> {
     void this.wakeAt(this.reconnectAt);
   }
 
-  /** An order fillwire gave up reached Alpaca after all: cancel it there (its fills cannot be booked). */
+  /**
+   * An order fillwire gave up reached Alpaca after all: counted (late_orders), and cancelled there unless it
+   * has ended. Whatever it traded first reaches its desk, which books none of it (the trader was told the
+   * order ended): each execution goes on the order's audit trail as UNBOOKED and into unbooked_fills.
+   */
   private lateArrival(order: AlpacaOrder): void {
     if (this.late.has(order.id)) return;
     this.late.add(order.id);
     this.ledger.bump("late_orders");
-    if (["filled", "canceled", "expired", "rejected"].includes(order.status)) {
-      console.error(`alpaca link: order ${order.id} (${order.client_order_id}) traded at Alpaca after fillwire gave it up; reconcile the account by hand`);
+    if (isClosedStatus(order.status)) {
+      console.error(`alpaca link: order ${order.id} (${order.client_order_id}) reached Alpaca after fillwire gave it up, and ended there ${order.status}`);
       return;
     }
-    console.error(`alpaca link: order ${order.id} (${order.client_order_id}) arrived after fillwire gave it up; cancelling it at Alpaca`);
+    console.error(`alpaca link: order ${order.id} (${order.client_order_id}) reached Alpaca after fillwire gave it up; cancelling it at Alpaca`);
     this.ctx.waitUntil(this.client.cancelOrder(order.id).then(() => undefined, (err: unknown) => console.error("alpaca link: late order cancel failed", String(err))));
   }
 
@@ -273,6 +283,7 @@ export class AlpacaLink extends DurableObject<Env> {
       try {
         const into = await reconcile(this.ledger, this.client, this.foreign, this.since());
         this.ledger.setMeta("last_reconcile_at", new Date().toISOString());
+        for (const order of into.late) this.lateArrival(order);
         if (into.incomplete) this.retryLater();
       } catch (err) {
         console.warn("alpaca link: reconcile failed, retried by alarm", String(err));
@@ -297,6 +308,7 @@ export class AlpacaLink extends DurableObject<Env> {
     } catch (err) {
       console.warn("alpaca link: fill catch-up failed, retried by alarm", String(err));
     }
+    for (const order of into.late) this.lateArrival(order);
     settle(this.ledger, into);
     if (into.incomplete) this.retryLater();
     this.deliver();

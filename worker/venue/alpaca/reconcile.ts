@@ -16,9 +16,16 @@ export interface Touched {
   orders: Set<string>;
   /** Some order is finished at Alpaca but not every one of its fills is in the ledger yet. */
   incomplete: boolean;
+  /** Orders fillwire had given up that Alpaca has after all (LinkLedger.givenUp): to cancel there, and count. */
+  late: AlpacaOrder[];
 }
 
-export const touched = (): Touched => ({ orders: new Set(), incomplete: false });
+export const touched = (): Touched => ({ orders: new Set(), incomplete: false, late: [] });
+
+/** Notes `order` in `into.late` when it is one fillwire gave up before Alpaca had it; call before observing it. */
+function noteLate(ledger: LinkLedger, order: AlpacaOrder, into: Touched): void {
+  if (ledger.givenUp(parseClientOrderId(order.client_order_id).orderId)) into.late.push(order);
+}
 
 /** A trade update from the stream. Returns the fillwire order it concerns, or null when it is not fillwire's. */
 export function ingestUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso: string): string | null {
@@ -43,16 +50,15 @@ export function ingestUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso: st
 export type UpdateOutcome =
   | { kind: "foreign" }
   | { kind: "parked" }
-  | { kind: "late"; order: AlpacaOrder }
-  | { kind: "order"; orderId: string; incomplete: boolean };
+  | { kind: "order"; orderId: string; incomplete: boolean; late: AlpacaOrder | null };
 
 /**
- * A trade update, applied and worked out: an order of fillwire's (owing its desk a report when it changed),
- * one that is not fillwire's, or one fillwire gave up before Alpaca had it ("late": it must not trade).
+ * A trade update, applied and worked out: an order of fillwire's (owing its desk a report when it changed;
+ * `late` when it is one fillwire gave up before Alpaca had it: it must be cancelled there, and what it traded
+ * meanwhile reaches its desk as executions of an ended order), or one that is not fillwire's.
  */
 export function applyTradeUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso: string): UpdateOutcome {
-  const row = ledger.order(parseClientOrderId(update.order.client_order_id).orderId);
-  if (row && row.stage === "closed" && row.alpaca_id === null) return { kind: "late", order: update.order };
+  const late = ledger.givenUp(parseClientOrderId(update.order.client_order_id).orderId) ? update.order : null;
   const orderId = ingestUpdate(ledger, update, nowIso);
   if (!orderId && isOcoMember(update.order)) {
     // Likely the leg of an oco order fillwire just sent, whose id the link learns from the POST's answer.
@@ -60,7 +66,7 @@ export function applyTradeUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso
     return { kind: "parked" };
   }
   if (!orderId) return { kind: "foreign" };
-  return { kind: "order", orderId, incomplete: ledger.refresh(orderId).incomplete };
+  return { kind: "order", orderId, incomplete: ledger.refresh(orderId).incomplete, late };
 }
 
 /** An order of an oco pair at Alpaca (its leg has an id and client_order_id that Alpaca made). */
@@ -98,6 +104,7 @@ export async function catchUpFills(ledger: LinkLedger, client: AlpacaClient, for
       let orderId = ingestActivity(ledger, activity);
       if (!orderId && !ledger.orderOfAlpaca(activity.order_id)) {
         const order = await client.getOrder(activity.order_id);
+        if (order) noteLate(ledger, order, into);
         if (order && ledger.observe(order)) orderId = ingestActivity(ledger, activity);
         else if (!order || !isOcoMember(order)) foreign.add(activity.order_id); // an oco leg may yet be learned
       }
@@ -140,6 +147,7 @@ export async function reconcile(ledger: LinkLedger, client: AlpacaClient, foreig
   const open = await client.openOrders();
   const openIds = new Set(open.map((o) => o.id));
   for (const order of open) {
+    noteLate(ledger, order, into);
     const orderId = ledger.observe(order);
     if (orderId) into.orders.add(orderId);
   }
