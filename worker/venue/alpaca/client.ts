@@ -19,6 +19,10 @@ export class AlpacaRefusal extends Error {
 /** Alpaca could not be reached or asked to come back later (429, 5xx, timeout, network). */
 export class AlpacaUnavailable extends Error {}
 
+/** Open orders per page (Alpaca's maximum for GET /v2/orders), and pages read at most (10,000 orders). */
+const OPEN_ORDER_PAGE = 500;
+const OPEN_ORDER_PAGES = 20;
+
 /** Per host: no request before this epoch ms (set by a 429). Shared by every desk in this isolate. */
 const blockedUntil = new Map<string, number>();
 
@@ -69,10 +73,27 @@ export class AlpacaClient {
     return chain;
   }
 
-  /** GET /v2/orders?status=open (up to 500, Alpaca's maximum per call). */
-  async openOrders(): Promise<AlpacaOrder[]> {
-    const list = await this.call("GET", this.config.apiUrl, "/v2/orders?status=open&limit=500&direction=asc", AlpacaOrder.array());
-    return list ?? [];
+  /**
+   * Every open order of the account: GET /v2/orders?status=open, oldest first, in pages of 500 (Alpaca's
+   * most per call). The next page asks for orders submitted `after` the last one's submitted_at (exclusive,
+   * https://docs.alpaca.markets/reference/getallorders), less a millisecond, so orders that share that
+   * instant are read twice rather than missed; each order is kept once. Stops at `maxPages`, or at a page
+   * that brings no order not already read.
+   */
+  async openOrders(maxPages = OPEN_ORDER_PAGES): Promise<AlpacaOrder[]> {
+    const byId = new Map<string, AlpacaOrder>();
+    let after: string | null = null;
+    for (let page = 0; page < maxPages; page++) {
+      const query: string = `/v2/orders?status=open&limit=${OPEN_ORDER_PAGE}&direction=asc${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+      const list: AlpacaOrder[] = (await this.call("GET", this.config.apiUrl, query, AlpacaOrder.array())) ?? [];
+      const before = byId.size;
+      for (const order of list) byId.set(order.id, order);
+      const last = list.at(-1);
+      const submitted: number = last ? Date.parse(last.submitted_at ?? last.created_at ?? "") : NaN;
+      if (list.length < OPEN_ORDER_PAGE || byId.size === before || !Number.isFinite(submitted)) break;
+      after = new Date(submitted - 1).toISOString();
+    }
+    return [...byId.values()];
   }
 
   /** DELETE /v2/orders/{id}: "accepted" (204), "unknown" (404), or Alpaca's reason it cannot (422). */
