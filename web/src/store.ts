@@ -9,10 +9,12 @@ import { ErrorBody } from "../../worker/shared/errors";
 import type { Ack } from "../../worker/shared/socket-orders";
 import { ApiFailure, type Api } from "./api";
 import { describeAmendBody } from "./amend";
+import { announcement } from "./announce";
 import { acknowledge, applyEvent, emptyBlotter, isWorking, mergeOrders, type BlotterState } from "./blotter";
-import { alreadyCancelled, ANSWER_TIMEOUT_MS, newRequestId, ordersMovedBy, sendCommand, unaccounted, type CommandKind, type OrderCommandInput, type Sent } from "./commands";
+import { CommandDoor, type OrderRoutes } from "./command-door";
+import { alreadyCancelled, unaccounted } from "./commands";
 import { OrderFeed, type FeedStatus } from "./feed";
-import { price, quantity } from "./format";
+import { quantity } from "./format";
 import { browserClock, StepPacer } from "./pacer";
 import { planTrailingRead, type TrailWatch } from "./trailing";
 import { summarizeCancelAll, summarizeCloseAll, type CancelOutcome, type CloseQuery, type OutcomeSummary } from "./positions";
@@ -42,12 +44,6 @@ const DETAIL_GRACE_MS = 300;
  * Fills need no wait: account.updated brings the new positions and cash at once.
  */
 const INSTRUMENTS_REFRESH_MS = 5_000;
-/**
- * An answer on the socket comes just before its command's events (the order's step and the account change
- * it made): the page takes the answer together with them, so an order first appears with its reservation.
- * This bounds the wait should they not come (the connection dropped right after the answer).
- */
-const EVENTS_AFTER_ANSWER_MS = 250;
 /** Order steps after which the desk sends the account in the same change (a reservation, fill or release). */
 const MOVES_ACCOUNT: ReadonlySet<OrderEvent["event"]> = new Set([
   "order.submitted", "order.replaced", "order.partial", "order.filled", "order.cancelled", "order.rejected", "order.expired",
@@ -69,16 +65,6 @@ declare global {
     };
   }
 }
-
-/** Order commands by the door they took: sent on the socket, sent over HTTP, and HTTP retries of a lost socket answer. */
-export interface OrderRoutes {
-  socket: number;
-  http: number;
-  fallbacks: number;
-}
-
-/** An order command as sent, less its request_id (given when it is sent). */
-type CommandBody = OrderCommandInput extends infer C ? (C extends OrderCommandInput ? Omit<C, "request_id"> : never) : never;
 
 export class DeskStore {
   private state: DeskState = {
@@ -108,9 +94,8 @@ export class DeskStore {
   private trailWatch: TrailWatch | null = null;
   private readingPending = false;
   private toastId = 0;
-  private readonly routes: OrderRoutes = { socket: 0, http: 0, fallbacks: 0 };
-  /** Commands answered on the socket, waiting for an event of these orders to be applied. */
-  private readonly eventWaiters = new Map<string, Set<() => void>>();
+  /** Order commands go out on the socket, or over HTTP (command-door.ts). */
+  private readonly door: CommandDoor;
   private duplicates = 0;
   private snapshotRun = 0;
   private stopped = false;
@@ -143,6 +128,7 @@ export class DeskStore {
       onMessage: (message) => this.pacer.push(message),
       onStatus: (feed) => this.set({ feed }),
     });
+    this.door = new CommandDoor({ feed: this.feed, unauthorized: () => this.api.unauthorized(), stopped: () => this.stopped });
   }
 
   subscribe = (listener: () => void) => {
@@ -166,7 +152,7 @@ export class DeskStore {
       lastSeq: () => this.state.blotter.lastSeq,
       duplicatesIgnored: () => this.duplicates,
       dropSocketAfterNextCommand: () => this.feed.dropAfterNextCommand(),
-      orderRoutes: () => ({ ...this.routes }),
+      orderRoutes: () => ({ ...this.door.routes }),
     };
   }
 
@@ -191,7 +177,7 @@ export class DeskStore {
    * reserves arrives as account.updated, in the same change as its order.submitted.
    */
   async submit(body: OrderRequestInput, idempotencyKey: string): Promise<Order> {
-    const { value: order } = await this.send(
+    const { value: order } = await this.door.send(
       "submit",
       { type: "submit", order: body, idempotency_key: idempotencyKey },
       () => this.api.submit(body, idempotencyKey),
@@ -209,7 +195,7 @@ export class DeskStore {
   async amend(orderId: string, body: AmendRequest, idempotencyKey: string): Promise<Order> {
     this.amending.add(orderId);
     try {
-      const { value: order } = await this.send(
+      const { value: order } = await this.door.send(
         "amend",
         { type: "amend", order_id: orderId, changes: body, idempotency_key: idempotencyKey },
         () => this.api.amend(orderId, body, idempotencyKey),
@@ -234,7 +220,7 @@ export class DeskStore {
     for (const id of asked) this.cancelling.add(id);
     let data: CancelOutcome[];
     try {
-      const sent = await this.send(
+      const sent = await this.door.send(
         "cancel_all",
         { type: "cancel_all", ...(symbol ? { symbol } : {}) },
         async () => (await this.api.cancelAll(symbol ? { symbol } : {})).data.map(outcomeOf),
@@ -278,7 +264,7 @@ export class DeskStore {
   async cancel(orderId: string): Promise<void> {
     this.cancelling.add(orderId);
     try {
-      const { value: order } = await this.send(
+      const { value: order } = await this.door.send(
         "cancel",
         { type: "cancel", order_id: orderId },
         async (retry) => {
@@ -299,65 +285,6 @@ export class DeskStore {
       this.toast("error", err instanceof Error ? err.message : "The cancel did not go through; try again");
       void this.hydrate(orderId);
     }
-  }
-
-  /**
-   * One order command: over the socket while it is connected, else (or when its answer is lost) over HTTP
-   * with the same idempotency key. A reject is thrown as the ApiFailure the HTTP route would have given.
-   */
-  private async send<T>(kind: CommandKind, body: CommandBody, http: (retry: boolean) => Promise<T>, fromAck: (ack: Ack) => T): Promise<Sent<T>> {
-    const command = { ...body, request_id: newRequestId(kind) } as OrderCommandInput;
-    let acked: Ack | null = null;
-    try {
-      const sent = await sendCommand<T>({
-        socket: this.feed.connected
-          ? () => {
-              this.routes.socket++;
-              return this.feed.command(command, ANSWER_TIMEOUT_MS[kind]);
-            }
-          : null,
-        http: (retry) => {
-          this.routes.http++;
-          if (retry) this.routes.fallbacks++;
-          return http(retry);
-        },
-        fromAck: (ack) => fromAck((acked = ack)),
-      });
-      if (acked) await this.eventsOf(ordersMovedBy(acked));
-      return sent;
-    } catch (err) {
-      if (err instanceof ApiFailure && err.status === 401) this.api.unauthorized(); // a socket's 401 as HTTP's
-      throw err;
-    }
-  }
-
-  /** Resolves once an event of each order has been applied, or after EVENTS_AFTER_ANSWER_MS. */
-  private eventsOf(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0 || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const left = new Set(ids);
-      const waiters = new Map<string, () => void>();
-      const finish = () => {
-        clearTimeout(timer);
-        for (const [id, waiter] of waiters) {
-          const set = this.eventWaiters.get(id);
-          set?.delete(waiter);
-          if (set?.size === 0) this.eventWaiters.delete(id);
-        }
-        resolve();
-      };
-      const timer = setTimeout(finish, EVENTS_AFTER_ANSWER_MS);
-      for (const id of left) {
-        const waiter = () => {
-          left.delete(id);
-          if (left.size === 0) finish();
-        };
-        waiters.set(id, waiter);
-        let set = this.eventWaiters.get(id);
-        if (!set) this.eventWaiters.set(id, (set = new Set()));
-        set.add(waiter);
-      }
-    });
   }
 
   /** Orders a lost cancel-all answer may have cancelled (the HTTP retry no longer lists them): read each. */
@@ -460,11 +387,7 @@ export class DeskStore {
       return "show";
     }
     this.set({ blotter: state });
-    const waiters = this.eventWaiters.get(event.order_id);
-    if (waiters) {
-      this.eventWaiters.delete(event.order_id);
-      for (const waiter of waiters) waiter();
-    }
+    this.door.eventApplied(event.order_id);
     // An order first met in an event lacks its time in force, as does one amended elsewhere. When this page
     // placed or amended it, the answer brings it in a moment; otherwise read the order.
     if (!state.orders[event.order_id]?.detailed || state.orders[event.order_id]?.time_in_force === null) {
@@ -480,17 +403,8 @@ export class DeskStore {
   }
 
   private announce(event: OrderEvent): void {
-    const what = `${event.side} ${quantity(event.quantity)} ${event.symbol}`;
-    if (event.event === "order.filled") this.toast("info", `Order filled at ${price(event.avg_fill_price)} - ${what}`);
-    else if (event.event === "order.rejected") this.toast("error", `Order rejected - ${what}${event.reason ? `: ${event.reason}` : ""}`);
-    else if (event.event === "order.triggered") this.toast("info", `Stop triggered - ${what}${event.reason ? `: ${event.reason}` : ""}`);
-    else if (event.event === "order.expired") this.toast("info", `Order expired - ${what}${event.reason ? `: ${event.reason}` : ""}`);
-    else if (event.event === "order.cancel_rejected") this.toast("error", `Cancel refused - ${what}${event.reason ? `: ${event.reason}` : ""}`);
-    else if (event.event === "order.replaced") this.toast("info", `Order amended - ${what}`);
-    else if (event.event === "order.activated") this.toast("info", `Exit live - ${what}${event.price !== null ? ` at ${price(event.price)}` : event.stop_price != null ? `, stop ${price(event.stop_price)}` : ""}`);
-    else if (event.event === "order.cancelled" && !this.cancelling.has(event.order_id)) {
-      this.toast("info", `Order cancelled - ${what}${event.reason ? `: ${event.reason}` : ""}`);
-    }
+    const toast = announcement(event, this.cancelling.has(event.order_id));
+    if (toast) this.toast(toast.tone, toast.text);
   }
 
   // ------------------------------------------------------------ reads
