@@ -5,34 +5,22 @@
 // type and class use are shown and sent.
 // While the account is HALTED the ticket is closed; while REDUCE_ONLY, Buy is (each with the reason).
 import { useId, useRef, useState, type FormEvent } from "react";
-import { needsStopPrice, ORDER_CLASSES, ORDER_TYPES, TIME_IN_FORCE } from "../../../worker/shared/orders";
+import { needsStopPrice, ORDER_TYPES, TIME_IN_FORCE } from "../../../worker/shared/orders";
 import type { Account } from "../../../worker/shared/account";
 import type { Instrument, OrderClass, OrderType, Side } from "../../../worker/shared/orders";
 import { ApiFailure } from "../api";
 import { focusFirstError } from "../form-errors";
 import { money, price } from "../format";
 import type { DeskStore } from "../store";
+import { TicketExits, type FieldProps } from "./TicketExits";
 import {
   classSides, classTimeInForce, classTypes, defaultTrail, estimatedCost, FIELD_ORDER, initialDraft, keyFor, newKey, refusalErrors, submitLabel,
-  toOrderRequest, trailingStart, usesLimitPrice, usesStopLoss, usesTakeProfit, withOrderClass, withSide,
+  toOrderRequest, trailingStart, usesLimitPrice, withOrderClass, withSide,
   type FieldErrors, type TicketDraft, type TicketField, type TicketKey, type TrailMode,
 } from "../ticket";
 
 const TYPE_LABELS: Record<OrderType, string> = { MARKET: "Market", LIMIT: "Limit", STOP: "Stop", STOP_LIMIT: "Stop limit", TRAILING_STOP: "Trailing stop" };
 const TIF_LABELS = { DAY: "Day", GTC: "Good till cancelled", IOC: "Immediate or cancel", FOK: "Fill or kill" } as const;
-const CLASS_LABELS: Record<OrderClass, string> = {
-  simple: "None",
-  bracket: "Bracket: take profit and stop loss",
-  oto: "OTO: one exit",
-  oco: "OCO: two exits for shares held",
-};
-const CLASS_HINTS: Record<OrderClass, string> = {
-  simple: "Attach exits to an entry (bracket, OTO), or sell shares you hold at whichever exit comes first (OCO).",
-  bracket: "The exits close what the entry opens (a sell entry's exits buy back): held until it fills, then live; when one fills the other is cancelled.",
-  oto: "The exit closes what the entry opens (a sell entry's exit buys back): held until it fills, then live.",
-  oco: "A take-profit limit and a stop loss for shares you hold: when one fills the other is cancelled.",
-};
-
 interface Props {
   store: DeskStore;
   instruments: Instrument[] | null;
@@ -53,7 +41,6 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
   const instrument = instruments?.find((i) => i.symbol === draft.symbol);
   const cost = estimatedCost(draft, instrument?.price, instrument?.tick_size);
   const trailStart = trailingStart(draft, instrument);
-  const contingent = draft.order_class !== "simple";
   const short = draft.side === "BUY" && cost !== null && account !== null && cost > account.buying_power;
   const tradingState = account?.trading_state ?? "ACTIVE";
   const halted = tradingState === "HALTED";
@@ -121,7 +108,7 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
   }
 
   const domId = (name: TicketField) => `${id}-${name.replace(".", "-")}`;
-  const field = (name: TicketField) => ({
+  const field = (name: TicketField): FieldProps => ({
     id: domId(name),
     name,
     "aria-invalid": errors[name] ? true : undefined,
@@ -274,82 +261,7 @@ export function Ticket({ store, instruments, instrumentsError, account }: Props)
             {fieldError("time_in_force")}
           </div>
 
-          <fieldset className="exits" data-testid="exits">
-            <legend>Exits</legend>
-            <div className="field">
-              <label htmlFor={domId("order_class")}>Order class</label>
-              <select {...field("order_class")} value={draft.order_class} onChange={(e) => update("order_class", e.target.value as OrderClass)}>
-                {ORDER_CLASSES.map((c) => (
-                  <option key={c} value={c}>
-                    {CLASS_LABELS[c]}
-                  </option>
-                ))}
-              </select>
-              <p className="hint">{CLASS_HINTS[draft.order_class]}</p>
-              {fieldError("order_class")}
-            </div>
-            {draft.order_class === "oto" && (
-              <fieldset className="field seg-toggle">
-                <legend>Exit</legend>
-                {(["take_profit", "stop_loss"] as const).map((exit) => (
-                  <label key={exit} className="seg">
-                    <input type="radio" name="oto_exit" value={exit} checked={draft.oto_exit === exit} onChange={() => update("oto_exit", exit)} />
-                    <span>{exit === "take_profit" ? "Take profit" : "Stop loss"}</span>
-                  </label>
-                ))}
-              </fieldset>
-            )}
-            {contingent && (
-              <div className="field-row">
-                {usesTakeProfit(draft) && (
-                  <div className="field">
-                    <label htmlFor={domId("take_profit.limit_price")}>Take profit at ($)</label>
-                    <input
-                      {...field("take_profit.limit_price")}
-                      type="number"
-                      inputMode="decimal"
-                      min={0.01}
-                      step={instrument?.tick_size ?? 0.01}
-                      value={draft.take_profit}
-                      onChange={(e) => update("take_profit", e.target.value)}
-                    />
-                    {fieldError("take_profit.limit_price")}
-                  </div>
-                )}
-                {usesStopLoss(draft) && (
-                  <div className="field">
-                    <label htmlFor={domId("stop_loss.stop_price")}>Stop loss at ($)</label>
-                    <input
-                      {...field("stop_loss.stop_price")}
-                      type="number"
-                      inputMode="decimal"
-                      min={0.01}
-                      step={instrument?.tick_size ?? 0.01}
-                      value={draft.stop_loss}
-                      onChange={(e) => update("stop_loss", e.target.value)}
-                    />
-                    {fieldError("stop_loss.stop_price")}
-                  </div>
-                )}
-                {usesStopLoss(draft) && (
-                  <div className="field">
-                    <label htmlFor={domId("stop_loss.limit_price")}>Stop loss limit ($)</label>
-                    <input
-                      {...field("stop_loss.limit_price")}
-                      type="number"
-                      inputMode="decimal"
-                      min={0.01}
-                      step={instrument?.tick_size ?? 0.01}
-                      placeholder="optional"
-                      value={draft.stop_loss_limit}
-                      onChange={(e) => update("stop_loss_limit", e.target.value)}
-                    />
-                    {fieldError("stop_loss.limit_price")}
-                  </div>
-                )}
-              </div>
-            )}
-          </fieldset>
+          <TicketExits draft={draft} tickSize={instrument?.tick_size} field={field} fieldError={fieldError} domId={domId} update={update} />
 
           <dl className="estimate">
             <div>
