@@ -5,7 +5,7 @@
 // up reaches Alpaca after all and trades before the link cancels it, and a fill reported after a cancel.
 import { afterEach, describe, expect, it } from "vitest";
 import { auditOf, call, eventually, getOrder, json, newTrader, submit, untilStatus, type Trader } from "../helpers/api";
-import { dropStream, fakeOrders, lateFill, newSymbol, setAccountFaults, venue } from "./fake";
+import { dropStream, fakeOrders, fakeRequests, lateFill, newSymbol, requestMark, setAccountFaults, venue } from "./fake";
 
 const connected = () => eventually(venue, (v) => v.stream.state === "connected", 15_000);
 const counters = async () => {
@@ -86,6 +86,25 @@ describe("executions of an order that had already ended", () => {
     await eventually(counters, (c) => c.unbooked === before.unbooked + 1 && c.late === before.late + 1);
     expect(await getOrder(trader, id)).toMatchObject({ status: "REJECTED", filled_quantity: 0, fills: [] });
     expect(await accountOf(trader)).toMatchObject({ cash: accountAfterRejection.cash, reserved: 0, positions: [] });
+  });
+
+  it("cancels a late order again when its first cancel fails, and counts it once", { timeout: 40_000 }, async () => {
+    const symbol = await newSymbol(100, { faults: { timeout_first_attempts: 10, hang_ms: 500, land_first_after_ms: 9_000 } });
+    const trader = await newTrader(20_000);
+    const before = await counters();
+    const { id } = await json<{ id: string }>(await submit(trader, { symbol, quantity: 10, order_type: "LIMIT", price: 95 }));
+    expect(await untilStatus(trader, id, "FILLED", "REJECTED", "CANCELLED")).toMatchObject({ status: "REJECTED" });
+    // The first DELETE of an order at Alpaca fails (503) once the late order lands: Alpaca is flaky, which is
+    // when orders come late. The link sends the cancel again from its next reconcile (asked for at once).
+    await setAccountFaults({ fail_next: [{ method: "DELETE", path: "/v2/orders/", status: 503 }] });
+    const mark = await requestMark();
+    const [landed] = await eventually(() => fakeOrders(id), (orders) => orders.length > 0, 20_000);
+    const ended = await eventually(() => fakeOrders(id), (orders) => orders[0]?.order.status === "canceled", 20_000);
+    expect(ended[0]!.executions).toEqual([]);
+    const deletes = (await fakeRequests(mark)).filter((r) => r.method === "DELETE" && r.path === `/v2/orders/${landed!.order.id}`);
+    expect(deletes.map((r) => r.status)).toEqual([503, 204]);
+    await eventually(counters, (c) => c.late === before.late + 1);
+    expect(await counters()).toEqual({ late: before.late + 1, unbooked: before.unbooked });
   });
 
   it("cancels a late order that has not traded yet, and keeps nothing unbooked", { timeout: 30_000 }, async () => {

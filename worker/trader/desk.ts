@@ -228,15 +228,14 @@ export class TraderDesk extends DurableObject<Env> {
   // ---------------------------------------------------------------- RPC: from the venue, drills, operators
 
   /**
-   * The venue reports a change it made on its own (a resting order filled by a price move). Answers how many
-   * of the report's executions were new and could not be booked because the order had already ended (each
-   * now on the audit trail as UNBOOKED), for the venue link to count.
+   * The venue reports a change it made on its own (a resting order filled by a price move). Answers the ids
+   * of the order's executions it could not book because the order had already ended (each on the audit trail
+   * as UNBOOKED), all of them each time, so a venue link that lost an answer counts them on the next.
    */
-  async onExecutionReport(report: VenueReport): Promise<{ unbooked: number }> {
+  async onExecutionReport(report: VenueReport): Promise<{ unbooked: string[] }> {
     if (!this.traderId) throw new Error("execution report for a desk that never took an order");
-    const before = this.store.unbookedCount(report.orderId);
     this.venue.apply(report.orderId, report, { kind: "none" });
-    return { unbooked: this.store.unbookedCount(report.orderId) - before };
+    return { unbooked: this.store.unbookedIds(report.orderId) };
   }
 
   /** The venue pushes a changed quote here (to every desk that holds one for the symbol). */

@@ -92,9 +92,9 @@ export class StoreReads {
     return new Set(rows.toArray().map((r) => r.id));
   }
 
-  /** How many executions of the order the venue reported after it ended (none booked). */
-  unbookedCount(orderId: string): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM unbooked_fills WHERE order_id = ?", orderId).one().n;
+  /** The executions of the order the venue reported after it ended (none booked), by fill id. */
+  unbookedIds(orderId: string): string[] {
+    return this.sql.exec<{ id: string }>("SELECT id FROM unbooked_fills WHERE order_id = ?", orderId).toArray().map((r) => r.id);
   }
 
   /** A parent's legs, oldest first. */

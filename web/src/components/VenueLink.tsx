@@ -121,8 +121,8 @@ function AlpacaLink({ status, readAt }: { status: AlpacaLinkStatus; readAt: numb
       )}
       {status.late_orders > 0 && (
         <p className="hint venue-note">
-          {quantity(status.late_orders)} order{status.late_orders === 1 ? "" : "s"} reached Alpaca after fillwire had given {status.late_orders === 1 ? "it" : "them"} up,
-          and {status.late_orders === 1 ? "was" : "were"} cancelled there.
+          {quantity(status.late_orders)} order{status.late_orders === 1 ? "" : "s"} reached Alpaca after fillwire had given {status.late_orders === 1 ? "it" : "them"} up:
+          cancelled there unless already ended.
         </p>
       )}
       {status.foreign_events > 0 && (

@@ -44,7 +44,7 @@ export class ReportDelivery {
       if (report) {
         const { unbooked } = await withTimeout(this.desk(trader_id).onExecutionReport(report), DELIVERY_TIMEOUT_MS);
         // Executions of an order its desk had already ended: on its audit trail (UNBOOKED), and counted here.
-        if (unbooked > 0) this.ledger.bump("unbooked_fills", unbooked);
+        if (unbooked.length > 0) this.ledger.keepUnbooked(order_id, unbooked);
       }
       this.ledger.owed.delivered(order_id, version);
     }));

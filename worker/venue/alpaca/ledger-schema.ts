@@ -1,6 +1,6 @@
 // The stream link's storage schema (its Durable Object's SQLite): the ledger's orders, Alpaca orders and
 // fills (ledger.ts), the reports owed to desks (owed.ts), parked trade updates of oco legs not yet known,
-// and a key-value meta table (stream cursors, counters). Idempotent: run at every start of the object.
+// the executions desks kept unbooked (their fill ids), and a key-value meta table (stream cursors, counters). Idempotent: run at every start of the object.
 
 /** Creates the tables and indexes that are missing, and adds the columns added since a link's storage was made. */
 export function migrateLedger(sql: SqlStorage): void {
@@ -20,9 +20,12 @@ export function migrateLedger(sql: SqlStorage): void {
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS parked (alpaca_id TEXT NOT NULL, at INTEGER NOT NULL, update_json TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS parked_order ON parked(alpaca_id);
+    CREATE TABLE IF NOT EXISTS unbooked (fill_id TEXT PRIMARY KEY, order_id TEXT NOT NULL);
   `);
   // Added after the table: a link's storage from before gets the column.
   const hasColumn = (table: string, column: string) => sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().some((c) => c.name === column);
   if (!hasColumn("orders", "rides_on")) sql.exec("ALTER TABLE orders ADD COLUMN rides_on TEXT");
   if (!hasColumn("alpaca_orders", "updated_at")) sql.exec("ALTER TABLE alpaca_orders ADD COLUMN updated_at TEXT");
+  // An order that reached Alpaca after fillwire gave it up: to be cancelled there until it has ended.
+  if (!hasColumn("orders", "late")) sql.exec("ALTER TABLE orders ADD COLUMN late INTEGER NOT NULL DEFAULT 0");
 }

@@ -40,6 +40,8 @@ export interface OrderRow extends Record<string, SqlStorageValue> {
   end_reason: string | null;
   /** Fills in the last report owed (a new fill changes the report even when the state does not). */
   fills_seen: number;
+  /** 1: fillwire had given the order up when Alpaca got it (markLate); it is cancelled there until it ends. */
+  late: number;
   created_at: number;
 }
 
@@ -126,6 +128,29 @@ export class LinkLedger {
   givenUp(orderId: string): boolean {
     const row = this.order(orderId);
     return row !== undefined && row.stage === "closed" && row.alpaca_id === null;
+  }
+
+  /**
+   * Marks an order fillwire gave up as one Alpaca has after all (a late order); true the first time, so it is
+   * counted once however many paths find it.
+   */
+  markLate(orderId: string): boolean {
+    const cursor = this.sql.exec("UPDATE orders SET late = 1 WHERE order_id = ? AND late = 0", orderId);
+    cursor.toArray();
+    return cursor.rowsWritten > 0;
+  }
+
+  /** Late orders still working at Alpaca, by their current Alpaca id: each is to be cancelled there (again). */
+  lateWorking(): { orderId: string; alpacaId: string }[] {
+    return this.sql
+      .exec<{ order_id: string; alpaca_id: string }>("SELECT order_id, alpaca_id FROM orders WHERE late = 1 AND stage = 'open' AND alpaca_id IS NOT NULL")
+      .toArray()
+      .map((r) => ({ orderId: r.order_id, alpacaId: r.alpaca_id }));
+  }
+
+  /** Executions a desk kept unbooked (an order that had ended there), by fill id: each counted once. */
+  keepUnbooked(orderId: string, fillIds: readonly string[]): void {
+    for (const id of fillIds) this.sql.exec("INSERT OR IGNORE INTO unbooked (fill_id, order_id) VALUES (?, ?)", id, orderId);
   }
 
   /** Orders that Alpaca may still change (for reconciliation), held ones included. */
@@ -281,20 +306,21 @@ export class LinkLedger {
     this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
   }
 
-  /** Adds `by` (1 unless said) to a counter kept in meta; returns the new count. */
-  bump(key: string, by = 1): number {
-    const next = Number(this.meta(key) ?? "0") + by;
+  bump(key: string): number {
+    const next = Number(this.meta(key) ?? "0") + 1;
     this.setMeta(key, String(next));
     return next;
   }
 
-  counts(): { working: number; held: number; owed: number; fills: number } {
+  counts(): { working: number; held: number; owed: number; fills: number; unbooked: number; late: number } {
     const one = (q: string) => this.sql.exec<{ n: number }>(q).one().n;
     return {
       working: one("SELECT COUNT(*) AS n FROM orders WHERE stage = 'open'"),
       held: one("SELECT COUNT(*) AS n FROM orders WHERE hold_until IS NOT NULL"),
       owed: this.owed.count(),
       fills: one("SELECT COUNT(*) AS n FROM fills"),
+      unbooked: one("SELECT COUNT(*) AS n FROM unbooked"),
+      late: one("SELECT COUNT(*) AS n FROM orders WHERE late = 1"),
     };
   }
 }

@@ -10,7 +10,7 @@ import { AlpacaClient } from "./client";
 import { alpacaConfig, upgradeUrl, type AlpacaConfig } from "./config";
 import { ReportDelivery } from "./delivery";
 import { LinkLedger, type CurrentOrder, type LinkOrder } from "./ledger";
-import { isClosedStatus, orderTypeOf } from "./mapping";
+import { orderTypeOf, parseClientOrderId } from "./mapping";
 import { applyTradeUpdate, catchUpFills, reconcile, settle, touched } from "./reconcile";
 import { TradeStream } from "./stream";
 import type { VenueStatus } from "./status";
@@ -39,9 +39,8 @@ export class AlpacaLink extends DurableObject<Env> {
   private idling = false;
   private reconciling: Promise<void> | null = null;
   private readonly delivery: ReportDelivery;
-  /** Alpaca orders that are not fillwire's, and late orders already cancelled (this instance's memory). */
+  /** Alpaca orders that are not fillwire's (this instance's memory). */
   private readonly foreign = new Set<string>();
-  private readonly late = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,12 +79,12 @@ export class AlpacaLink extends DurableObject<Env> {
     // the order as fillwire ended it; the link cancels it at Alpaca, and what it traded first reaches the desk
     // as executions of an ended order (delivered, so that the desk's answer counts them: unbooked_fills).
     const ended = late ? this.ledger.report(orderId) : null;
-    for (const order of late ? chain : []) this.lateArrival(order);
     // The chain is the order and its replacements, oldest first: the n-th replacement is amend n (unless
     // its client_order_id, or the caller for the last one, says which).
     chain.forEach((order, i) => this.ledger.observe(order, { orderId, seq: i === chain.length - 1 && lastSeq !== undefined ? lastSeq : i }));
     if (ended) {
-      this.ledger.refresh(orderId);
+      if (this.ledger.refresh(orderId).incomplete) this.ctx.waitUntil(this.catchUp([orderId]));
+      this.lateArrivals([chain.at(-1)!]);
       this.deliver();
       return ended;
     }
@@ -152,8 +151,8 @@ export class AlpacaLink extends DurableObject<Env> {
       reports_owed: counts.owed,
       fills_applied: counts.fills,
       foreign_events: Number(this.ledger.meta("foreign_events") ?? "0"),
-      late_orders: Number(this.ledger.meta("late_orders") ?? "0"),
-      unbooked_fills: Number(this.ledger.meta("unbooked_fills") ?? "0"),
+      late_orders: counts.late,
+      unbooked_fills: counts.unbooked,
     };
   }
 
@@ -232,7 +231,7 @@ export class AlpacaLink extends DurableObject<Env> {
     const outcome = applyTradeUpdate(this.ledger, update, nowIso);
     if (outcome.kind === "foreign") return void this.ledger.bump("foreign_events");
     if (outcome.kind === "parked") return;
-    if (outcome.late) this.lateArrival(outcome.late);
+    if (outcome.late) this.lateArrivals([outcome.late]);
     if (outcome.incomplete) this.ctx.waitUntil(this.catchUp([outcome.orderId]));
     this.deliver();
   }
@@ -261,20 +260,34 @@ export class AlpacaLink extends DurableObject<Env> {
   }
 
   /**
-   * An order fillwire gave up reached Alpaca after all: counted (late_orders), and cancelled there unless it
-   * has ended. Whatever it traded first reaches its desk, which books none of it (the trader was told the
-   * order ended): each execution goes on the order's audit trail as UNBOOKED and into unbooked_fills.
+   * Orders fillwire gave up that reached Alpaca after all (each as Alpaca has it, already in the ledger):
+   * marked late, and counted once (late_orders), then cancelled there with every other late order still
+   * working. Whatever they traded first reaches their desks, which book none of it (the trader was told the
+   * order ended): each execution goes on its order's audit trail as UNBOOKED and into unbooked_fills.
    */
-  private lateArrival(order: AlpacaOrder): void {
-    if (this.late.has(order.id)) return;
-    this.late.add(order.id);
-    this.ledger.bump("late_orders");
-    if (isClosedStatus(order.status)) {
-      console.error(`alpaca link: order ${order.id} (${order.client_order_id}) reached Alpaca after fillwire gave it up, and ended there ${order.status}`);
-      return;
+  private lateArrivals(orders: readonly AlpacaOrder[]): void {
+    for (const order of orders) {
+      if (this.ledger.markLate(parseClientOrderId(order.client_order_id).orderId)) {
+        console.error(`alpaca link: order ${order.id} (${order.client_order_id}) reached Alpaca after fillwire gave it up (${order.status} there); cancelling it`);
+      }
     }
-    console.error(`alpaca link: order ${order.id} (${order.client_order_id}) reached Alpaca after fillwire gave it up; cancelling it at Alpaca`);
-    this.ctx.waitUntil(this.client.cancelOrder(order.id).then(() => undefined, (err: unknown) => console.error("alpaca link: late order cancel failed", String(err))));
+    this.cancelLateOrders();
+  }
+
+  /**
+   * Sends a cancel for every late order still working at Alpaca. A cancel that fails is sent again by the
+   * next reconcile (soon: one is asked for), which calls this too, until Alpaca says the order ended.
+   */
+  private cancelLateOrders(): void {
+    for (const { orderId, alpacaId } of this.ledger.lateWorking()) {
+      this.ctx.waitUntil(this.client.cancelOrder(alpacaId).then(
+        (sent) => void (sent.outcome === "refused" && console.warn(`alpaca link: late order ${orderId}: Alpaca refused the cancel (${sent.message})`)),
+        (err: unknown) => {
+          console.error(`alpaca link: late order ${orderId}: cancel failed, tried again by the next reconcile`, String(err));
+          this.retryLater();
+        },
+      ));
+    }
   }
 
   private async runReconcile(): Promise<void> {
@@ -283,7 +296,7 @@ export class AlpacaLink extends DurableObject<Env> {
       try {
         const into = await reconcile(this.ledger, this.client, this.foreign, this.since());
         this.ledger.setMeta("last_reconcile_at", new Date().toISOString());
-        for (const order of into.late) this.lateArrival(order);
+        this.lateArrivals(into.late); // and every late order still working: a cancel that failed goes again
         if (into.incomplete) this.retryLater();
       } catch (err) {
         console.warn("alpaca link: reconcile failed, retried by alarm", String(err));
@@ -308,8 +321,8 @@ export class AlpacaLink extends DurableObject<Env> {
     } catch (err) {
       console.warn("alpaca link: fill catch-up failed, retried by alarm", String(err));
     }
-    for (const order of into.late) this.lateArrival(order);
     settle(this.ledger, into);
+    if (into.late.length > 0) this.lateArrivals(into.late);
     if (into.incomplete) this.retryLater();
     this.deliver();
   }

@@ -21,7 +21,7 @@ export const VenueStatus = z
       reports_owed: z.number().int(),
       fills_applied: z.number().int(),
       foreign_events: z.number().int(),
-      late_orders: z.number().int().meta({ description: "Orders that reached Alpaca after fillwire had given them up (all retries lost): each is cancelled there at once" }),
+      late_orders: z.number().int().meta({ description: "Orders that reached Alpaca after fillwire had given them up (all retries lost): each is cancelled there (again at each reconcile until it has ended), unless it had already ended" }),
       unbooked_fills: z.number().int().meta({
         description: "Executions Alpaca reported of orders their desk had already ended (a late order that traded before its cancel, a fill after a cancel): not booked to any trader, each on its order's audit trail as UNBOOKED; reconcile them with the account by hand",
       }),
