@@ -7,6 +7,7 @@ import type { VenueFill, VenueReport, VenueState, VenueTerms } from "../adapter"
 import { decimalToShares, parseClientOrderId } from "./mapping";
 import { migrateLedger } from "./ledger-schema";
 import { OwedReports } from "./owed";
+import { ParkedUpdates } from "./parked";
 import { standing, type AskedEnd, type ChainLink } from "./standing";
 import type { AlpacaOrder } from "./wire";
 
@@ -80,9 +81,12 @@ export interface NewFill {
 export class LinkLedger {
   /** The reports owed to desks (owed.ts): a change that refresh() finds is owed to the order's desk. */
   readonly owed: OwedReports;
+  /** Trade updates of oco legs not known yet (parked.ts). */
+  readonly parked: ParkedUpdates;
 
   constructor(private readonly sql: SqlStorage) {
     this.owed = new OwedReports(sql);
+    this.parked = new ParkedUpdates(sql);
   }
 
   /** Creates (or brings up to date) the link's tables: ledger-schema.ts. */
@@ -189,23 +193,6 @@ export class LinkLedger {
   /** The fillwire order behind an Alpaca order id, if the ledger has seen it. */
   orderOfAlpaca(alpacaId: string): string | null {
     return this.sql.exec<{ order_id: string }>("SELECT order_id FROM alpaca_orders WHERE alpaca_id = ?", alpacaId).toArray()[0]?.order_id ?? null;
-  }
-
-  /**
-   * Keeps a trade update of an oco leg the ledger cannot place yet: Alpaca makes the leg's id, which the link
-   * learns from the answer to the POST that created it, and the stream may be faster. `unpark` gives it back
-   * once the leg is known. Updates parked longer than PARK_MS are dropped (a reconcile reads Alpaca again).
-   */
-  park(alpacaId: string, update: unknown, nowMs: number): void {
-    this.sql.exec("DELETE FROM parked WHERE at < ?", nowMs - PARK_MS);
-    this.sql.exec("INSERT INTO parked (alpaca_id, at, update_json) VALUES (?, ?, ?)", alpacaId, nowMs, JSON.stringify(update));
-  }
-
-  /** The updates parked for `alpacaId`, oldest first, taken out of the ledger. */
-  unpark(alpacaId: string): unknown[] {
-    const rows = this.sql.exec<{ update_json: string }>("SELECT update_json FROM parked WHERE alpaca_id = ? ORDER BY rowid", alpacaId).toArray();
-    if (rows.length > 0) this.sql.exec("DELETE FROM parked WHERE alpaca_id = ?", alpacaId);
-    return rows.map((r) => JSON.parse(r.update_json) as unknown);
   }
 
   /** Applies an execution once; false when it was already in (seen by the stream and by reconciliation). */
@@ -324,9 +311,6 @@ export class LinkLedger {
     };
   }
 }
-
-/** How long a trade update of an oco leg not yet known waits for the leg to be learned (ledger.park). */
-const PARK_MS = 10 * 60_000;
 
 /** Alpaca statuses an order never leaves: an older snapshot (a slow GET) must not reopen it. */
 const CLOSED = "('filled', 'canceled', 'expired', 'rejected', 'replaced')";

@@ -10,7 +10,8 @@ import { AlpacaClient } from "./client";
 import { alpacaConfig, upgradeUrl, type AlpacaConfig } from "./config";
 import { ReportDelivery } from "./delivery";
 import { LinkLedger, type CurrentOrder, type LinkOrder } from "./ledger";
-import { orderTypeOf, parseClientOrderId } from "./mapping";
+import { LateOrders } from "./late-orders";
+import { orderTypeOf } from "./mapping";
 import { applyTradeUpdate, catchUpFills, reconcile, settle, touched } from "./reconcile";
 import { TradeStream } from "./stream";
 import type { VenueStatus } from "./status";
@@ -41,6 +42,7 @@ export class AlpacaLink extends DurableObject<Env> {
   private readonly delivery: ReportDelivery;
   /** Alpaca orders that are not fillwire's (this instance's memory). */
   private readonly foreign = new Set<string>();
+  private readonly lateOrders: LateOrders;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,6 +52,7 @@ export class AlpacaLink extends DurableObject<Env> {
     this.delivery = new ReportDelivery(
       this.ledger, (traderId) => env.TRADER.get(env.TRADER.idFromName(traderId)), (at) => this.wakeAt(at), (work) => ctx.waitUntil(work),
     );
+    this.lateOrders = new LateOrders(this.ledger, this.client, (work) => ctx.waitUntil(work), () => this.retryLater());
     ctx.blockConcurrencyWhile(async () => {
       this.ledger.migrate();
       if (!this.ledger.meta("created_at")) this.ledger.setMeta("created_at", String(Date.now()));
@@ -84,7 +87,7 @@ export class AlpacaLink extends DurableObject<Env> {
     chain.forEach((order, i) => this.ledger.observe(order, { orderId, seq: i === chain.length - 1 && lastSeq !== undefined ? lastSeq : i }));
     if (ended) {
       if (this.ledger.refresh(orderId).incomplete) this.ctx.waitUntil(this.catchUp([orderId]));
-      this.lateArrivals([chain.at(-1)!]);
+      this.lateOrders.arrived([chain.at(-1)!]);
       this.deliver();
       return ended;
     }
@@ -218,7 +221,7 @@ export class AlpacaLink extends DurableObject<Env> {
   /** Trade updates of these orders that came before the link knew them (an oco's leg): applied now. */
   private replayParked(chain: AlpacaOrder[]): void {
     for (const order of chain) {
-      for (const parked of this.ledger.unpark(order.id)) {
+      for (const parked of this.ledger.parked.unpark(order.id)) {
         const update = TradeUpdateMessage.shape.data.safeParse(parked);
         if (update.success) applyTradeUpdate(this.ledger, update.data, new Date().toISOString());
       }
@@ -231,7 +234,7 @@ export class AlpacaLink extends DurableObject<Env> {
     const outcome = applyTradeUpdate(this.ledger, update, nowIso);
     if (outcome.kind === "foreign") return void this.ledger.bump("foreign_events");
     if (outcome.kind === "parked") return;
-    if (outcome.late) this.lateArrivals([outcome.late]);
+    if (outcome.late) this.lateOrders.arrived([outcome.late]);
     if (outcome.incomplete) this.ctx.waitUntil(this.catchUp([outcome.orderId]));
     this.deliver();
   }
@@ -259,44 +262,13 @@ export class AlpacaLink extends DurableObject<Env> {
     void this.wakeAt(this.reconnectAt);
   }
 
-  /**
-   * Orders fillwire gave up that reached Alpaca after all (each as Alpaca has it, already in the ledger):
-   * marked late, and counted once (late_orders), then cancelled there with every other late order still
-   * working. Whatever they traded first reaches their desks, which book none of it (the trader was told the
-   * order ended): each execution goes on its order's audit trail as UNBOOKED and into unbooked_fills.
-   */
-  private lateArrivals(orders: readonly AlpacaOrder[]): void {
-    for (const order of orders) {
-      if (this.ledger.markLate(parseClientOrderId(order.client_order_id).orderId)) {
-        console.error(`alpaca link: order ${order.id} (${order.client_order_id}) reached Alpaca after fillwire gave it up (${order.status} there); cancelling it`);
-      }
-    }
-    this.cancelLateOrders();
-  }
-
-  /**
-   * Sends a cancel for every late order still working at Alpaca. A cancel that fails is sent again by the
-   * next reconcile (soon: one is asked for), which calls this too, until Alpaca says the order ended.
-   */
-  private cancelLateOrders(): void {
-    for (const { orderId, alpacaId } of this.ledger.lateWorking()) {
-      this.ctx.waitUntil(this.client.cancelOrder(alpacaId).then(
-        (sent) => void (sent.outcome === "refused" && console.warn(`alpaca link: late order ${orderId}: Alpaca refused the cancel (${sent.message})`)),
-        (err: unknown) => {
-          console.error(`alpaca link: late order ${orderId}: cancel failed, tried again by the next reconcile`, String(err));
-          this.retryLater();
-        },
-      ));
-    }
-  }
-
   private async runReconcile(): Promise<void> {
     if (this.reconciling) return this.reconciling;
     this.reconciling = (async () => {
       try {
         const into = await reconcile(this.ledger, this.client, this.foreign, this.since());
         this.ledger.setMeta("last_reconcile_at", new Date().toISOString());
-        this.lateArrivals(into.late); // and every late order still working: a cancel that failed goes again
+        this.lateOrders.arrived(into.late); // and every late order still working: a cancel that failed goes again
         if (into.incomplete) this.retryLater();
       } catch (err) {
         console.warn("alpaca link: reconcile failed, retried by alarm", String(err));
@@ -322,7 +294,7 @@ export class AlpacaLink extends DurableObject<Env> {
       console.warn("alpaca link: fill catch-up failed, retried by alarm", String(err));
     }
     settle(this.ledger, into);
-    if (into.late.length > 0) this.lateArrivals(into.late);
+    if (into.late.length > 0) this.lateOrders.arrived(into.late);
     if (into.incomplete) this.retryLater();
     this.deliver();
   }

@@ -62,7 +62,7 @@ export function applyTradeUpdate(ledger: LinkLedger, update: TradeUpdate, nowIso
   const orderId = ingestUpdate(ledger, update, nowIso);
   if (!orderId && isOcoMember(update.order)) {
     // Likely the leg of an oco order fillwire just sent, whose id the link learns from the POST's answer.
-    ledger.park(update.order.id, update, Date.parse(nowIso));
+    ledger.parked.park(update.order.id, update, Date.parse(nowIso));
     return { kind: "parked" };
   }
   if (!orderId) return { kind: "foreign" };
