@@ -14,6 +14,20 @@ const counters = async () => {
 };
 const accountOf = async (trader: Trader) => json<Record<string, unknown>>(await call("/api/v1/account", { token: trader.token }));
 
+/**
+ * A trader's order whose every POST is lost, so the desk gives it up (REJECTED), while the first was only
+ * slow: it lands at Alpaca 9 s after it was sent, after the give-up (about 5 s).
+ */
+async function givenUpOrder(order: Record<string, unknown>) {
+  const symbol = await newSymbol(100, { faults: { timeout_first_attempts: 10, hang_ms: 500, land_first_after_ms: 9_000 } });
+  const trader = await newTrader(20_000);
+  const before = await counters();
+  const { id } = await json<{ id: string }>(await submit(trader, { symbol, quantity: 10, ...order }));
+  const rejected = await untilStatus(trader, id, "FILLED", "REJECTED", "CANCELLED");
+  expect(rejected).toMatchObject({ status: "REJECTED", filled_quantity: 0 });
+  return { trader, id, before };
+}
+
 afterEach(async () => {
   await setAccountFaults({ refuse_streams: 0, fail_next: [] });
   await connected();
@@ -66,14 +80,8 @@ describe("executions of an order that had already ended", () => {
   });
 
   it("cancels an order that reached Alpaca after its retries were spent, and keeps what it traded first unbooked", { timeout: 30_000 }, async () => {
-    // Every POST of the order is lost (the desk gives up and rejects it), but the first was only slow: it
-    // reaches Alpaca 9 s after it was sent, after the give-up (about 5 s), and a market order trades at once.
-    const symbol = await newSymbol(100, { faults: { timeout_first_attempts: 10, hang_ms: 500, land_first_after_ms: 9_000 } });
-    const trader = await newTrader(20_000);
-    const before = await counters();
-    const { id } = await json<{ id: string }>(await submit(trader, { symbol, quantity: 10, order_type: "MARKET" }));
-    const rejected = await untilStatus(trader, id, "FILLED", "REJECTED", "CANCELLED");
-    expect(rejected).toMatchObject({ status: "REJECTED", filled_quantity: 0 });
+    // Given up before Alpaca had it; a market order trades at once when it lands.
+    const { trader, id, before } = await givenUpOrder({ order_type: "MARKET" });
     expect(await fakeOrders(id)).toEqual([]); // given up before Alpaca had it
     const accountAfterRejection = await accountOf(trader);
 
@@ -89,11 +97,7 @@ describe("executions of an order that had already ended", () => {
   });
 
   it("cancels a late order again when its first cancel fails, and counts it once", { timeout: 40_000 }, async () => {
-    const symbol = await newSymbol(100, { faults: { timeout_first_attempts: 10, hang_ms: 500, land_first_after_ms: 9_000 } });
-    const trader = await newTrader(20_000);
-    const before = await counters();
-    const { id } = await json<{ id: string }>(await submit(trader, { symbol, quantity: 10, order_type: "LIMIT", price: 95 }));
-    expect(await untilStatus(trader, id, "FILLED", "REJECTED", "CANCELLED")).toMatchObject({ status: "REJECTED" });
+    const { id, before } = await givenUpOrder({ order_type: "LIMIT", price: 95 });
     // The first DELETE of an order at Alpaca fails (503) once the late order lands: Alpaca is flaky, which is
     // when orders come late. The link sends the cancel again from its next reconcile (asked for at once).
     await setAccountFaults({ fail_next: [{ method: "DELETE", path: "/v2/orders/", status: 503 }] });
@@ -108,11 +112,7 @@ describe("executions of an order that had already ended", () => {
   });
 
   it("cancels a late order that has not traded yet, and keeps nothing unbooked", { timeout: 30_000 }, async () => {
-    const symbol = await newSymbol(100, { faults: { timeout_first_attempts: 10, hang_ms: 500, land_first_after_ms: 9_000 } });
-    const trader = await newTrader(20_000);
-    const before = await counters();
-    const { id } = await json<{ id: string }>(await submit(trader, { symbol, quantity: 10, order_type: "LIMIT", price: 95 }));
-    expect(await untilStatus(trader, id, "FILLED", "REJECTED", "CANCELLED")).toMatchObject({ status: "REJECTED" });
+    const { trader, id, before } = await givenUpOrder({ order_type: "LIMIT", price: 95 });
     const ended = await eventually(() => fakeOrders(id), (orders) => orders[0]?.order.status === "canceled", 20_000);
     expect(ended[0]!.executions).toEqual([]);
     await eventually(counters, (c) => c.late === before.late + 1);

@@ -38,7 +38,23 @@ interface Props {
 
 export function TicketExits({ draft, tickSize, field, fieldError, domId, update }: Props) {
   const contingent = draft.order_class !== "simple";
-  const step = tickSize ?? 0.01;
+  /** One exit price: the request field it fills (for its id and errors), its label, and the draft's field. */
+  const exitPrice = (name: TicketField, label: string, value: "take_profit" | "stop_loss" | "stop_loss_limit", placeholder?: string) => (
+    <div className="field">
+      <label htmlFor={domId(name)}>{label}</label>
+      <input
+        {...field(name)}
+        type="number"
+        inputMode="decimal"
+        min={0.01}
+        step={tickSize ?? 0.01}
+        placeholder={placeholder}
+        value={draft[value]}
+        onChange={(e) => update(value, e.target.value)}
+      />
+      {fieldError(name)}
+    </div>
+  );
   return (
     <fieldset className="exits" data-testid="exits">
       <legend>Exits</legend>
@@ -67,52 +83,9 @@ export function TicketExits({ draft, tickSize, field, fieldError, domId, update 
       )}
       {contingent && (
         <div className="field-row">
-          {usesTakeProfit(draft) && (
-            <div className="field">
-              <label htmlFor={domId("take_profit.limit_price")}>Take profit at ($)</label>
-              <input
-                {...field("take_profit.limit_price")}
-                type="number"
-                inputMode="decimal"
-                min={0.01}
-                step={step}
-                value={draft.take_profit}
-                onChange={(e) => update("take_profit", e.target.value)}
-              />
-              {fieldError("take_profit.limit_price")}
-            </div>
-          )}
-          {usesStopLoss(draft) && (
-            <div className="field">
-              <label htmlFor={domId("stop_loss.stop_price")}>Stop loss at ($)</label>
-              <input
-                {...field("stop_loss.stop_price")}
-                type="number"
-                inputMode="decimal"
-                min={0.01}
-                step={step}
-                value={draft.stop_loss}
-                onChange={(e) => update("stop_loss", e.target.value)}
-              />
-              {fieldError("stop_loss.stop_price")}
-            </div>
-          )}
-          {usesStopLoss(draft) && (
-            <div className="field">
-              <label htmlFor={domId("stop_loss.limit_price")}>Stop loss limit ($)</label>
-              <input
-                {...field("stop_loss.limit_price")}
-                type="number"
-                inputMode="decimal"
-                min={0.01}
-                step={step}
-                placeholder="optional"
-                value={draft.stop_loss_limit}
-                onChange={(e) => update("stop_loss_limit", e.target.value)}
-              />
-              {fieldError("stop_loss.limit_price")}
-            </div>
-          )}
+          {usesTakeProfit(draft) && exitPrice("take_profit.limit_price", "Take profit at ($)", "take_profit")}
+          {usesStopLoss(draft) && exitPrice("stop_loss.stop_price", "Stop loss at ($)", "stop_loss")}
+          {usesStopLoss(draft) && exitPrice("stop_loss.limit_price", "Stop loss limit ($)", "stop_loss_limit", "optional")}
         </div>
       )}
     </fieldset>
